@@ -1,0 +1,124 @@
+"""SMS Bridge: send and receive SMS, MMS and USSD through Android SMS gateways."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.components import notify as hass_notify
+from homeassistant.const import CONF_NAME, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv, discovery
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceEntry
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
+
+from .api import create_gateway
+from .const import (
+    CONF_PREVIOUS_API_KEY,
+    CONF_PREVIOUS_API_KEY_EXPIRES,
+    CONF_PROVIDER,
+    DATA_HASS_CONFIG,
+    DOMAIN,
+)
+from .coordinator import SmsBridgeCoordinator
+from .data import SmsBridgeConfigEntry, SmsBridgeData
+from .entity import phone_device_identifier
+from .inbound import InboundDispatcher
+from .services import async_setup_services
+from .webhook import async_register_webhook
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.NOTIFY,
+    Platform.SENSOR,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions; they work for every entry."""
+    hass.data[DATA_HASS_CONFIG] = config
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> bool:
+    """Set up SMS Bridge from a config entry."""
+    gateway = create_gateway(
+        async_get_clientsession(hass),
+        entry.data[CONF_PROVIDER],
+        entry.data,
+        _async_previous_keys(hass, entry),
+    )
+    coordinator = SmsBridgeCoordinator(hass, entry, gateway)
+    await coordinator.async_config_entry_first_refresh()
+
+    inbound = InboundDispatcher(hass, entry)
+    await inbound.async_load()
+    entry.runtime_data = SmsBridgeData(gateway=gateway, coordinator=coordinator, inbound=inbound)
+
+    async_register_webhook(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    # The legacy notify.<name> service takes target numbers, which notify entities cannot.
+    hass.async_create_task(
+        discovery.async_load_platform(
+            hass,
+            Platform.NOTIFY,
+            DOMAIN,
+            {CONF_NAME: entry.title, "entry_id": entry.entry_id},
+            hass.data[DATA_HASS_CONFIG],
+        )
+    )
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> bool:
+    """Unload a config entry."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.inbound.async_flush()
+        await hass_notify.async_reload(hass, DOMAIN)
+    return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry, device: DeviceEntry
+) -> bool:
+    """Allow removing a phone the gateway no longer lists."""
+    return not any(
+        phone_device_identifier(entry, phone_id) in device.identifiers
+        for phone_id in entry.runtime_data.coordinator.data.phones
+    ) and (DOMAIN, entry.entry_id) not in device.identifiers
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+@callback
+def _async_previous_keys(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> tuple[str, ...]:
+    """Return the API key replaced within the grace period, and reload when it expires."""
+    previous = entry.data.get(CONF_PREVIOUS_API_KEY)
+    expires = entry.data.get(CONF_PREVIOUS_API_KEY_EXPIRES)
+    if not previous or not expires:
+        return ()
+    remaining = (datetime.fromisoformat(expires) - dt_util.utcnow()).total_seconds()
+    if remaining <= 0:
+        data = dict(entry.data)
+        data.pop(CONF_PREVIOUS_API_KEY)
+        data.pop(CONF_PREVIOUS_API_KEY_EXPIRES)
+        hass.config_entries.async_update_entry(entry, data=data)
+        return ()
+
+    @callback
+    def _expire(_now: datetime) -> None:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    entry.async_on_unload(async_call_later(hass, remaining, _expire))
+    return (previous,)

@@ -1,0 +1,52 @@
+"""Typed errors raised by the gateway clients."""
+
+from __future__ import annotations
+
+
+class SmsBridgeError(Exception):
+    """Base class of every error raised by this library."""
+
+
+class GatewayConnectionError(SmsBridgeError):
+    """The gateway could not be reached, or did not answer in time.
+
+    ``request_sent`` tells whether the request may have reached the gateway: a refused
+    connection or a failed DNS lookup never sent anything (safe to retry), while a
+    timeout or a dropped connection after sending may have (reconcile before resending).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class GatewayAuthenticationError(SmsBridgeError):
+    """The gateway rejected the credentials."""
+
+
+class GatewayResponseError(SmsBridgeError):
+    """The gateway answered something that is not its API: an HTML page, non-JSON, HTTP error."""
+
+
+class GatewayApiError(SmsBridgeError):
+    """The gateway understood the request and refused it; its own message is kept."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class CapabilityNotSupportedError(SmsBridgeError):
+    """The provider does not offer the requested operation."""
+
+
+class WebhookSignatureError(SmsBridgeError):
+    """A webhook request carries no valid signature."""
+
+
+class WebhookPayloadError(SmsBridgeError):
+    """A correctly signed webhook request carries a payload we cannot read."""
+
+
+class WebhookPayloadTooLargeError(WebhookPayloadError):
+    """A webhook request carries more than we accept in one go."""

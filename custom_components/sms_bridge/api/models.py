@@ -1,0 +1,210 @@
+"""Provider-neutral data models.
+
+Every provider module turns its own wire format into these. Phone ids are strings because
+providers disagree on their type; SIM slots are 0-based as on the wire (``Sim.number`` gives
+the 1-based number people see on their phone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class MessageStatus(StrEnum):
+    """Lifecycle state of a message."""
+
+    SCHEDULED = "scheduled"
+    PENDING = "pending"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    RECEIVED = "received"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """Return True when the message will not change state on its own any more."""
+        return self in _FINAL
+
+    @property
+    def rank(self) -> int:
+        """Position in the outgoing lifecycle; a later report never lowers it."""
+        return _RANK[self]
+
+
+_FINAL = frozenset(
+    {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.CANCELED, MessageStatus.RECEIVED}
+)
+_RANK = {
+    MessageStatus.UNKNOWN: 0,
+    MessageStatus.SCHEDULED: 1,
+    MessageStatus.PENDING: 2,
+    MessageStatus.QUEUED: 3,
+    MessageStatus.SENT: 4,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.FAILED: 5,
+    MessageStatus.CANCELED: 5,
+    MessageStatus.RECEIVED: 5,
+}
+
+
+class MessageType(StrEnum):
+    """Kind of message."""
+
+    SMS = "sms"
+    MMS = "mms"
+
+
+@dataclass(frozen=True, slots=True)
+class Sim:
+    """A SIM card slot of a phone."""
+
+    slot: int
+    label: str
+    detail: str | None = None  # number, SIM name or carrier, when the provider tells
+
+    @property
+    def number(self) -> int:
+        """Return the 1-based SIM number shown to people."""
+        return self.slot + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """An Android phone (or virtual sender) that sends and receives messages."""
+
+    id: str
+    name: str | None = None
+    model: str | None = None
+    android_version: str | None = None
+    app_version: str | None = None
+    last_seen: datetime | None = None
+    sims: tuple[Sim, ...] = ()
+    battery: int | None = None
+    charging: bool | None = None
+
+    @property
+    def display_name(self) -> str:
+        """Return the best name to show for this phone."""
+        return self.name or self.model or f"Phone {self.id}"
+
+    def sim(self, slot: int) -> Sim | None:
+        """Return the SIM in ``slot``, if the phone has one there."""
+        return next((sim for sim in self.sims if sim.slot == slot), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Account-level figures. ``credits`` is None both when unlimited and when unknown."""
+
+    credits: float | None
+    unlimited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An outgoing or received message."""
+
+    id: int
+    number: str
+    text: str
+    status: MessageStatus
+    phone_id: str | None = None
+    sim_slot: int | None = None
+    group_id: str | None = None
+    type: MessageType | None = None
+    attachments: tuple[str, ...] = ()
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    schedule: datetime | None = None
+    result_code: int | None = None
+    error_code: int | None = None
+    retries: int | None = None
+    prioritize: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict (response data, events, diagnostics)."""
+        return {
+            "message_id": self.id,
+            "group_id": self.group_id,
+            "number": self.number,
+            "text": self.text,
+            "status": self.status.value,
+            "type": self.type.value if self.type else None,
+            "phone_id": self.phone_id,
+            "sim": _sim_number(self.sim_slot),
+            "attachments": list(self.attachments),
+            "sent_at": _iso(self.sent_at),
+            "delivered_at": _iso(self.delivered_at),
+            "schedule": _iso(self.schedule),
+            "result_code": self.result_code,
+            "error_code": self.error_code,
+            "retries": self.retries,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UssdRequest:
+    """A USSD request and, once the phone reports it, its answer."""
+
+    id: int
+    request: str
+    response: str | None = None
+    phone_id: str | None = None
+    sim_slot: int | None = None
+    sent_at: datetime | None = None
+    responded_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        return {
+            "ussd_id": self.id,
+            "request": self.request,
+            "response": self.response,
+            "phone_id": self.phone_id,
+            "sim": _sim_number(self.sim_slot),
+            "sent_at": _iso(self.sent_at),
+            "responded_at": _iso(self.responded_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A member of a contacts list."""
+
+    id: int | None
+    number: str
+    name: str | None
+    subscribed: bool
+    list_id: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        return {
+            "contact_id": self.id,
+            "number": self.number,
+            "name": self.name,
+            "subscribed": self.subscribed,
+            "list_id": self.list_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InboundBatch:
+    """What one authenticated webhook request brought in."""
+
+    messages: tuple[Message, ...] = field(default=())
+    ussd_requests: tuple[UssdRequest, ...] = field(default=())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _sim_number(slot: int | None) -> int | None:
+    return None if slot is None else slot + 1

@@ -1,0 +1,53 @@
+"""Text helpers: phone number clean-up and SMS segment counting."""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s\-().]")
+_DIALLABLE = re.compile(r"\+?\d{3,15}")
+_INTERNATIONAL = re.compile(r"\+[1-9]\d{6,14}")
+
+# GSM 03.38 default alphabet, and the extension table whose characters take two septets.
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def clean_number(number: str) -> str | None:
+    """Return ``number`` without separators if a gateway can dial it, else None.
+
+    Accepts international (``+33 6 12 34 56 78``), national (``0612345678``) and short codes
+    (``43105``): the gateways accept ``^\\+?\\d+$``. Letters (``MyBank``) are refused.
+    """
+    cleaned = _SEPARATORS.sub("", number)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    return cleaned if _DIALLABLE.fullmatch(cleaned) else None
+
+
+def to_e164(number: str) -> str | None:
+    """Return the E.164 form of an international number, or None (national, short, alphanumeric)."""
+    cleaned = clean_number(number)
+    return cleaned if cleaned and _INTERNATIONAL.fullmatch(cleaned) else None
+
+
+def is_gsm7(text: str) -> bool:
+    """Return True when ``text`` fits the GSM 7-bit alphabet."""
+    return all(char in _GSM7_BASIC or char in _GSM7_EXTENDED for char in text)
+
+
+def segment_count(text: str) -> int:
+    """Return how many SMS parts ``text`` takes (GSM-7: 160/153 septets, else UCS-2: 70/67)."""
+    if is_gsm7(text):
+        length = sum(2 if char in _GSM7_EXTENDED else 1 for char in text)
+        single, multi = 160, 153
+    else:
+        # UCS-2 counts UTF-16 code units: characters outside the BMP (emoji) take two.
+        length = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    if length <= single:
+        return 1
+    return -(-length // multi)

@@ -1,0 +1,563 @@
+"""Client for the RBSoft "SMS Gateway" PHP API (``<server>/services/*.php``).
+
+Self-hosted, and resold by sendapp and others. Every script answers HTTP 200 with a JSON
+envelope ``{"success", "data", "error": {"code", "message"}}`` served as ``text/html``; reads
+report an empty result as error 404. Webhooks post one form field, ``messages`` (a JSON list)
+or ``ussdRequest`` (a JSON object), signed with ``X-SG-Signature`` =
+base64(HMAC-SHA256(api key, exact field value)).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+import hashlib
+import hmac
+import json
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from .errors import (
+    GatewayApiError,
+    GatewayAuthenticationError,
+    GatewayConnectionError,
+    GatewayResponseError,
+    WebhookPayloadError,
+    WebhookPayloadTooLargeError,
+    WebhookSignatureError,
+)
+from .gateway import Capability, MessageQuery, Routing, SendRequest, UssdQuery
+from .models import (
+    Account,
+    Contact,
+    InboundBatch,
+    Message,
+    MessageStatus,
+    MessageType,
+    Phone,
+    Sim,
+    UssdRequest,
+)
+
+DEFAULT_TIMEOUT: Final = 30.0
+SIGNATURE_HEADER: Final = "X-SG-Signature"
+FIELD_MESSAGES: Final = "messages"
+FIELD_USSD: Final = "ussdRequest"
+MAX_BATCH: Final = 500  # messages in one webhook request
+MAX_TEXT: Final = 10_000  # characters of one message text
+
+_OPTION = {Routing.SPECIFIED: 0, Routing.ALL_PHONES: 1, Routing.ALL_SIMS: 2}
+_NOT_FOUND = 404
+_UNAUTHORIZED = 401
+_SHA256_SIZE = 32
+
+
+class SmsGatewayClient:
+    """Asynchronous client of one SMS Gateway server and account."""
+
+    capabilities: Final = frozenset(
+        {
+            Capability.SMS,
+            Capability.MMS,
+            Capability.BULK,
+            Capability.SCHEDULE,
+            Capability.PRIORITY,
+            Capability.SIM_SELECT,
+            Capability.SPREAD,
+            Capability.CREDITS,
+            Capability.LAST_SEEN,
+            Capability.READ,
+            Capability.RESEND,
+            Capability.CONTACTS,
+            Capability.LIST_SEND,
+            Capability.USSD,
+            Capability.INBOUND_WEBHOOK,
+            Capability.STATUS_POLL,
+        }
+    )
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        api_key: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        previous_api_keys: Sequence[str] = (),
+    ) -> None:
+        """Create a client; ``previous_api_keys`` still authenticate webhooks (key rotation)."""
+        self._session = session
+        self._base_url = normalize_url(url)
+        self._api_key = api_key
+        self._webhook_keys = tuple(key for key in (api_key, *previous_api_keys) if key)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+
+    @property
+    def account_id(self) -> str:
+        """Return server URL + a digest of the key: the gateway exposes no account id."""
+        digest = hashlib.sha256(self._api_key.encode()).hexdigest()[:16]
+        return f"{self._base_url}#{digest}"
+
+    # -- account and phones -------------------------------------------------------------
+
+    async def account(self) -> Account:
+        """Return the credits; ``null`` from the gateway means unlimited."""
+        data = await self._call("send.php", {})
+        if "credits" not in data:
+            return Account(credits=None)
+        if data["credits"] is None:
+            return Account(credits=None, unlimited=True)
+        return Account(credits=_float(data["credits"]))
+
+    async def phones(self) -> list[Phone]:
+        """Return the enabled phones of the account."""
+        data = await self._call("get-devices.php", {})
+        return [_phone(item) for item in _dicts(data.get("devices"))]
+
+    # -- messages -----------------------------------------------------------------------
+
+    async def send(self, request: SendRequest) -> list[Message]:
+        """Send in one request: ``number`` mode for one recipient, ``messages`` bulk otherwise."""
+        params = _send_params(request)
+        if _is_single(request):
+            params |= {"number": request.recipients[0], "message": request.text}
+            if request.senders:
+                params["devices"] = _device(
+                    request.senders[0].phone_id, request.senders[0].sim_slot
+                )
+        else:
+            kind = MessageType.MMS if request.mms else MessageType.SMS
+            entries: list[dict[str, Any]] = [
+                {"number": number, "message": request.text, "type": kind.value}
+                for number in request.recipients
+            ]
+            if request.mms:
+                for entry in entries:
+                    entry["attachments"] = ",".join(request.attachments)
+            params["messages"] = json.dumps(entries)
+        data = await self._call("send.php", params)
+        return [_message(item) for item in _dicts(data.get("messages"))]
+
+    async def send_to_list(self, list_id: int, request: SendRequest) -> list[Message]:
+        """Send ``request.text`` to every subscribed contact of a contacts list."""
+        params = _send_params(request) | {"listID": str(list_id), "message": request.text}
+        data = await self._call("send.php", params)
+        return [_message(item) for item in _dicts(data.get("messages"))]
+
+    async def messages(self, query: MessageQuery) -> list[Message]:
+        """Return the messages matching ``query``; the gateway's 404 becomes an empty list."""
+        data = await self._read("read-messages.php", _query_params(query))
+        return [_message(item) for item in _dicts(data.get("messages"))]
+
+    async def resend(self, query: MessageQuery) -> list[Message]:
+        """Resend the matching messages. An empty query would resend the whole history."""
+        if query.is_empty:
+            raise ValueError("Refusing to resend without a filter")
+        data = await self._read("resend.php", _query_params(query))
+        return [_message(item) for item in _dicts(data.get("messages"))]
+
+    # -- contacts -----------------------------------------------------------------------
+
+    async def subscribe_contact(
+        self, list_id: int, number: str, *, name: str | None = None, resubscribe: bool = False
+    ) -> Contact:
+        """Add a contact to a list (``resubscribe`` also re-enables an existing one)."""
+        params = {"listID": str(list_id), "number": number}
+        if name:
+            params["name"] = name
+        if resubscribe:
+            params["resubscribe"] = "1"
+        return _contact(await self._call("manage-contacts.php", params))
+
+    async def unsubscribe_contact(self, list_id: int, number: str) -> Contact:
+        """Mark a contact of a list as unsubscribed."""
+        params = {"listID": str(list_id), "number": number, "unsubscribe": "1"}
+        return _contact(await self._call("manage-contacts.php", params))
+
+    # -- USSD ---------------------------------------------------------------------------
+
+    async def send_ussd(
+        self, phone_id: str, code: str, *, sim_slot: int | None = None
+    ) -> UssdRequest:
+        """Ask a phone to dial a USSD code; the answer comes by webhook or by reading it back."""
+        params = {"request": code, "device": phone_id}
+        if sim_slot is not None:
+            params["sim"] = str(sim_slot)
+        data = await self._call("send-ussd-request.php", params)
+        if not isinstance(data.get("request"), dict):
+            raise GatewayResponseError("The gateway's USSD answer has no request object")
+        return _ussd(data["request"])
+
+    async def ussd_requests(self, query: UssdQuery) -> list[UssdRequest]:
+        """Return the USSD requests matching ``query``."""
+        params = _compact(
+            {
+                "id": query.ussd_id,
+                "request": query.request,
+                "deviceID": query.phone_id,
+                "simSlot": query.sim_slot,
+                "startTimestamp": _timestamp(query.start),
+                "endTimestamp": _timestamp(query.end),
+            }
+        )
+        data = await self._read("read-ussd-requests.php", params)
+        return [_ussd(item) for item in _dicts(data.get("requests"))]
+
+    # -- webhook ------------------------------------------------------------------------
+
+    def parse_webhook(
+        self, headers: Mapping[str, str], form: Iterable[tuple[str, str]]
+    ) -> InboundBatch:
+        """Authenticate a webhook request, then parse it.
+
+        The signature is checked over the exact (form-decoded) field value: never over
+        re-serialised JSON, which PHP escapes differently.
+        """
+        signature = _header(headers, SIGNATURE_HEADER)
+        if not self._webhook_keys or not signature:
+            raise WebhookSignatureError("Missing signature or no API key configured")
+        fields = [(name, value) for name, value in form if name in (FIELD_MESSAGES, FIELD_USSD)]
+        if len(fields) != 1:
+            raise WebhookPayloadError(
+                f"Expected one '{FIELD_MESSAGES}' or '{FIELD_USSD}' field, got {len(fields)}"
+            )
+        name, value = fields[0]
+        if not any(verify_signature(key, value, signature) for key in self._webhook_keys):
+            raise WebhookSignatureError("Signature does not match")
+        payload = _json(value)
+        if name == FIELD_MESSAGES:
+            return InboundBatch(messages=_inbound_messages(payload))
+        if not isinstance(payload, dict) or "ID" not in payload or "request" not in payload:
+            raise WebhookPayloadError("'ussdRequest' must be a USSD request object")
+        return InboundBatch(ussd_requests=(_ussd(payload),))
+
+    # -- transport ----------------------------------------------------------------------
+
+    async def _read(self, script: str, params: dict[str, str]) -> dict[str, Any]:
+        """Call a read-like script, for which error 404 only means "nothing found"."""
+        try:
+            return await self._call(script, params)
+        except GatewayApiError as err:
+            if err.code == _NOT_FOUND:
+                return {}
+            raise
+
+    async def _call(self, script: str, params: dict[str, str]) -> dict[str, Any]:
+        url = f"{self._base_url}/services/{script}"
+        form = {"key": self._api_key, **params}
+        try:
+            async with self._session.post(url, data=form, timeout=self._timeout) as response:
+                body = await response.text(errors="replace")
+                status = response.status
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
+            raise GatewayConnectionError(
+                f"Cannot connect to the gateway: {type(err).__name__}", request_sent=False
+            ) from err
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise GatewayConnectionError(
+                f"No complete answer from the gateway: {type(err).__name__}", request_sent=True
+            ) from err
+        if status != 200:
+            raise GatewayResponseError(f"The gateway answered HTTP {status}")
+        return _envelope(body)
+
+
+def normalize_url(url: str) -> str:
+    """Return the installation base URL, without a trailing slash or a pasted script path."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    if "/services" in path:
+        path = path[: path.rindex("/services")]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+
+
+def verify_signature(api_key: str, value: str, signature: str) -> bool:
+    """Check ``signature`` = base64(HMAC-SHA256(api_key, value)) in constant time; fail closed."""
+    if not api_key:
+        return False
+    try:
+        provided = base64.b64decode(signature.encode("ascii"), validate=True)
+        message = value.encode("utf-8")
+    except (UnicodeError, binascii.Error):
+        return False
+    if len(provided) != _SHA256_SIZE:
+        return False
+    expected = hmac.new(api_key.encode("utf-8"), message, hashlib.sha256).digest()
+    return hmac.compare_digest(provided, expected)
+
+
+def sign(api_key: str, value: str) -> str:
+    """Return the signature the gateway puts on ``value`` (for tests and the simulator)."""
+    digest = hmac.new(api_key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+# -- request building ----------------------------------------------------------------------
+
+
+def _is_single(request: SendRequest) -> bool:
+    return (
+        len(request.recipients) == 1
+        and len(request.senders) <= 1
+        and request.routing is Routing.SPECIFIED
+        and not request.random_sender
+    )
+
+
+def _send_params(request: SendRequest) -> dict[str, str]:
+    """Return the parameters shared by every send mode."""
+    params: dict[str, str] = {"type": (MessageType.MMS if request.mms else MessageType.SMS).value}
+    if request.mms and request.attachments:
+        # In bulk mode the gateway reads MMS attachments from this top-level field only.
+        params["attachments"] = ",".join(request.attachments)
+    if request.schedule is not None:
+        params["schedule"] = str(int(request.schedule.timestamp()))
+    if request.prioritize:
+        params["prioritize"] = "1"
+    if request.routing is not Routing.SPECIFIED:
+        params["option"] = str(_OPTION[request.routing])
+    elif request.senders and not _is_single(request):
+        params["devices"] = json.dumps([_device(s.phone_id, s.sim_slot) for s in request.senders])
+    if request.random_sender:
+        params["useRandomDevice"] = "1"
+    return params
+
+
+def _device(phone_id: str, sim_slot: int | None) -> str:
+    return phone_id if sim_slot is None else f"{phone_id}|{sim_slot}"
+
+
+def _query_params(query: MessageQuery) -> dict[str, str]:
+    return _compact(
+        {
+            "id": query.message_id,
+            "groupId": query.group_id,  # camel case: the gateway ignores "groupID"
+            "status": _WIRE_STATUS.get(query.status) if query.status else None,
+            "deviceID": query.phone_id,
+            "simSlot": query.sim_slot,
+            "startTimestamp": _timestamp(query.start),
+            "endTimestamp": _timestamp(query.end),
+        }
+    )
+
+
+def _compact(values: Mapping[str, object]) -> dict[str, str]:
+    return {name: str(value) for name, value in values.items() if value is not None}
+
+
+def _timestamp(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+# -- response parsing ----------------------------------------------------------------------
+
+_STATUS = {
+    "Pending": MessageStatus.PENDING,
+    "Queued": MessageStatus.QUEUED,
+    "Sent": MessageStatus.SENT,
+    "Delivered": MessageStatus.DELIVERED,
+    "Failed": MessageStatus.FAILED,
+    "Received": MessageStatus.RECEIVED,
+    "Scheduled": MessageStatus.SCHEDULED,
+    "Canceled": MessageStatus.CANCELED,
+}
+_WIRE_STATUS = {status: wire for wire, status in _STATUS.items()}
+
+
+def _envelope(body: str) -> dict[str, Any]:
+    """Unwrap the JSON envelope, mapping failures to typed errors (never quoting the body)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        kind = "an HTML page" if body.lstrip().startswith("<") else "something that is not JSON"
+        raise GatewayResponseError(f"The gateway answered {kind}") from None
+    if not isinstance(document, dict) or "success" not in document:
+        raise GatewayResponseError("The gateway's answer is not an API envelope")
+    if document["success"]:
+        data = document.get("data")
+        return data if isinstance(data, dict) else {}
+    error = document.get("error")
+    error = error if isinstance(error, dict) else {}
+    message = str(error.get("message") or "Unknown gateway error")
+    code = _int(error.get("code"))
+    if code == _UNAUTHORIZED:
+        raise GatewayAuthenticationError(message)
+    raise GatewayApiError(message, code=code)
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise WebhookPayloadError("The field is not valid JSON") from None
+
+
+def _inbound_messages(payload: Any) -> tuple[Message, ...]:
+    if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
+        raise WebhookPayloadError("'messages' must be a list of message objects")
+    if len(payload) > MAX_BATCH:
+        raise WebhookPayloadTooLargeError(f"More than {MAX_BATCH} messages in one request")
+    messages = []
+    for item in payload:
+        if (
+            _int(item.get("ID")) is None
+            or not isinstance(item.get("number"), str)
+            or not isinstance(item.get("message"), str)
+        ):
+            raise WebhookPayloadError("A message lacks a valid 'ID', 'number' or 'message'")
+        if len(item["message"]) > MAX_TEXT:
+            raise WebhookPayloadTooLargeError(f"A message is longer than {MAX_TEXT} characters")
+        messages.append(_message(item))
+    # Fire in the order the messages were written, whatever order the batch came in.
+    return tuple(sorted(messages, key=lambda m: (m.sent_at is None, m.sent_at or 0, m.id)))
+
+
+def _message(item: Mapping[str, Any]) -> Message:
+    kind = item.get("type")
+    attachments = item.get("attachments")
+    return Message(
+        id=_int(item.get("ID")) or 0,
+        number=str(item.get("number") or ""),
+        text=str(item.get("message") or ""),
+        status=_STATUS.get(str(item.get("status")), MessageStatus.UNKNOWN),
+        phone_id=_id(item.get("deviceID")),
+        sim_slot=_slot(item.get("simSlot")),
+        group_id=_str(item.get("groupID")),
+        type=MessageType(kind) if kind in ("sms", "mms") else None,
+        attachments=tuple(a for a in str(attachments).split(",") if a) if attachments else (),
+        sent_at=_datetime(item.get("sentDate")),
+        delivered_at=_datetime(item.get("deliveredDate")),
+        schedule=_from_timestamp(item.get("schedule")),
+        result_code=_int(item.get("resultCode")),
+        error_code=_int(item.get("errorCode")),
+        retries=_int(item.get("retries")),
+        prioritize=None if item.get("prioritize") is None else bool(_int(item["prioritize"])),
+    )
+
+
+def _phone(item: Mapping[str, Any]) -> Phone:
+    return Phone(
+        id=_id(item.get("id")) or "",
+        name=_str(item.get("name")),
+        model=_str(item.get("model")),
+        android_version=_str(item.get("androidVersion")),
+        app_version=_str(item.get("appVersion")),
+        last_seen=_datetime(item.get("lastSeenAt")),
+        sims=_sims(item.get("sims")),
+    )
+
+
+def _sims(value: Any) -> tuple[Sim, ...]:
+    """Parse the slot → label map, a JSON list for slots 0..n-1 and an object otherwise."""
+    if isinstance(value, list):
+        pairs: Iterable[tuple[Any, Any]] = enumerate(value)
+    elif isinstance(value, dict):
+        pairs = value.items()
+    else:
+        return ()
+    sims = []
+    for key, label in pairs:
+        if (slot := _int(key)) is None:
+            continue
+        text = str(label) if label is not None else f"SIM #{slot + 1}"
+        detail = (
+            text[text.index("[") + 1 : text.rindex("]")]
+            if "[" in text and text.endswith("]")
+            else None
+        )
+        sims.append(Sim(slot=slot, label=text, detail=detail or None))
+    return tuple(sorted(sims, key=lambda sim: sim.slot))
+
+
+def _ussd(item: Mapping[str, Any]) -> UssdRequest:
+    return UssdRequest(
+        id=_int(item.get("ID")) or 0,
+        request=str(item.get("request") or ""),
+        response=_str(item.get("response")),
+        phone_id=_id(item.get("deviceID")),
+        sim_slot=_slot(item.get("simSlot")),
+        sent_at=_datetime(item.get("sentDate")),
+        responded_at=_datetime(item.get("responseDate")),
+    )
+
+
+def _contact(data: Mapping[str, Any]) -> Contact:
+    item = data.get("contact")
+    if not isinstance(item, dict):
+        raise GatewayResponseError("The gateway's answer has no contact object")
+    subscribed = item.get("subscribed")
+    return Contact(
+        id=_int(item.get("ID")),
+        number=str(item.get("number") or ""),
+        name=_str(item.get("name")),
+        subscribed=subscribed in (True, 1, "1", "true"),
+        list_id=_int(item.get("contactsListID")),
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _id(value: Any) -> str | None:
+    number = _int(value)
+    return None if number is None else str(number)
+
+
+def _slot(value: Any) -> int | None:
+    slot = _int(value)
+    return slot if slot is not None and slot >= 0 else None
+
+
+def _datetime(value: Any) -> datetime | None:
+    """Parse both formats the gateway uses (``+0600`` and ``+06:00`` offsets); None otherwise."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _from_timestamp(value: Any) -> datetime | None:
+    seconds = _int(value)
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

@@ -1,0 +1,44 @@
+"""Constants for SMS Bridge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "sms_bridge"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data (connection: what the gateway needs to accept us).
+CONF_PROVIDER: Final = "provider"
+CONF_URL: Final = "url"
+CONF_API_KEY: Final = "api_key"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+
+# Config entry options (behaviour).
+CONF_UPDATE_INTERVAL: Final = "update_interval"
+CONF_DEFAULT_PHONE: Final = "default_phone"
+CONF_DEFAULT_SIM: Final = "default_sim"
+CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
+
+DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
+MIN_UPDATE_INTERVAL_SECONDS: Final = 30
+MAX_UPDATE_INTERVAL_SECONDS: Final = 3600
+
+# A phone counts as online when the gateway saw it within this window.
+ONLINE_WINDOW: Final = timedelta(minutes=15)
+
+# Bus events.
+EVENT_MESSAGE_RECEIVED: Final = f"{DOMAIN}_message_received"
+EVENT_USSD_RESPONSE: Final = f"{DOMAIN}_ussd_response"
+
+# Event entity event types.
+EVENT_TYPE_SMS_RECEIVED: Final = "sms_received"
+EVENT_TYPE_USSD_RESPONSE: Final = "ussd_response"
+
+# Webhooks signed with the previous API key stay valid this long after a key change.
+CONF_PREVIOUS_API_KEY: Final = "previous_api_key"
+CONF_PREVIOUS_API_KEY_EXPIRES: Final = "previous_api_key_expires"
+KEY_ROTATION_GRACE: Final = timedelta(hours=24)
+
+DATA_HASS_CONFIG: Final = f"{DOMAIN}_hass_config"

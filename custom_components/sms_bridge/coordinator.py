@@ -1,0 +1,81 @@
+"""Polls the gateway for account figures and phones."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api import (
+    Account,
+    Capability,
+    Gateway,
+    GatewayAuthenticationError,
+    Phone,
+    SmsBridgeError,
+)
+from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL, DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from .data import SmsBridgeConfigEntry
+
+# A refresh is two requests in parallel; this bounds both together.
+REFRESH_TIMEOUT = 45
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayData:
+    """One consistent snapshot of the account."""
+
+    account: Account | None = None  # None when the provider reports no account figures
+    phones: dict[str, Phone] = field(default_factory=dict)
+
+
+class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
+    """Fetch credits and phones in one refresh."""
+
+    config_entry: SmsBridgeConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry, gateway: Gateway) -> None:
+        """Initialize the coordinator."""
+        interval = entry.options.get(CONF_UPDATE_INTERVAL)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=timedelta(seconds=interval) if interval else DEFAULT_UPDATE_INTERVAL,
+        )
+        self.gateway = gateway
+
+    async def _async_update_data(self) -> GatewayData:
+        try:
+            async with asyncio.timeout(REFRESH_TIMEOUT):
+                account, phones = await asyncio.gather(self._account(), self.gateway.phones())
+        except GatewayAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except TimeoutError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": "timeout"},
+            ) from err
+        except SmsBridgeError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        return GatewayData(account=account, phones={phone.id: phone for phone in phones})
+
+    async def _account(self) -> Account | None:
+        if Capability.CREDITS not in self.gateway.capabilities:
+            return None
+        return await self.gateway.account()

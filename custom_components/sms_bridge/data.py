@@ -1,0 +1,26 @@
+"""Runtime data kept on a loaded config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .api import Gateway
+
+if TYPE_CHECKING:
+    from .coordinator import SmsBridgeCoordinator
+    from .inbound import InboundDispatcher
+
+
+@dataclass(slots=True)
+class SmsBridgeData:
+    """Everything an entry needs while it is loaded."""
+
+    gateway: Gateway
+    coordinator: SmsBridgeCoordinator
+    inbound: InboundDispatcher
+
+
+type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

@@ -1,0 +1,106 @@
+"""Base entities: one device per phone, plus a service device for the account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import PROVIDERS, Phone
+from .const import CONF_PROVIDER, DOMAIN
+from .coordinator import SmsBridgeCoordinator
+from .data import SmsBridgeConfigEntry
+
+
+def account_device_identifier(entry: SmsBridgeConfigEntry) -> tuple[str, str]:
+    """Return the device registry identifier of the account (service) device."""
+    return (DOMAIN, entry.entry_id)
+
+
+def phone_device_identifier(entry: SmsBridgeConfigEntry, phone_id: str) -> tuple[str, str]:
+    """Return the device registry identifier of a phone."""
+    return (DOMAIN, f"{entry.entry_id}_{phone_id}")
+
+
+def phone_device_info(entry: SmsBridgeConfigEntry, phone: Phone) -> DeviceInfo:
+    """Return the device info of a phone."""
+    return DeviceInfo(
+        identifiers={phone_device_identifier(entry, phone.id)},
+        name=phone.display_name,
+        model=phone.model,
+        sw_version=phone.app_version,
+        hw_version=f"Android {phone.android_version}" if phone.android_version else None,
+        serial_number=phone.id,
+        via_device=account_device_identifier(entry),
+    )
+
+
+class SmsBridgeAccountEntity(CoordinatorEntity[SmsBridgeCoordinator]):
+    """An entity of the account (service) device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: SmsBridgeCoordinator, description: EntityDescription) -> None:
+        """Initialize the entity."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self.entity_description = description
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={account_device_identifier(entry)},
+            name=entry.title,
+            manufacturer=PROVIDERS[entry.data[CONF_PROVIDER]].name,
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+
+class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
+    """An entity of one phone; unavailable while the gateway no longer lists the phone."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: SmsBridgeCoordinator, phone: Phone, description: EntityDescription
+    ) -> None:
+        """Initialize the entity."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self.entity_description = description
+        self.phone_id = phone.id
+        self._attr_unique_id = f"{entry.entry_id}_{phone.id}_{description.key}"
+        self._attr_device_info = phone_device_info(entry, phone)
+
+    @property
+    def phone(self) -> Phone | None:
+        """Return the latest data of this phone, or None when it has disappeared."""
+        return self.coordinator.data.phones.get(self.phone_id)
+
+    @property
+    def available(self) -> bool:
+        """Return True while the gateway answers and still lists this phone."""
+        return super().available and self.phone_id in self.coordinator.data.phones
+
+
+def async_add_phone_entities(
+    entry: SmsBridgeConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+    create: Callable[[Phone], Iterable[Entity]],
+) -> None:
+    """Add the entities of every phone, now and whenever the gateway lists a new one."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_phones() -> None:
+        new = [phone for phone in coordinator.data.phones.values() if phone.id not in known]
+        if not new:
+            return
+        known.update(phone.id for phone in new)
+        async_add_entities(entity for phone in new for entity in create(phone))
+
+    add_new_phones()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_phones))

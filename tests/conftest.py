@@ -1,0 +1,73 @@
+"""Shared fixtures: a running gateway simulator and a config entry pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_bridge.const import (
+    CONF_API_KEY,
+    CONF_DEFAULT_PHONE,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_PROVIDER,
+    CONF_URL,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
+from homeassistant.core import HomeAssistant
+from tests.simulator import GatewaySimulator
+
+API_KEY = "test-api-key-0123456789"
+WEBHOOK_ID = "0123456789abcdef" * 4
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
+    """Let Home Assistant load custom_components/sms_bridge."""
+    yield
+
+
+@pytest.fixture
+async def simulator() -> AsyncGenerator[GatewaySimulator]:
+    """Run a gateway simulator on a free loopback port."""
+    sim = GatewaySimulator(api_key=API_KEY)
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """Return the options of the test entry (override in a test module to change them)."""
+    return {CONF_DEFAULT_PHONE: "1", CONF_DEFAULT_RECIPIENTS: ["+15550100"]}
+
+
+@pytest.fixture
+def config_entry(simulator: GatewaySimulator, entry_options: dict[str, Any]) -> MockConfigEntry:
+    """Return a config entry for the simulator (not yet added to hass)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="SMS Gateway",
+        unique_id=f"{simulator.url}#test",
+        data={
+            CONF_PROVIDER: "sms_gateway",
+            CONF_URL: simulator.url,
+            CONF_API_KEY: API_KEY,
+            CONF_WEBHOOK_ID: WEBHOOK_ID,
+        },
+        options=entry_options,
+    )
+
+
+@pytest.fixture
+async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """Set up the integration against the simulator and return its entry."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
