@@ -31,8 +31,8 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generat
 
 
 @pytest.fixture
-async def simulator() -> AsyncGenerator[GatewaySimulator]:
-    """Run a gateway simulator on a free loopback port."""
+async def simulator(socket_enabled: None) -> AsyncGenerator[GatewaySimulator]:
+    """Run a gateway simulator on a free loopback port (real sockets, loopback only)."""
     sim = GatewaySimulator(api_key=API_KEY)
     await sim.start()
     try:

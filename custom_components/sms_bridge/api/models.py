@@ -126,6 +126,7 @@ class Message:
     error_code: int | None = None
     retries: int | None = None
     prioritize: bool | None = None
+    failure_reason: str | None = None  # decoded from the provider's result code
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (response data, events, diagnostics)."""
@@ -144,6 +145,7 @@ class Message:
             "schedule": _iso(self.schedule),
             "result_code": self.result_code,
             "error_code": self.error_code,
+            "failure_reason": self.failure_reason,
             "retries": self.retries,
         }
 

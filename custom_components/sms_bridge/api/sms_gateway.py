@@ -269,9 +269,10 @@ class SmsGatewayClient:
 def normalize_url(url: str) -> str:
     """Return the installation base URL, without a trailing slash or a pasted script path."""
     parts = urlsplit(url.strip())
-    path = parts.path.rstrip("/")
-    if "/services" in path:
-        path = path[: path.rindex("/services")]
+    segments = parts.path.rstrip("/").split("/")
+    if "services" in segments:
+        segments = segments[: len(segments) - segments[::-1].index("services") - 1]
+    path = "/".join(segments)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
 
 
@@ -320,7 +321,7 @@ def _send_params(request: SendRequest) -> dict[str, str]:
         params["prioritize"] = "1"
     if request.routing is not Routing.SPECIFIED:
         params["option"] = str(_OPTION[request.routing])
-    elif request.senders and not _is_single(request):
+    elif request.senders:  # single sends replace it with the plain "id|slot" form
         params["devices"] = json.dumps([_device(s.phone_id, s.sim_slot) for s in request.senders])
     if request.random_sender:
         params["useRandomDevice"] = "1"
@@ -366,6 +367,20 @@ _STATUS = {
     "Canceled": MessageStatus.CANCELED,
 }
 _WIRE_STATUS = {status: wire for wire, status in _STATUS.items()}
+
+# Android SmsManager result codes, as the gateway's own UI decodes them.
+_RESULT_CODES = {
+    0: "delivery_failure",
+    1: "generic_failure",
+    2: "radio_off",
+    3: "null_pdu",
+    4: "no_service",
+    5: "limit_exceeded",
+    6: "fdn_check_failure",
+    7: "short_code_not_allowed",
+    8: "short_code_never_allowed",
+    26012019: "app_error",
+}
 
 
 def _envelope(body: str) -> dict[str, Any]:
@@ -436,7 +451,18 @@ def _message(item: Mapping[str, Any]) -> Message:
         error_code=_int(item.get("errorCode")),
         retries=_int(item.get("retries")),
         prioritize=None if item.get("prioritize") is None else bool(_int(item["prioritize"])),
+        failure_reason=_failure_reason(item),
     )
+
+
+def _failure_reason(item: Mapping[str, Any]) -> str | None:
+    """Name why a failed message failed; None for messages that did not fail."""
+    if item.get("status") != "Failed":
+        return None
+    code = _int(item.get("resultCode"))
+    if code is None or code < 0:
+        return "unknown"
+    return _RESULT_CODES.get(code, f"result_code_{code}")
 
 
 def _phone(item: Mapping[str, Any]) -> Phone:
@@ -553,9 +579,11 @@ def _datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    # Without an offset the moment is unknown, and it could not be compared with the others.
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _from_timestamp(value: Any) -> datetime | None:

@@ -1,0 +1,1 @@
+"""Tests of the client library (custom_components/sms_bridge/api), without Home Assistant."""

@@ -1,0 +1,35 @@
+"""Fixtures of the client library tests: a real HTTP session and a client, no Home Assistant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import aiohttp
+import pytest
+
+from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from tests.conftest import API_KEY
+from tests.simulator import GatewaySimulator
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Override the repository-wide fixture: these tests start no Home Assistant."""
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Let the tests open sockets (the plugin still only allows 127.0.0.1)."""
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[aiohttp.ClientSession]:
+    """Return a real HTTP session, closed after the test."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, simulator: GatewaySimulator) -> SmsGatewayClient:
+    """Return a client of the simulator's account."""
+    return SmsGatewayClient(session, simulator.url, API_KEY)

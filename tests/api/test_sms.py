@@ -1,0 +1,76 @@
+"""Tests of the number and segment helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.sms_bridge.api.sms import clean_number, is_gsm7, segment_count, to_e164
+
+
+@pytest.mark.parametrize(
+    ("number", "cleaned", "e164"),
+    [
+        ("+33 6 12 34 56 78", "+33612345678", "+33612345678"),
+        ("+1 (555) 010-0100", "+15550100100", "+15550100100"),
+        ("0033 6.12.34.56.78", "+33612345678", "+33612345678"),
+        ("0612345678", "0612345678", None),
+        ("(555) 010-0100", "5550100100", None),
+        ("43105", "43105", None),
+        ("112", "112", None),
+        ("+12345", "+12345", None),  # dialable, but too short for E.164
+        ("+0123456789", "+0123456789", None),  # no country code starts with 0
+        ("MyBank", None, None),
+        ("+33 6 12 34 56 7A", None, None),
+        ("12", None, None),
+        ("1234567890123456", None, None),
+        ("+1234567890123456", None, None),
+        ("", None, None),
+        ("+", None, None),
+        ("+33612345678,+33612345679", None, None),
+    ],
+)
+def test_clean_number_and_e164(number: str, cleaned: str | None, e164: str | None) -> None:
+    """International, 00-prefixed, national and short numbers are kept; letters are refused."""
+    assert clean_number(number) == cleaned
+    assert to_e164(number) == e164
+
+
+def test_is_gsm7() -> None:
+    """The GSM 03.38 alphabet and its extension table are GSM-7; anything else is not."""
+    assert is_gsm7("Hello @£$¥ èé ÄÖÑÜ§¿ äöñüà\n")
+    assert is_gsm7("{[~]}|^€\\")
+    assert not is_gsm7("ç")
+    assert not is_gsm7("Привет")
+    assert not is_gsm7("ok 😀")
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("", 1),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        # Extension characters take two septets.
+        ("€" * 80, 1),
+        ("€" * 81, 2),
+        ("a" * 159 + "{", 2),
+        ("a" * 158 + "^", 1),
+        # One non-GSM character switches the whole text to UCS-2 (70 / 67).
+        ("д" * 70, 1),
+        ("д" * 71, 2),
+        ("д" * 134, 2),
+        ("д" * 135, 3),
+        ("a" * 69 + "ç", 1),
+        ("a" * 70 + "ç", 2),
+        # Emoji are outside the BMP: two UTF-16 code units each.
+        ("😀" * 35, 1),
+        ("😀" * 36, 2),
+        ("a" * 68 + "😀", 1),
+        ("a" * 69 + "😀", 2),
+    ],
+)
+def test_segment_count(text: str, segments: int) -> None:
+    """Texts are split at 160/153 septets (GSM-7) or 70/67 UTF-16 units (UCS-2)."""
+    assert segment_count(text) == segments
