@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 
-from homeassistant.components import notify as hass_notify
+from homeassistant.components.notify.legacy import async_reload as async_reload_notify
 from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, discovery
@@ -16,17 +18,21 @@ from homeassistant.util import dt as dt_util
 
 from .api import create_gateway
 from .const import (
+    CONF_OUTBOX_TTL,
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
     DATA_HASS_CONFIG,
+    DEFAULT_OUTBOX_TTL,
     DOMAIN,
 )
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .entity import phone_device_identifier
 from .inbound import InboundDispatcher
+from .outbox import Outbox
 from .services import async_setup_services
+from .tracking import DeliveryTracker
 from .webhook import async_register_webhook
 
 PLATFORMS: list[Platform] = [
@@ -59,7 +65,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
 
     inbound = InboundDispatcher(hass, entry)
     await inbound.async_load()
-    entry.runtime_data = SmsBridgeData(gateway=gateway, coordinator=coordinator, inbound=inbound)
+    tracker = DeliveryTracker(hass, entry.entry_id, gateway)
+    entry.async_on_unload(tracker.async_stop)
+    ttl = entry.options.get(CONF_OUTBOX_TTL)
+    outbox = Outbox(
+        hass,
+        entry.entry_id,
+        gateway,
+        timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
+        tracker.track,
+    )
+    entry.runtime_data = SmsBridgeData(
+        gateway=gateway, coordinator=coordinator, inbound=inbound, tracker=tracker, outbox=outbox
+    )
+    await outbox.async_load()
+    entry.async_on_unload(outbox.async_stop)
 
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -74,7 +94,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
             hass.data[DATA_HASS_CONFIG],
         )
     )
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(entry.add_update_listener(_reload_on_options_change(entry)))
     return True
 
 
@@ -83,7 +103,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.inbound.async_flush()
-        await hass_notify.async_reload(hass, DOMAIN)
+        await async_reload_notify(hass, DOMAIN)
     return unloaded
 
 
@@ -91,14 +111,29 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmsBridgeConfigEntry, device: DeviceEntry
 ) -> bool:
     """Allow removing a phone the gateway no longer lists."""
-    return not any(
-        phone_device_identifier(entry, phone_id) in device.identifiers
-        for phone_id in entry.runtime_data.coordinator.data.phones
-    ) and (DOMAIN, entry.entry_id) not in device.identifiers
+    return (
+        not any(
+            phone_device_identifier(entry, phone_id) in device.identifiers
+            for phone_id in entry.runtime_data.coordinator.data.phones
+        )
+        and (DOMAIN, entry.entry_id) not in device.identifiers
+    )
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
+def _reload_on_options_change(
+    entry: SmsBridgeConfigEntry,
+) -> Callable[[HomeAssistant, SmsBridgeConfigEntry], Coroutine[Any, Any, None]]:
+    """Return an update listener reloading the entry when its options changed.
+
+    Data changes (reauth, reconfigure) reload through the config flow already.
+    """
+    options = dict(entry.options)
+
+    async def _listener(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+        if entry.options != options:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    return _listener
 
 
 @callback

@@ -20,6 +20,9 @@ CONF_UPDATE_INTERVAL: Final = "update_interval"
 CONF_DEFAULT_PHONE: Final = "default_phone"
 CONF_DEFAULT_SIM: Final = "default_sim"
 CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
+CONF_OUTBOX_TTL: Final = "outbox_ttl"  # minutes
+
+DEFAULT_OUTBOX_TTL: Final = timedelta(hours=1)
 
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
 MIN_UPDATE_INTERVAL_SECONDS: Final = 30
@@ -31,6 +34,8 @@ ONLINE_WINDOW: Final = timedelta(minutes=15)
 # Bus events.
 EVENT_MESSAGE_RECEIVED: Final = f"{DOMAIN}_message_received"
 EVENT_USSD_RESPONSE: Final = f"{DOMAIN}_ussd_response"
+EVENT_MESSAGE_STATUS: Final = f"{DOMAIN}_message_status"
+EVENT_MESSAGE_EXPIRED: Final = f"{DOMAIN}_message_expired"
 
 # Event entity event types.
 EVENT_TYPE_SMS_RECEIVED: Final = "sms_received"

@@ -12,6 +12,8 @@ from .api import Gateway
 if TYPE_CHECKING:
     from .coordinator import SmsBridgeCoordinator
     from .inbound import InboundDispatcher
+    from .outbox import Outbox
+    from .tracking import DeliveryTracker
 
 
 @dataclass(slots=True)
@@ -21,6 +23,8 @@ class SmsBridgeData:
     gateway: Gateway
     coordinator: SmsBridgeCoordinator
     inbound: InboundDispatcher
+    tracker: DeliveryTracker
+    outbox: Outbox
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

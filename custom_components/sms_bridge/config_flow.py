@@ -1,0 +1,344 @@
+"""Config flow for SMS Bridge: provider and connection, reauth, reconfigure and options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from homeassistant.components.webhook import async_generate_id
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import UnitOfTime
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .api import (
+    PROVIDERS,
+    Capability,
+    GatewayApiError,
+    GatewayAuthenticationError,
+    GatewayConnectionError,
+    GatewayResponseError,
+    Phone,
+    create_gateway,
+)
+from .api.sms import clean_number
+from .api.sms_gateway import normalize_url
+from .const import (
+    CONF_API_KEY,
+    CONF_DEFAULT_PHONE,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_DEFAULT_SIM,
+    CONF_PREVIOUS_API_KEY,
+    CONF_PREVIOUS_API_KEY_EXPIRES,
+    CONF_PROVIDER,
+    CONF_UPDATE_INTERVAL,
+    CONF_URL,
+    CONF_WEBHOOK_ID,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+    KEY_ROTATION_GRACE,
+    LOGGER,
+    MAX_UPDATE_INTERVAL_SECONDS,
+    MIN_UPDATE_INTERVAL_SECONDS,
+)
+from .webhook import async_webhook_url
+
+FIELD_SELECTORS = {
+    CONF_URL: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+    CONF_API_KEY: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+}
+API_KEY_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): FIELD_SELECTORS[CONF_API_KEY]})
+
+
+def _fields_schema(provider: str) -> vol.Schema:
+    return vol.Schema(
+        {vol.Required(field): FIELD_SELECTORS[field] for field in PROVIDERS[provider].fields}
+    )
+
+
+def _normalize(url: str) -> str | None:
+    """Return the gateway's base URL, or None when it is not a plain HTTP(S) URL.
+
+    A bare host ("sms.example.com") gets https://; a plain-HTTP server must be typed
+    with its scheme, so that an API key is never sent in clear text by accident.
+    Credentials in the URL are refused: the URL ends up in the unique id of the entry.
+    """
+    url = url.strip()
+    if "://" not in url:
+        url = f"https://{url}"
+    url = normalize_url(url)
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        return None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or port == 0
+        or "@" in parts.netloc
+    ):
+        return None
+    return url
+
+
+def _without_secrets(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what may be sent back to the form to fill it in again."""
+    return {key: value for key, value in data.items() if key != CONF_API_KEY}
+
+
+class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an SMS gateway account."""
+
+    VERSION = 1
+
+    _provider: str
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> SmsBridgeOptionsFlow:
+        """Return the options flow."""
+        return SmsBridgeOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user choose the provider."""
+        if user_input is not None:
+            self._provider = user_input[CONF_PROVIDER]
+            return await self.async_step_credentials()
+        options = [
+            SelectOptionDict(value=provider.key, label=provider.name)
+            for provider in PROVIDERS.values()
+        ]
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PROVIDER): SelectSelector(
+                        SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
+                    )
+                }
+            ),
+        )
+
+    async def async_step_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the provider's connection fields and test them."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {CONF_PROVIDER: self._provider, **user_input}
+            if account_id := await self._async_validate(data, errors):
+                await self.async_set_unique_id(account_id, raise_on_progress=False)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"SMS Gateway ({urlsplit(data[CONF_URL]).hostname})",
+                    data={**data, CONF_WEBHOOK_ID: async_generate_id()},
+                )
+        return self.async_show_form(
+            step_id="credentials",
+            data_schema=self.add_suggested_values_to_schema(
+                _fields_schema(self._provider), _without_secrets(user_input or {})
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start re-authentication after the gateway rejected the API key."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask a new API key and test it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY]}
+            if account_id := await self._async_validate(data, errors):
+                return self._async_update_connection(entry, account_id, data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=API_KEY_SCHEMA,
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the connection of an entry."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            if account_id := await self._async_validate(data, errors):
+                return self._async_update_connection(entry, account_id, data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _fields_schema(entry.data[CONF_PROVIDER]),
+                _without_secrets(user_input or entry.data),
+            ),
+            errors=errors,
+        )
+
+    async def _async_validate(self, data: dict[str, Any], errors: dict[str, str]) -> str | None:
+        """Normalise ``data`` in place and test it; return the account id, or fill ``errors``."""
+        if CONF_URL in data:
+            if (url := _normalize(data[CONF_URL])) is None:
+                errors[CONF_URL] = "invalid_url"
+                return None
+            data[CONF_URL] = url
+        gateway = create_gateway(async_get_clientsession(self.hass), data[CONF_PROVIDER], data)
+        try:
+            await gateway.phones()
+            if Capability.CREDITS in gateway.capabilities:
+                await gateway.account()
+        except GatewayAuthenticationError:
+            errors["base"] = "invalid_auth"
+        except GatewayResponseError:
+            errors["base"] = "invalid_response"
+        except (GatewayConnectionError, GatewayApiError):
+            errors["base"] = "cannot_connect"
+        except Exception:
+            LOGGER.exception("Unexpected error while testing the gateway")
+            errors["base"] = "unknown"
+        else:
+            return gateway.account_id
+        return None
+
+    def _async_update_connection(
+        self, entry: ConfigEntry, account_id: str, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Save tested connection data; a replaced key keeps verifying webhooks for a while."""
+        other = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, account_id)
+        if other is not None and other.entry_id != entry.entry_id:
+            return self.async_abort(reason="already_configured")
+        if data[CONF_API_KEY] != entry.data[CONF_API_KEY]:
+            data[CONF_PREVIOUS_API_KEY] = entry.data[CONF_API_KEY]
+            data[CONF_PREVIOUS_API_KEY_EXPIRES] = (
+                dt_util.utcnow() + KEY_ROTATION_GRACE
+            ).isoformat()
+        return self.async_update_reload_and_abort(entry, unique_id=account_id, data=data)
+
+
+class SmsBridgeOptionsFlow(OptionsFlow):
+    """Change polling and the defaults of the send actions.
+
+    The entry's update listener reloads it when the options change.
+    """
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            recipients = _clean_numbers(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
+            if recipients is None:
+                errors[CONF_DEFAULT_RECIPIENTS] = "invalid_number"
+            else:
+                return self.async_create_entry(data=_options(user_input, recipients))
+        suggested = user_input or _suggested(self.config_entry.options)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            errors=errors,
+            description_placeholders={
+                "webhook_url": await async_webhook_url(self.hass, self.config_entry)
+            },
+        )
+
+    def _schema(self) -> vol.Schema:
+        entry = self.config_entry
+        phones: dict[str, Phone] = (
+            entry.runtime_data.coordinator.data.phones
+            if entry.state is ConfigEntryState.LOADED
+            else {}
+        )
+        phone_options = [
+            SelectOptionDict(value=phone.id, label=phone.display_name) for phone in phones.values()
+        ]
+        # Keep a default phone the gateway no longer lists (or that is unknown while the
+        # entry is not loaded) selectable, so saving other options does not drop it.
+        current = entry.options.get(CONF_DEFAULT_PHONE)
+        if current is not None and current not in phones:
+            phone_options.append(SelectOptionDict(value=current, label=current))
+        sim_count = max([2, *(sim.number for phone in phones.values() for sim in phone.sims)])
+        return vol.Schema(
+            {
+                vol.Required(
+                    CONF_UPDATE_INTERVAL, default=int(DEFAULT_UPDATE_INTERVAL.total_seconds())
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_UPDATE_INTERVAL_SECONDS,
+                        max=MAX_UPDATE_INTERVAL_SECONDS,
+                        step=1,
+                        unit_of_measurement=UnitOfTime.SECONDS,
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Optional(CONF_DEFAULT_PHONE): SelectSelector(
+                    SelectSelectorConfig(options=phone_options, mode=SelectSelectorMode.DROPDOWN)
+                ),
+                vol.Optional(CONF_DEFAULT_SIM): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[str(number) for number in range(1, sim_count + 1)],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Optional(CONF_DEFAULT_RECIPIENTS): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+                ),
+            }
+        )
+
+
+def _clean_numbers(numbers: list[str]) -> list[str] | None:
+    """Return the numbers without separators, skipping blank ones; None if one is not dialable."""
+    cleaned: list[str] = []
+    for number in numbers:
+        if not number.strip():
+            continue
+        if (value := clean_number(number)) is None:
+            return None
+        cleaned.append(value)
+    return cleaned
+
+
+def _options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, Any]:
+    """Return the options to store: whole seconds, the SIM as a number, cleaned numbers."""
+    options: dict[str, Any] = {CONF_UPDATE_INTERVAL: int(user_input[CONF_UPDATE_INTERVAL])}
+    if phone := user_input.get(CONF_DEFAULT_PHONE):
+        options[CONF_DEFAULT_PHONE] = phone
+    if sim := user_input.get(CONF_DEFAULT_SIM):
+        options[CONF_DEFAULT_SIM] = int(sim)
+    if recipients:
+        options[CONF_DEFAULT_RECIPIENTS] = recipients
+    return options
+
+
+def _suggested(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stored options as the form shows them."""
+    if CONF_DEFAULT_SIM in options:
+        return {**options, CONF_DEFAULT_SIM: str(options[CONF_DEFAULT_SIM])}
+    return dict(options)

@@ -1,0 +1,198 @@
+"""Delivery tracking: follow sent messages until they reach a final state.
+
+The SMS Gateway pushes no status webhooks, so messages sent through the integration are read
+back by group (one request per send and phone), with a growing interval while nothing changes.
+A status only ever moves forward: a late or out-of-order report never lowers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
+
+from .api import Capability, Gateway, Message, MessageQuery, MessageStatus, SmsBridgeError
+from .const import DOMAIN, EVENT_MESSAGE_STATUS, LOGGER
+
+FIRST_POLL = 10.0  # seconds after a send
+MAX_POLL_INTERVAL = 600.0
+MAX_TRACKED = 1000  # messages followed at once; the oldest are dropped beyond
+MAX_TRACK_AGE = timedelta(hours=24)
+MAX_QUERIES_PER_POLL = 20
+QUERY_CONCURRENCY = 4
+
+
+def signal_message_status(entry_id: str) -> str:
+    """Return the dispatcher signal carrying status changes of an entry's messages."""
+    return f"{DOMAIN}_{entry_id}_message_status"
+
+
+@dataclass(slots=True)
+class PhoneCounters:
+    """Messages of one phone that reached Sent or Failed since local midnight."""
+
+    day: date
+    sent: int = 0
+    failed: int = 0
+    last_failure: str | None = None
+
+
+@dataclass(slots=True)
+class _Tracked:
+    message: Message
+    since: datetime = field(default_factory=dt_util.utcnow)
+
+
+class DeliveryTracker:
+    """Poll the gateway for the messages this entry sent until each one is final."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, gateway: Gateway) -> None:
+        """Initialize the tracker."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._gateway = gateway
+        self._tracked: dict[int, _Tracked] = {}
+        self._counters: dict[str, PhoneCounters] = {}
+        self._interval = FIRST_POLL
+        self._cancel_poll: CALLBACK_TYPE | None = None
+        self._poll_task: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Return True when the provider lets us read message states back."""
+        return Capability.STATUS_POLL in self._gateway.capabilities
+
+    @property
+    def tracked_count(self) -> int:
+        """Return how many messages are followed now."""
+        return len(self._tracked)
+
+    def counters(self, phone_id: str) -> PhoneCounters:
+        """Return today's counters of a phone."""
+        today = dt_util.now().date()
+        counters = self._counters.get(phone_id)
+        if counters is None or counters.day != today:
+            counters = self._counters[phone_id] = PhoneCounters(day=today)
+        return counters
+
+    @callback
+    def track(self, messages: Iterable[Message]) -> None:
+        """Follow these messages (a resend restarts a message from its new state)."""
+        if not self.enabled:
+            return
+        for message in messages:
+            if message.status.is_final:
+                continue
+            self._tracked.pop(message.id, None)
+            self._tracked[message.id] = _Tracked(message)
+        while len(self._tracked) > MAX_TRACKED:
+            dropped = next(iter(self._tracked))
+            LOGGER.debug("Stopped tracking message %s: too many tracked", dropped)
+            del self._tracked[dropped]
+        self._interval = FIRST_POLL
+        self._schedule(FIRST_POLL)
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop polling (entry unload)."""
+        if self._cancel_poll:
+            self._cancel_poll()
+            self._cancel_poll = None
+        if self._poll_task:
+            self._poll_task.cancel()
+
+    @callback
+    def _schedule(self, delay: float) -> None:
+        if self._cancel_poll:
+            self._cancel_poll()
+        self._cancel_poll = async_call_later(self._hass, delay, self._start_poll)
+
+    @callback
+    def _start_poll(self, _now: datetime) -> None:
+        self._cancel_poll = None
+        if self._poll_task is None or self._poll_task.done():
+            self._poll_task = self._hass.async_create_background_task(
+                self.async_poll(), f"{DOMAIN} delivery tracking"
+            )
+
+    async def async_poll(self) -> None:
+        """Read the tracked messages back once and report what changed."""
+        self._expire()
+        if not self._tracked:
+            return
+        semaphore = asyncio.Semaphore(QUERY_CONCURRENCY)
+
+        async def read(query: MessageQuery) -> list[Message]:
+            async with semaphore:
+                try:
+                    return await self._gateway.messages(query)
+                except SmsBridgeError as err:
+                    LOGGER.debug("Could not read message states: %s", err)
+                    return []
+
+        results = await asyncio.gather(*(read(query) for query in self._queries()))
+        changed = False
+        for message in (message for result in results for message in result):
+            changed |= self._update(message)
+        if self._tracked:
+            self._interval = FIRST_POLL if changed else min(self._interval * 2, MAX_POLL_INTERVAL)
+            self._schedule(self._interval)
+
+    def _queries(self) -> list[MessageQuery]:
+        """Return one query per group (a whole send), and per message without a group."""
+        groups = {t.message.group_id for t in self._tracked.values() if t.message.group_id}
+        queries = [MessageQuery(group_id=group) for group in sorted(groups)]
+        queries += [
+            MessageQuery(message_id=t.message.id)
+            for t in self._tracked.values()
+            if not t.message.group_id
+        ]
+        return queries[:MAX_QUERIES_PER_POLL]
+
+    def _expire(self) -> None:
+        oldest = dt_util.utcnow() - MAX_TRACK_AGE
+        for message_id in [mid for mid, t in self._tracked.items() if t.since < oldest]:
+            LOGGER.debug("Stopped tracking message %s: no final state in time", message_id)
+            del self._tracked[message_id]
+
+    def _update(self, message: Message) -> bool:
+        """Apply a read-back state; return True if it moved the message forward."""
+        tracked = self._tracked.get(message.id)
+        if tracked is None or message.status.rank <= tracked.message.status.rank:
+            return False
+        previous = tracked.message.status
+        tracked.message = message
+        if message.status.is_final:
+            del self._tracked[message.id]
+        self._count(message, previous)
+        self._fire(message, previous)
+        return True
+
+    def _count(self, message: Message, previous: MessageStatus) -> None:
+        if message.phone_id is None:
+            return
+        counters = self.counters(message.phone_id)
+        if message.status is MessageStatus.FAILED:
+            counters.failed += 1
+            counters.last_failure = message.failure_reason
+        elif (
+            message.status in (MessageStatus.SENT, MessageStatus.DELIVERED)
+            and previous.rank < MessageStatus.SENT.rank
+        ):
+            counters.sent += 1
+
+    def _fire(self, message: Message, previous: MessageStatus) -> None:
+        data: dict[str, Any] = {
+            "config_entry_id": self._entry_id,
+            **message.as_dict(),
+            "previous_status": previous.value,
+        }
+        self._hass.bus.async_fire(EVENT_MESSAGE_STATUS, data)
+        async_dispatcher_send(self._hass, signal_message_status(self._entry_id), message, data)
