@@ -29,11 +29,11 @@ from .const import (
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .entity import phone_device_identifier
-from .inbound import InboundDispatcher
-from .outbox import Outbox
+from .inbound import InboundDispatcher, async_remove_inbound_store
+from .outbox import Outbox, async_remove_outbox_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker
-from .webhook import async_register_webhook
+from .webhook import async_delete_cloudhook, async_register_webhook
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -105,6 +105,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
         await entry.runtime_data.inbound.async_flush()
         await async_reload_notify(hass, DOMAIN)
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+    """Delete what a removed entry leaves behind: its cloudhook and its stored messages."""
+    await async_delete_cloudhook(hass, entry)
+    await async_remove_inbound_store(hass, entry)
+    await async_remove_outbox_store(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

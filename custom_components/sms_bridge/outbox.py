@@ -43,6 +43,17 @@ PENDING = "pending"  # never reached the gateway: safe to send again
 UNKNOWN = "unknown"  # may have reached the gateway: look for it before sending again
 
 
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outbox", private=True, atomic_writes=True
+    )
+
+
+async def async_remove_outbox_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the stored outbox of a removed entry."""
+    await _store(hass, entry_id).async_remove()
+
+
 def signal_outbox_changed(entry_id: str) -> str:
     """Return the dispatcher signal sent when the outbox size changes."""
     return f"{DOMAIN}_{entry_id}_outbox"
@@ -120,9 +131,7 @@ class Outbox:
         self._gateway = gateway
         self._ttl = ttl
         self._on_sent = on_sent
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outbox", private=True, atomic_writes=True
-        )
+        self._store = _store(hass, entry_id)
         self._records: dict[str, OutboxRecord] = {}
         self._cancel_retry: CALLBACK_TYPE | None = None
         self._running = False

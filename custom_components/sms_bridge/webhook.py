@@ -1,0 +1,164 @@
+"""The webhook through which the gateway pushes incoming SMS and USSD answers.
+
+The same handler serves direct HTTP requests and Nabu Casa cloudhooks, which arrive as a
+``MockRequest`` without ``read()``, ``content_type`` or ``content_length``: it only uses the
+headers and ``request.content``. Only ``application/x-www-form-urlencoded`` is accepted, which is
+what the gateway sends; the cloud relay could not parse a multipart body anyway.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from urllib.parse import parse_qsl
+
+from aiohttp import hdrs, web
+from homeassistant.components import webhook
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    InboundBatch,
+    WebhookPayloadError,
+    WebhookPayloadTooLargeError,
+    WebhookSignatureError,
+)
+from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
+from .data import SmsBridgeConfigEntry
+
+MAX_BODY = 256 * 1024  # bytes; a full batch of the gateway is far smaller
+FORM = "application/x-www-form-urlencoded"
+WARNING_INTERVAL = timedelta(minutes=1)
+
+
+class _RejectedError(Exception):
+    """A request answered with an error status."""
+
+    def __init__(self, status: HTTPStatus, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@callback
+def async_register_webhook(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+    """Register the entry's webhook and unregister it on unload."""
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        entry.title,
+        webhook_id,
+        _WebhookHandler(entry).async_handle,
+        local_only=False,  # gateways are often hosted on the internet
+        allowed_methods=[hdrs.METH_POST],
+    )
+    entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+
+
+async def async_webhook_url(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> str:
+    """Return the URL to enter as WebHook URL on the gateway."""
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    if "cloud" in hass.config.components:
+        # Imported here: the cloud component is only importable where it can be set up.
+        from homeassistant.components import cloud
+
+        if cloud.async_active_subscription(hass):
+            with suppress(cloud.CloudNotAvailable):
+                return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+    try:
+        return webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        path = webhook.async_generate_path(webhook_id)
+        translations = await async_get_translations(
+            hass, hass.config.language, "exceptions", {DOMAIN}
+        )
+        # The hint stands in for the address, so the id stays the last segment of the URL.
+        hint = translations.get(f"component.{DOMAIN}.exceptions.no_webhook_url.message", "")
+        return f"{hint}{path}"
+
+
+async def async_delete_cloudhook(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+    """Delete the cloudhook of a removed entry, if it has one."""
+    if "cloud" not in hass.config.components:
+        return
+    from homeassistant.components import cloud
+
+    # ValueError: this entry never had a cloudhook.
+    with suppress(cloud.CloudNotAvailable, ValueError):
+        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+
+
+class _WebhookHandler:
+    """Authenticate, parse and dispatch the webhook requests of one entry."""
+
+    def __init__(self, entry: SmsBridgeConfigEntry) -> None:
+        self._entry = entry
+        self._last_warning: datetime | None = None
+
+    async def async_handle(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """Answer with an explicit status: anything raised would become a 200 and a traceback."""
+        try:
+            batch = await self._async_parse(request)
+        except _RejectedError as err:
+            self._log_rejection(err)
+            return web.Response(status=err.status)
+        LOGGER.debug(
+            "Webhook of %s: %s messages, %s USSD answers",
+            self._entry.title,
+            len(batch.messages),
+            len(batch.ussd_requests),
+        )
+        await self._entry.runtime_data.inbound.async_process(batch)
+        return web.Response(status=HTTPStatus.OK)
+
+    async def _async_parse(self, request: web.Request) -> InboundBatch:
+        length = request.headers.get(hdrs.CONTENT_LENGTH, "")
+        if length.isdigit() and int(length) > MAX_BODY:
+            raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+        content_type = request.headers.get(hdrs.CONTENT_TYPE, "")
+        if content_type.partition(";")[0].strip().lower() != FORM:
+            raise _RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "not a URL-encoded form")
+        body = await _async_read(request)
+        try:
+            form = parse_qsl(body.decode(), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise _RejectedError(HTTPStatus.BAD_REQUEST, "body not UTF-8") from None
+        try:
+            return self._entry.runtime_data.gateway.parse_webhook(request.headers, form)
+        except WebhookSignatureError as err:
+            raise _RejectedError(HTTPStatus.UNAUTHORIZED, str(err)) from None
+        except WebhookPayloadTooLargeError as err:
+            raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(err)) from None
+        except WebhookPayloadError as err:
+            raise _RejectedError(HTTPStatus.BAD_REQUEST, str(err)) from None
+
+    def _log_rejection(self, err: _RejectedError) -> None:
+        """Warn once a minute at most: a flood of forged requests must not flood the log."""
+        now = dt_util.utcnow()
+        if self._last_warning and now - self._last_warning < WARNING_INTERVAL:
+            LOGGER.debug("Rejected a webhook request for %s: %s", self._entry.title, err)
+            return
+        self._last_warning = now
+        LOGGER.warning(
+            "Rejected a webhook request for %s (HTTP %s): %s. "
+            "Further rejections within a minute are logged at debug level",
+            self._entry.title,
+            int(err.status),
+            err,
+        )
+
+
+async def _async_read(request: web.Request) -> bytes:
+    """Read the body, stopping past MAX_BODY (a chunked body has no Content-Length)."""
+    stream = request.content  # a MockRequest makes a new reader on each access
+    body = b""
+    while chunk := await stream.read(MAX_BODY + 1 - len(body)):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    return body

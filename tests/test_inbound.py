@@ -1,0 +1,446 @@
+"""Incoming messages: event data, duplicates, order and unknown phones (reliability.md §5.2-5.4).
+
+R6 (a late "Sent" after "Delivered") is about delivery tracking and is tested there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import UTC, datetime, timedelta
+import logging
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.sms_bridge.api import InboundBatch, Message, MessageStatus
+from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED, EVENT_USSD_RESPONSE
+from custom_components.sms_bridge.inbound import (
+    MAX_SEEN,
+    SAVE_DELAY,
+    InboundDispatcher,
+    async_remove_inbound_store,
+)
+from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.simulator import GatewaySimulator, php
+
+LOGGER_NAME = "custom_components.sms_bridge"
+
+
+def received(message_id: int, **changes: Any) -> dict[str, Any]:
+    """A received message exactly as the gateway's `messages` webhook carries it."""
+    return {
+        "ID": message_id,
+        "number": "+33612345678",
+        "message": "Hello",
+        "deviceID": 1,
+        "simSlot": 0,
+        "schedule": None,
+        "userID": 1,
+        "groupID": None,
+        "status": "Received",
+        "resultCode": None,
+        "errorCode": None,
+        "type": None,
+        "attachments": None,
+        "prioritize": None,
+        "retries": None,
+        "sentDate": "2025-05-01T10:00:00+0000",
+        "deliveredDate": "2025-05-01T10:00:02+0000",
+        "expiryDate": None,
+    } | changes
+
+
+def batch(*messages: dict[str, Any]) -> str:
+    """The `messages` field of a webhook, encoded like PHP."""
+    return php.json_encode(list(messages))
+
+
+def message(message_id: int) -> Message:
+    """A parsed incoming message."""
+    return Message(id=message_id, number="+15550100", text="hi", status=MessageStatus.RECEIVED)
+
+
+def event_entity_id(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) -> str | None:
+    """Entity id of a phone's event entity."""
+    unique_id = f"{entry.entry_id}_{phone_id}_messages"
+    return er.async_get(hass).async_get_entity_id("event", "sms_bridge", unique_id)
+
+
+def storage_key(entry: MockConfigEntry) -> str:
+    """Key of the entry's dedupe store."""
+    return f"sms_bridge.{entry.entry_id}.inbound"
+
+
+@pytest.fixture(autouse=True)
+def sockets(socket_enabled: None) -> None:
+    """Let the simulator listen on the loopback interface."""
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Every test: our logs never show the API key or the webhook id, nor message texts."""
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
+    yield
+    for record in caplog.records:
+        assert record.exc_info is None, record.getMessage()
+        if record.name.startswith(LOGGER_NAME):
+            for secret in (API_KEY, WEBHOOK_ID, "Hello"):
+                assert secret not in record.getMessage()
+
+
+@pytest.fixture
+def events(hass: HomeAssistant) -> list[Event]:
+    """Bus events of incoming messages."""
+    return async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+
+
+@pytest.fixture
+def ussd_events(hass: HomeAssistant) -> list[Event]:
+    """Bus events of USSD answers."""
+    return async_capture_events(hass, EVENT_USSD_RESPONSE)
+
+
+@pytest.fixture
+async def client(
+    hass_client_no_auth: ClientSessionGenerator, init_integration: MockConfigEntry
+) -> TestClient:
+    """An HTTP client of HA's test server, with the integration set up."""
+    return await hass_client_no_auth()
+
+
+@pytest.fixture
+async def gateway(simulator: GatewaySimulator, client: TestClient) -> GatewaySimulator:
+    """The simulator, posting its webhooks to the entry's webhook."""
+    simulator.webhook_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    return simulator
+
+
+# -- event data ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"groupID": None, "simSlot": None, "sentDate": "1795313833000", "deliveredDate": None},
+        {"sentDate": "yesterday", "deliveredDate": ""},
+    ],
+    ids=["nulls_and_epoch_ms", "unparseable_dates"],
+)
+async def test_p13_missing_and_unparseable_fields(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    events: list[Event],
+    changes: dict[str, Any],
+) -> None:
+    """P13: null slot and unreadable dates give None in the event, not an error."""
+    assert await gateway.post_webhook("messages", batch(received(5, **changes))) == 200
+    assert [event.data for event in events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "message_id": 5,
+            "number": "+33612345678",
+            "number_e164": "+33612345678",
+            "text": "Hello",
+            "phone_id": "1",
+            "phone_name": "Office phone",
+            "sim": None if "simSlot" in changes else 1,
+            "sent_at": None,
+            "received_at": None,
+        }
+    ]
+
+
+async def test_p13_sim_slot_missing(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """P13: a message without `simSlot` has no SIM."""
+    item = received(5)
+    del item["simSlot"]
+    assert await gateway.post_webhook("messages", batch(item)) == 200
+    assert events[0].data["sim"] is None
+
+
+async def test_p14_long_text(
+    hass: HomeAssistant, gateway: GatewaySimulator, init_integration: MockConfigEntry
+) -> None:
+    """P14: a 1000-character text reaches the event entity whole; its state stays a timestamp."""
+    text = "Long message. " * 72
+    await gateway.receive_sms("+33612345678", text, phone_id=2)
+    await hass.async_block_till_done()
+
+    state = hass.states.get(event_entity_id(hass, init_integration, "2"))
+    assert state is not None
+    assert state.attributes["text"] == text
+    assert dt_util.parse_datetime(state.state) is not None
+
+
+@pytest.mark.parametrize(
+    ("number", "e164"),
+    [
+        ("MyBank", None),
+        ("43105", None),
+        ("0612345678", None),
+        ("+33 6 12-34-56-78", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+    ],
+)
+async def test_p15_sender_numbers(
+    gateway: GatewaySimulator, events: list[Event], number: str, e164: str | None
+) -> None:
+    """P15: the sender is kept as sent; the E.164 form only for international numbers."""
+    await gateway.receive_sms(number, "Hello")
+    assert [(event.data["number"], event.data["number_e164"]) for event in events] == [
+        (number, e164)
+    ]
+
+
+# -- replays and duplicates ------------------------------------------------------------------
+
+
+async def test_r1_same_request_twice(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """R1: a replayed request is acknowledged and fires nothing."""
+    value = batch(received(5))
+    assert await gateway.post_webhook("messages", value) == 200
+    assert await gateway.post_webhook("messages", value) == 200
+    assert [event.data["message_id"] for event in events] == [5]
+
+
+async def test_r2_replay_after_reload(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    events: list[Event],
+) -> None:
+    """R2: the ids are written on unload and still known after a reload."""
+    value = batch(received(5))
+    assert await gateway.post_webhook("messages", value) == 200
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert hass_storage[storage_key(init_integration)]["data"] == {"messages": [5], "ussd": []}
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert await gateway.post_webhook("messages", value) == 200
+    assert len(events) == 1
+
+
+async def test_r2_new_dispatcher_on_same_storage(
+    hass: HomeAssistant, init_integration: MockConfigEntry, events: list[Event]
+) -> None:
+    """R2: a dispatcher built on the stored ids (as after a restart) drops what was seen."""
+    first = InboundDispatcher(hass, init_integration)
+    await first.async_load()
+    await first.async_process(InboundBatch(messages=(message(5),)))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY))
+    await hass.async_block_till_done()
+
+    second = InboundDispatcher(hass, init_integration)
+    await second.async_load()
+    await second.async_process(InboundBatch(messages=(message(5), message(6))))
+    assert [event.data["message_id"] for event in events] == [5, 6]
+
+
+async def test_ids_are_saved_after_a_delay(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """New ids reach the store a few seconds later, not on every request."""
+    assert await gateway.post_webhook("messages", batch(received(5))) == 200
+    assert storage_key(init_integration) not in hass_storage
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY))
+    await hass.async_block_till_done()
+    assert hass_storage[storage_key(init_integration)]["data"] == {"messages": [5], "ussd": []}
+
+
+async def test_r3_batch_with_seen_id(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """R3: only the unseen messages of a batch fire."""
+    assert await gateway.post_webhook("messages", batch(received(5))) == 200
+    assert await gateway.post_webhook("messages", batch(*map(received, (4, 5, 6)))) == 200
+    assert [event.data["message_id"] for event in events] == [5, 4, 6]
+
+
+async def test_r4_identical_texts(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """R4: the same text twice from the same sender is two messages."""
+    first = await gateway.receive_sms("+33612345678", "Hello")
+    second = await gateway.receive_sms("+33612345678", "Hello")
+    assert [event.data["message_id"] for event in events] == [first["ID"], second["ID"]]
+
+
+async def test_r5_batch_out_of_order(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """R5: a batch fires in (sent date, id) order; undated messages last."""
+    value = batch(
+        received(3, sentDate="2025-05-01T10:02:00+0000"),
+        received(9, sentDate=None),
+        received(2, sentDate="2025-05-01T12:01:00+0200"),  # 10:01 UTC
+        received(1, sentDate="2025-05-01T10:01:00+0000"),
+    )
+    assert await gateway.post_webhook("messages", value) == 200
+    assert [event.data["message_id"] for event in events] == [1, 2, 3, 9]
+
+
+async def test_r7_bounded_store(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    events: list[Event],
+) -> None:
+    """R7: past MAX_SEEN ids the oldest is forgotten; the store stays that size."""
+    dispatcher = InboundDispatcher(hass, init_integration)
+    await dispatcher.async_load()
+    await dispatcher.async_process(
+        InboundBatch(messages=tuple(message(i) for i in range(1, MAX_SEEN + 2)))
+    )
+    await dispatcher.async_flush()
+
+    stored = hass_storage[storage_key(init_integration)]["data"]["messages"]
+    assert len(stored) == MAX_SEEN
+    assert stored[0] == 2
+    assert stored[-1] == MAX_SEEN + 1
+
+    restarted = InboundDispatcher(hass, init_integration)
+    await restarted.async_load()
+    await restarted.async_process(InboundBatch(messages=(message(1), message(MAX_SEEN + 1))))
+    assert len(events) == MAX_SEEN + 2
+    assert events[-1].data["message_id"] == 1
+
+
+async def test_store_removed_with_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """The ids of a removed entry are deleted."""
+    await init_integration.runtime_data.inbound.async_flush()
+    assert storage_key(init_integration) in hass_storage
+
+    await async_remove_inbound_store(hass, init_integration)
+    assert storage_key(init_integration) not in hass_storage
+
+
+# -- phones and SIMs -------------------------------------------------------------------------
+
+
+async def test_s1_unknown_phone(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    events: list[Event],
+) -> None:
+    """S1: a phone added since the last poll: the event fires and the phone list is read again."""
+    phone = gateway.add_phone("Kitchen phone")
+    gateway.requests.clear()
+
+    await gateway.receive_sms("+33612345678", "Hello", phone_id=phone.id)
+    await hass.async_block_till_done()
+
+    assert gateway.webhook_results == [200]
+    assert [(e.data["phone_id"], e.data["phone_name"]) for e in events] == [(str(phone.id), None)]
+    assert any(request.path == "/services/get-devices.php" for request in gateway.requests)
+    assert event_entity_id(hass, init_integration, str(phone.id))
+
+
+async def test_message_without_phone(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    events: list[Event],
+) -> None:
+    """A message naming no phone fires on the bus only, without asking for the phone list."""
+    item = received(5)
+    del item["deviceID"]
+    gateway.requests.clear()
+
+    assert await gateway.post_webhook("messages", batch(item)) == 200
+    await hass.async_block_till_done()
+
+    assert [(e.data["phone_id"], e.data["phone_name"]) for e in events] == [(None, None)]
+    assert gateway.requests == []
+    assert hass.states.get(event_entity_id(hass, init_integration, "1")).state == "unknown"
+
+
+async def test_s2_unknown_sim_slot(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """S2: a SIM slot the phone does not list is still reported (slot 5 is SIM 6)."""
+    await gateway.receive_sms("+33612345678", "Hello", sim_slot=5)
+    assert events[0].data["sim"] == 6
+
+
+# -- USSD ------------------------------------------------------------------------------------
+
+
+async def test_ussd_answer(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    ussd_events: list[Event],
+) -> None:
+    """The answer to a USSD request fires once with its data, even when posted again."""
+    request = gateway.store_ussd("*150#", 2, 0)
+    row = await gateway.answer_ussd(request["ID"], "Balance: 12.50 EUR")
+    await gateway.answer_ussd(request["ID"], "Balance: 12.50 EUR")
+
+    assert [event.data for event in ussd_events] == [
+        {
+            "config_entry_id": init_integration.entry_id,
+            "ussd_id": request["ID"],
+            "request": "*150#",
+            "response": "Balance: 12.50 EUR",
+            "phone_id": "2",
+            "sim": 1,
+            "sent_at": php.parse_iso8601(row["sentDate"]).isoformat(),
+            "responded_at": php.parse_iso8601(row["responseDate"]).isoformat(),
+        }
+    ]
+
+
+async def test_s3_unsolicited_ussd_answer(
+    gateway: GatewaySimulator, ussd_events: list[Event]
+) -> None:
+    """S3: a USSD answer to no request we know of still fires."""
+    value = php.json_encode(
+        {"ID": 99, "request": "*100#", "response": "Hi", "deviceID": 1, "simSlot": None}
+    )
+    assert await gateway.post_webhook("ussdRequest", value) == 200
+    assert [(e.data["ussd_id"], e.data["sim"], e.data["sent_at"]) for e in ussd_events] == [
+        (99, None, None)
+    ]
+
+
+async def test_ussd_and_message_ids_are_separate(
+    gateway: GatewaySimulator, events: list[Event], ussd_events: list[Event]
+) -> None:
+    """Message 5 and USSD request 5 are different things."""
+    assert await gateway.post_webhook("messages", batch(received(5))) == 200
+    value = php.json_encode({"ID": 5, "request": "*100#", "response": "Hi", "deviceID": 1})
+    assert await gateway.post_webhook("ussdRequest", value) == 200
+    assert (len(events), len(ussd_events)) == (1, 1)
+
+
+async def test_nothing_waits_for_the_gateway(
+    hass: HomeAssistant, gateway: GatewaySimulator, events: list[Event]
+) -> None:
+    """A webhook is answered while the gateway's API hangs."""
+    gateway.faults.hang = True
+    phone = gateway.add_phone("Kitchen phone")  # makes the dispatcher ask for the phone list
+    await gateway.receive_sms("+33612345678", "Hello", phone_id=phone.id)
+    assert gateway.webhook_results == [200]
+    assert len(events) == 1
+    gateway.faults.reset()
+    await hass.async_block_till_done()
+
+
+async def test_sent_at_keeps_the_offset(gateway: GatewaySimulator, events: list[Event]) -> None:
+    """Dates keep the offset the gateway sent."""
+    sent = datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
+    await gateway.receive_sms("+33612345678", "Hello", sent_date=sent)
+    assert events[0].data["sent_at"] == "2025-05-01T10:00:00+00:00"
