@@ -1,0 +1,114 @@
+"""Notify: an entity per phone, and the legacy notify.<entry title> service with targets."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from homeassistant.components.notify import (
+    NotifyEntity,
+    NotifyEntityDescription,
+    NotifyEntityFeature,
+)
+from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
+from homeassistant.components.notify.legacy import BaseNotificationService
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+import voluptuous as vol
+
+from .api import Phone
+from .const import DOMAIN
+from .coordinator import SmsBridgeCoordinator
+from .data import SmsBridgeConfigEntry
+from .entity import SmsBridgePhoneEntity, async_add_phone_entities
+from .send import ATTR_PHONE, SEND_OPTIONS, async_send
+
+PARALLEL_UPDATES = 1
+
+NOTIFY_DATA_SCHEMA = vol.Schema(SEND_OPTIONS)
+
+SMS_DESCRIPTION = NotifyEntityDescription(key="sms", translation_key="sms")
+
+
+def _text(message: str, title: str | None) -> str:
+    return f"{title}\n{message}" if title else message
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmsBridgeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a notify entity for every phone."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_phone_entities(
+        entry, async_add_entities, lambda phone: [SmsBridgeNotifyEntity(coordinator, phone)]
+    )
+
+
+class SmsBridgeNotifyEntity(SmsBridgePhoneEntity, NotifyEntity):
+    """Send an SMS from one phone to the default recipients."""
+
+    _attr_supported_features = NotifyEntityFeature.TITLE
+
+    def __init__(self, coordinator: SmsBridgeCoordinator, phone: Phone) -> None:
+        """Initialize the entity."""
+        super().__init__(coordinator, phone, SMS_DESCRIPTION)
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Send the message from this phone."""
+        options = NOTIFY_DATA_SCHEMA({ATTR_PHONE: self.phone_id})
+        await async_send(
+            self.hass, self.coordinator.config_entry, None, _text(message, title), options
+        )
+
+
+async def async_get_service(
+    hass: HomeAssistant, config: ConfigType, discovery_info: DiscoveryInfoType | None = None
+) -> SmsBridgeNotificationService | None:
+    """Return the legacy notify service of the entry that asked for it."""
+    if discovery_info is None:
+        return None
+    entry = hass.config_entries.async_get_entry(discovery_info["entry_id"])
+    if entry is None:
+        return None
+    return SmsBridgeNotificationService(cast(SmsBridgeConfigEntry, entry))
+
+
+class SmsBridgeNotificationService(BaseNotificationService):
+    """notify.<entry title>: send to the given numbers, with the action's options in data."""
+
+    def __init__(self, entry: SmsBridgeConfigEntry) -> None:
+        """Initialize the service."""
+        self._entry = entry
+
+    async def async_register_services(self) -> None:
+        """Register the service while the entry is loaded, and remove it otherwise.
+
+        HA keeps every legacy service object and only ever registers them again (on
+        ``notify.async_reload``), so this is where an unloaded entry's service goes away.
+        """
+        if self._entry.state in (ConfigEntryState.SETUP_IN_PROGRESS, ConfigEntryState.LOADED):
+            await super().async_register_services()
+        else:
+            await self.async_unregister_services()
+
+    async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
+        """Send the message to the targets, or to the default recipients."""
+        try:
+            options = NOTIFY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
+        except vol.Invalid as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_notify_data",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        await async_send(
+            self.hass,
+            self._entry,
+            kwargs.get(ATTR_TARGET),
+            _text(message, kwargs.get(ATTR_TITLE)),
+            options,
+        )

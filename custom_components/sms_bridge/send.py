@@ -1,0 +1,230 @@
+"""The one send path of the action and both notify flavours: validate, send, translate errors.
+
+Everything the user can get wrong is checked before the first request, so a bad call never
+reaches the gateway (and never costs credits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .api import (
+    Capability,
+    GatewayAuthenticationError,
+    GatewayConnectionError,
+    GatewayResponseError,
+    Routing,
+    Sender,
+    SendRequest,
+    SmsBridgeError,
+)
+from .api.sms import clean_number, segment_count
+from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM, DOMAIN
+from .data import SmsBridgeConfigEntry
+
+ATTR_RECIPIENTS: Final = "recipients"
+ATTR_MESSAGE: Final = "message"
+ATTR_TYPE: Final = "type"
+ATTR_ATTACHMENTS: Final = "attachments"
+ATTR_PHONE: Final = "phone"
+ATTR_SIM: Final = "sim"
+ATTR_ROUTING: Final = "routing"
+ATTR_PHONES: Final = "phones"
+ATTR_RANDOM_PHONE: Final = "random_phone"
+ATTR_SCHEDULE: Final = "schedule"
+ATTR_PRIORITIZE: Final = "prioritize"
+
+TYPE_SMS: Final = "sms"
+TYPE_MMS: Final = "mms"
+
+MAX_SEGMENTS: Final = 10
+MAX_RECIPIENTS: Final = 1000
+
+SEND_OPTIONS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_TYPE, default=TYPE_SMS): vol.In([TYPE_SMS, TYPE_MMS]),
+    vol.Optional(ATTR_ATTACHMENTS): vol.All(cv.ensure_list, [cv.string]),
+    vol.Optional(ATTR_PHONE): cv.string,
+    vol.Optional(ATTR_SIM): vol.All(vol.Coerce(int), vol.Range(min=1)),
+    vol.Optional(ATTR_ROUTING, default=Routing.SPECIFIED.value): vol.Coerce(Routing),
+    vol.Optional(ATTR_PHONES): vol.All(cv.ensure_list, [cv.string]),
+    vol.Optional(ATTR_RANDOM_PHONE, default=False): cv.boolean,
+    vol.Optional(ATTR_SCHEDULE): cv.datetime,
+    vol.Optional(ATTR_PRIORITIZE, default=False): cv.boolean,
+}
+"""Options shared by the action and the legacy notify service's ``data``."""
+
+
+def _invalid(key: str, **placeholders: object) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={name: str(value) for name, value in placeholders.items()},
+    )
+
+
+def _failed(key: str, err: SmsBridgeError) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": str(err)},
+    )
+
+
+async def async_send(
+    hass: HomeAssistant,
+    entry: SmsBridgeConfigEntry,
+    recipients: Sequence[str] | None,
+    text: str,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Validate and send one message; return the response data of the send_message action.
+
+    ``options`` holds the keys of ``SEND_OPTIONS``, already through that schema. Without
+    recipients the message goes to the entry's default recipients.
+    """
+    request = build_request(entry, recipients, text, options)
+    try:
+        messages = await entry.runtime_data.gateway.send(request)
+    except GatewayAuthenticationError as err:
+        entry.async_start_reauth(hass)
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
+    except GatewayConnectionError as err:
+        raise _failed("cannot_connect", err) from err
+    except GatewayResponseError as err:
+        raise _failed("invalid_response", err) from err
+    except SmsBridgeError as err:
+        raise _failed("gateway_error", err) from err
+    return {
+        "messages": [message.as_dict() for message in messages],
+        "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
+        "segments": 1 if request.mms else segment_count(request.text),
+    }
+
+
+def build_request(
+    entry: SmsBridgeConfigEntry,
+    recipients: Sequence[str] | None,
+    text: str,
+    options: Mapping[str, Any],
+) -> SendRequest:
+    """Return the request to send, or raise ServiceValidationError for the user's mistake."""
+    capabilities = entry.runtime_data.gateway.capabilities
+    mms = options[ATTR_TYPE] == TYPE_MMS
+    attachments = tuple(options.get(ATTR_ATTACHMENTS) or ())
+    routing: Routing = options[ATTR_ROUTING]
+    schedule: datetime | None = options.get(ATTR_SCHEDULE)
+    random_sender: bool = options[ATTR_RANDOM_PHONE]
+    senders = _senders(entry, options)
+
+    needed = {
+        Capability.MMS: mms,
+        Capability.SCHEDULE: schedule is not None,
+        Capability.PRIORITY: options[ATTR_PRIORITIZE],
+        Capability.SIM_SELECT: any(sender.sim_slot is not None for sender in senders),
+        Capability.SPREAD: routing is not Routing.SPECIFIED or random_sender or len(senders) > 1,
+    }
+    for capability, used in needed.items():
+        if used and capability not in capabilities:
+            raise _invalid("not_supported", feature=capability.value)
+
+    if mms:
+        if not attachments:
+            raise _invalid("mms_without_attachments")
+        for url in attachments:
+            if not _is_attachment_url(url):
+                raise _invalid("invalid_attachment", url=url)
+    elif attachments:
+        raise _invalid("attachments_need_mms")
+    elif not text.strip():
+        raise _invalid("empty_message")
+    elif (segments := segment_count(text)) > MAX_SEGMENTS:
+        raise _invalid("message_too_long", segments=segments, max=MAX_SEGMENTS)
+
+    if schedule is not None:
+        schedule = dt_util.as_utc(schedule)
+        if schedule <= dt_util.utcnow():
+            raise _invalid("schedule_in_past", schedule=dt_util.as_local(schedule).isoformat())
+
+    return SendRequest(
+        recipients=_recipients(entry, recipients),
+        text=text,
+        mms=mms,
+        attachments=attachments,
+        senders=senders,
+        routing=routing,
+        random_sender=random_sender,
+        schedule=schedule,
+        prioritize=options[ATTR_PRIORITIZE],
+    )
+
+
+def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -> tuple[str, ...]:
+    """Return the cleaned numbers without duplicates, in the order given."""
+    numbers = recipients or entry.options.get(CONF_DEFAULT_RECIPIENTS) or ()
+    if not numbers:
+        raise _invalid("no_default_recipients")
+    cleaned: dict[str, None] = {}
+    for number in numbers:
+        if (clean := clean_number(number)) is None:
+            raise _invalid("invalid_number", number=number)
+        cleaned[clean] = None
+    if len(cleaned) > MAX_RECIPIENTS:
+        raise _invalid("too_many_recipients", count=len(cleaned), max=MAX_RECIPIENTS)
+    return tuple(cleaned)
+
+
+def _senders(entry: SmsBridgeConfigEntry, options: Mapping[str, Any]) -> tuple[Sender, ...]:
+    """Return the phones (and SIM) to send from; empty lets the gateway choose."""
+    phone_id: str | None = options.get(ATTR_PHONE)
+    sim: int | None = options.get(ATTR_SIM)
+    phone_ids: list[str] = options.get(ATTR_PHONES) or []
+    explicit = phone_id is not None or sim is not None
+    if (explicit and phone_ids) or (
+        (explicit or phone_ids) and options[ATTR_ROUTING] is not Routing.SPECIFIED
+    ):
+        raise _invalid("sender_conflict")
+    if options[ATTR_ROUTING] is not Routing.SPECIFIED:
+        return ()
+
+    phones = entry.runtime_data.coordinator.data.phones
+    for other in phone_ids:
+        if other not in phones:
+            raise _invalid("unknown_phone", phone=other)
+    if phone_ids:
+        return tuple(Sender(other) for other in dict.fromkeys(phone_ids))
+
+    default_phone: str | None = entry.options.get(CONF_DEFAULT_PHONE) or None
+    phone_id = phone_id or default_phone
+    if sim is None and phone_id == default_phone:
+        sim = entry.options.get(CONF_DEFAULT_SIM) or None
+    if phone_id is None:
+        if sim is not None:
+            raise _invalid("sim_without_phone", sim=sim)
+        return ()
+    if (phone := phones.get(phone_id)) is None:
+        raise _invalid("unknown_phone", phone=phone_id)
+    if sim is not None and phone.sim(sim - 1) is None:
+        raise _invalid("unknown_sim", phone=phone.display_name, sim=sim)
+    return (Sender(phone_id, None if sim is None else sim - 1),)
+
+
+def _is_attachment_url(url: str) -> bool:
+    # The gateway splits the attachment list on commas, so a comma would cut a URL in two.
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not any(char == "," or char.isspace() for char in url)
+    )
