@@ -64,8 +64,8 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
         except TimeoutError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": "timeout"},
+                translation_key="update_timeout",
+                translation_placeholders={"seconds": str(REFRESH_TIMEOUT)},
             ) from err
         except SmsBridgeError as err:
             raise UpdateFailed(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import PROVIDERS, Phone
@@ -24,6 +25,16 @@ def account_device_identifier(entry: SmsBridgeConfigEntry) -> tuple[str, str]:
 def phone_device_identifier(entry: SmsBridgeConfigEntry, phone_id: str) -> tuple[str, str]:
     """Return the device registry identifier of a phone."""
     return (DOMAIN, f"{entry.entry_id}_{phone_id}")
+
+
+def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
+    """Return the device info of the account (service) device."""
+    return DeviceInfo(
+        identifiers={account_device_identifier(entry)},
+        name=entry.title,
+        manufacturer=PROVIDERS[entry.data[CONF_PROVIDER]].name,
+        entry_type=DeviceEntryType.SERVICE,
+    )
 
 
 def phone_device_info(entry: SmsBridgeConfigEntry, phone: Phone) -> DeviceInfo:
@@ -50,12 +61,7 @@ class SmsBridgeAccountEntity(CoordinatorEntity[SmsBridgeCoordinator]):
         entry = coordinator.config_entry
         self.entity_description = description
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={account_device_identifier(entry)},
-            name=entry.title,
-            manufacturer=PROVIDERS[entry.data[CONF_PROVIDER]].name,
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = account_device_info(entry)
 
 
 class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
@@ -87,12 +93,16 @@ class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
 
 def async_add_phone_entities(
     entry: SmsBridgeConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
     create: Callable[[Phone], Iterable[Entity]],
 ) -> None:
     """Add the entities of every phone, now and whenever the gateway lists a new one."""
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
+    # Phones name the account device as their via_device, so it must exist first.
+    dr.async_get(coordinator.hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **account_device_info(entry)
+    )
 
     @callback
     def add_new_phones() -> None:

@@ -1,0 +1,73 @@
+"""Diagnostics: configuration, capabilities and the latest snapshot, without secrets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .api import Phone, Sim
+from .const import (
+    CONF_API_KEY,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_PREVIOUS_API_KEY,
+    CONF_URL,
+    CONF_WEBHOOK_ID,
+)
+from .data import SmsBridgeConfigEntry
+from .webhook import async_webhook_url
+
+# The server URL is private (it names the user's server), not needed to debug.
+TO_REDACT = {CONF_API_KEY, CONF_PREVIOUS_API_KEY, CONF_URL, CONF_WEBHOOK_ID}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a config entry."""
+    coordinator = entry.runtime_data.coordinator
+    options = async_redact_data(entry.options, TO_REDACT)
+    if recipients := options.get(CONF_DEFAULT_RECIPIENTS):
+        options[CONF_DEFAULT_RECIPIENTS] = [REDACTED] * len(recipients)
+    return {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(entry.data, TO_REDACT),
+            "options": options,
+        },
+        "webhook_url": _redact_webhook_url(await async_webhook_url(hass, entry)),
+        "capabilities": sorted(
+            capability.value for capability in entry.runtime_data.gateway.capabilities
+        ),
+        "last_update_success": coordinator.last_update_success,
+        "account": asdict(account) if (account := coordinator.data.account) else None,
+        "phones": [_phone(phone) for phone in coordinator.data.phones.values()],
+    }
+
+
+def _redact_webhook_url(url: str) -> str:
+    """Hide the last path segment: the webhook id, or the token of a cloudhook."""
+    base, _, secret = url.rpartition("/")
+    return f"{base}/{REDACTED}" if base and secret else url
+
+
+def _phone(phone: Phone) -> dict[str, Any]:
+    return {
+        "id": phone.id,
+        "name": phone.name,
+        "model": phone.model,
+        "android_version": phone.android_version,
+        "app_version": phone.app_version,
+        "last_seen": phone.last_seen.isoformat() if phone.last_seen else None,
+        "battery": phone.battery,
+        "charging": phone.charging,
+        "sims": [_sim(sim) for sim in phone.sims],
+    }
+
+
+def _sim(sim: Sim) -> dict[str, Any]:
+    """Return a SIM with its detail (phone number, SIM name or carrier) redacted."""
+    label = sim.label.replace(sim.detail, REDACTED) if sim.detail else sim.label
+    return {"slot": sim.slot, "label": label}

@@ -1,0 +1,254 @@
+"""Entry lifecycle: setup, retry, reauth, unload, reload, and phones coming and going."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+import logging
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.sms_bridge.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
+from custom_components.sms_bridge.coordinator import REFRESH_TIMEOUT
+from tests.conftest import API_KEY
+from tests.simulator import GatewaySimulator
+
+CREDITS = "sensor.sms_gateway_credits"
+OFFICE_SIMS = "sensor.office_phone_sim_cards"
+PIXEL_SIMS = "sensor.pixel_7_sim_cards"
+HANG_TIMEOUT = 0.2
+FAULTS = ["http_500", "html_error", "hang"]
+FAULT_MESSAGES = [
+    ("http_500", "The gateway answered HTTP 500"),
+    ("html_error", "The gateway answered an HTML page"),
+    ("hang", f"The gateway did not answer within {HANG_TIMEOUT} seconds"),
+]
+
+
+@pytest.fixture(autouse=True)
+def loopback(socket_enabled: None) -> None:
+    """Let the tests reach the simulator."""
+
+
+@contextmanager
+def faulty(simulator: GatewaySimulator, fault: str) -> Iterator[None]:
+    """Inject ``fault``; a hung gateway is given up on at once rather than after 45 s."""
+    setattr(simulator.faults, fault, True)
+    timeout = HANG_TIMEOUT if fault == "hang" else REFRESH_TIMEOUT
+    with patch("custom_components.sms_bridge.coordinator.REFRESH_TIMEOUT", timeout):
+        yield
+    simulator.faults.reset()
+
+
+async def poll(hass: HomeAssistant) -> None:
+    """Let the next scheduled refresh run."""
+    async_fire_time_changed(hass, dt_util.utcnow() + DEFAULT_UPDATE_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set the entry up, whatever the outcome."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def our_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Return the warnings and errors this integration logged."""
+    return [
+        record
+        for record in caplog.records
+        if record.name.startswith("custom_components.sms_bridge")
+        and record.levelno >= logging.WARNING
+    ]
+
+
+def reauth_flows(hass: HomeAssistant, entry: MockConfigEntry) -> list[object]:
+    """Return the reauth flows in progress for ``entry``."""
+    return list(entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+
+
+def api_calls(simulator: GatewaySimulator) -> int:
+    """Return how many API requests reached the simulator."""
+    return len(simulator.requests)
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, simulator: GatewaySimulator, init_integration: MockConfigEntry
+) -> None:
+    """A loaded entry has its entities; unloading it stops polling (L1)."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get(CREDITS).state == "100"
+
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get(CREDITS).state == STATE_UNAVAILABLE
+
+    calls = api_calls(simulator)
+    await poll(hass)
+    assert api_calls(simulator) == calls
+
+
+async def test_reload_twice(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Reloading twice works, with the same entities and nothing logged (L2)."""
+    entities = er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+    for _ in range(2):
+        assert await hass.config_entries.async_reload(init_integration.entry_id)
+        await hass.async_block_till_done()
+        assert init_integration.state is ConfigEntryState.LOADED
+    assert er.async_entries_for_config_entry(entity_registry, init_integration.entry_id) == entities
+    assert hass.states.get(CREDITS).state == "100"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_setup_retry(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    """A gateway failing at startup (timeout, HTTP 500, HTML): setup retries, and recovers (O5)."""
+    with faulty(simulator, fault):
+        await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert not reauth_flows(hass, config_entry)
+
+    async_fire_time_changed(hass, dt_util.utcnow() + DEFAULT_UPDATE_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert API_KEY not in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+async def test_setup_invalid_key(
+    hass: HomeAssistant, simulator: GatewaySimulator, config_entry: MockConfigEntry
+) -> None:
+    """A rejected key at startup fails setup and asks the user for a new key (O6)."""
+    simulator.faults.reject_key = True
+    await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert len(reauth_flows(hass, config_entry)) == 1
+
+
+@pytest.mark.parametrize("case", FAULT_MESSAGES)
+@pytest.mark.usefixtures("init_integration")
+async def test_refresh_failure_logged_once(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    caplog: pytest.LogCaptureFixture,
+    case: tuple[str, str],
+) -> None:
+    """A failing gateway: entities unavailable, one error, then one "recovered" line (O7)."""
+    fault, message = case
+    caplog.clear()
+    with faulty(simulator, fault):
+        for _ in range(3):
+            await poll(hass)
+            assert hass.states.get(CREDITS).state == STATE_UNAVAILABLE
+            assert hass.states.get(OFFICE_SIMS).state == STATE_UNAVAILABLE
+    [warning] = our_warnings(caplog)
+    assert message in warning.getMessage()
+
+    await poll(hass)
+    assert hass.states.get(CREDITS).state == "100"
+    assert hass.states.get(OFFICE_SIMS).state == "2"
+    assert len(our_warnings(caplog)) == 1
+    assert [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.sms_bridge") and record.levelno == logging.INFO
+    ] == [f"Fetching {DOMAIN} data recovered"]
+    assert API_KEY not in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+async def test_refresh_invalid_key(
+    hass: HomeAssistant, simulator: GatewaySimulator, init_integration: MockConfigEntry
+) -> None:
+    """A key revoked while running starts reauth and stops polling (O9)."""
+    simulator.faults.reject_key = True
+    await poll(hass)
+    assert len(reauth_flows(hass, init_integration)) == 1
+    assert hass.states.get(CREDITS).state == STATE_UNAVAILABLE
+
+    calls = api_calls(simulator)
+    await poll(hass)
+    assert api_calls(simulator) == calls
+
+
+async def test_new_phone(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A phone added at the gateway gets its device and entities at the next refresh."""
+    simulator.add_phone("Tablet", model="SM-X200", sims={0: "SIM #1", 1: "SIM #2"})
+    await poll(hass)
+
+    entry_id = init_integration.entry_id
+    device = device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_3")})
+    assert device is not None
+    assert device.name == "Tablet"
+    assert device.model == "SM-X200"
+    account = device_registry.async_get_device(identifiers={(DOMAIN, entry_id)})
+    assert account is not None
+    assert device.via_device_id == account.id
+    assert hass.states.get("sensor.tablet_sim_cards").state == "2"
+    assert hass.states.get("binary_sensor.tablet_online").state == "on"
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_remove_gone_phone(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A phone gone from the gateway is unavailable and can be removed; others cannot."""
+    device_registry = dr.async_get(hass)
+    entry_id = init_integration.entry_id
+    simulator.remove_phone(2)
+    await poll(hass)
+    assert hass.states.get(PIXEL_SIMS).state == STATE_UNAVAILABLE
+
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+
+    async def remove(identifier: str) -> bool:
+        device = device_registry.async_get_device(identifiers={(DOMAIN, identifier)})
+        assert device is not None
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": entry_id,
+                "device_id": device.id,
+            }
+        )
+        return bool((await client.receive_json())["success"])
+
+    assert not await remove(entry_id)  # the account
+    assert not await remove(f"{entry_id}_1")  # still listed
+    assert await remove(f"{entry_id}_2")
+    await hass.async_block_till_done()
+    assert device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_2")}) is None
+    assert entity_registry.async_get(PIXEL_SIMS) is None
+    assert hass.states.get(OFFICE_SIMS).state == "2"
