@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
@@ -17,7 +20,6 @@ from custom_components.sms_bridge.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from homeassistant.core import HomeAssistant
 from tests.simulator import GatewaySimulator
 
 API_KEY = "test-api-key-0123456789"
@@ -25,14 +27,24 @@ WEBHOOK_ID = "0123456789abcdef" * 4
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/sms_bridge."""
-    yield
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Allow real sockets: the tests talk HTTP to the simulator (still 127.0.0.1 only)."""
 
 
 @pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncGenerator[GatewaySimulator]:
-    """Run a gateway simulator on a free loopback port (real sockets, loopback only)."""
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Keep snapshots in tests/snapshots on both HA versions (the older plugin does not)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+async def simulator() -> AsyncGenerator[GatewaySimulator]:
+    """Run a gateway simulator on a free loopback port."""
     sim = GatewaySimulator(api_key=API_KEY)
     await sim.start()
     try:

@@ -21,21 +21,11 @@ from custom_components.sms_bridge.const import (
     DEFAULT_UPDATE_INTERVAL,
     ONLINE_WINDOW,
 )
+from tests.helpers import poll
 from tests.simulator import GatewaySimulator
 
 OFFICE = "binary_sensor.office_phone_online"
 PIXEL = "binary_sensor.pixel_7_online"
-
-
-@pytest.fixture(autouse=True)
-def loopback(socket_enabled: None) -> None:
-    """Let the tests reach the simulator."""
-
-
-async def poll(hass: HomeAssistant) -> None:
-    """Let the next scheduled refresh run."""
-    async_fire_time_changed(hass, dt_util.utcnow() + DEFAULT_UPDATE_INTERVAL)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def get_devices_calls(simulator: GatewaySimulator) -> int:

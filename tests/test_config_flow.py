@@ -49,11 +49,6 @@ def account_id(url: str, api_key: str) -> str:
     return f"{url}#{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
 
 
-@pytest.fixture(autouse=True)
-def loopback(socket_enabled: None) -> None:
-    """Let the tests reach the simulator (the plugin still only allows 127.0.0.1)."""
-
-
 @pytest.fixture
 async def mock_setup_entry(hass: HomeAssistant) -> AsyncGenerator[AsyncMock]:
     """Keep created entries from being set up: these tests are about the flow."""

@@ -6,12 +6,10 @@ from datetime import UTC, datetime
 import json
 
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
@@ -23,17 +21,6 @@ from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.simulator import GatewaySimulator
 
 OLD_KEY = "old-api-key-9876543210"
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Use HA's extension (tests/snapshots) on both HA versions; PHCC's own fixture can lose."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-@pytest.fixture(autouse=True)
-def loopback(socket_enabled: None) -> None:
-    """Let the tests reach the simulator."""
 
 
 async def test_diagnostics(

@@ -18,11 +18,6 @@ from tests.simulator import GatewaySimulator
 NOW = "2025-05-01T10:00:05+00:00"
 
 
-@pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the simulator listen on the loopback interface."""
-
-
 @pytest.fixture
 async def client(
     hass_client_no_auth: ClientSessionGenerator, init_integration: MockConfigEntry

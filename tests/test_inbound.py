@@ -82,11 +82,6 @@ def storage_key(entry: MockConfigEntry) -> str:
 
 
 @pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the simulator listen on the loopback interface."""
-
-
-@pytest.fixture(autouse=True)
 def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Every test: our logs never show the API key or the webhook id, nor message texts."""
     caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)

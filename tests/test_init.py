@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.sms_bridge.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
 from custom_components.sms_bridge.coordinator import REFRESH_TIMEOUT
 from tests.conftest import API_KEY
+from tests.helpers import poll
 from tests.simulator import GatewaySimulator
 
 CREDITS = "sensor.sms_gateway_credits"
@@ -34,11 +35,6 @@ FAULT_MESSAGES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def loopback(socket_enabled: None) -> None:
-    """Let the tests reach the simulator."""
-
-
 @contextmanager
 def faulty(simulator: GatewaySimulator, fault: str) -> Iterator[None]:
     """Inject ``fault``; a hung gateway is given up on at once rather than after 45 s."""
@@ -47,12 +43,6 @@ def faulty(simulator: GatewaySimulator, fault: str) -> Iterator[None]:
     with patch("custom_components.sms_bridge.coordinator.REFRESH_TIMEOUT", timeout):
         yield
     simulator.faults.reset()
-
-
-async def poll(hass: HomeAssistant) -> None:
-    """Let the next scheduled refresh run."""
-    async_fire_time_changed(hass, dt_util.utcnow() + DEFAULT_UPDATE_INTERVAL)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

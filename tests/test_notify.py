@@ -21,11 +21,6 @@ from tests.simulator import GatewaySimulator, RecordedRequest
 LEGACY_SERVICE = "sms_gateway"  # slug of the entry title "SMS Gateway"
 
 
-@pytest.fixture(autouse=True)
-def _sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
-
-
 @pytest.fixture
 async def integration(
     init_integration: MockConfigEntry, simulator: GatewaySimulator

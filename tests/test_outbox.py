@@ -7,15 +7,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 from yarl import URL
 
 from custom_components.sms_bridge.api import Message, Sender, SendRequest
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import EVENT_MESSAGE_EXPIRED
 from custom_components.sms_bridge.outbox import PENDING, RETRY_DELAYS, UNKNOWN, Outbox, OutboxRecord
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from tests.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 

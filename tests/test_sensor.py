@@ -11,25 +11,18 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.api import Capability, Phone
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
-from custom_components.sms_bridge.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
+from custom_components.sms_bridge.const import DOMAIN
+from tests.helpers import poll
 from tests.simulator import GatewaySimulator
 from tests.simulator.services import SCRIPTS
 
 LAST_SEEN = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Use HA's extension (tests/snapshots) on both HA versions; PHCC's own fixture can lose."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)
@@ -37,12 +30,6 @@ def fixed_last_seen(socket_enabled: None, simulator: GatewaySimulator) -> None:
     """Give the phones a fixed last-seen time, so that states are stable."""
     for phone in simulator.phones.values():
         phone.last_seen = LAST_SEEN
-
-
-async def poll(hass: HomeAssistant) -> None:
-    """Let the next scheduled refresh run."""
-    async_fire_time_changed(hass, dt_util.utcnow() + DEFAULT_UPDATE_INTERVAL)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def sensor_states(hass: HomeAssistant) -> dict[str, Any]:

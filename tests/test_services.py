@@ -13,7 +13,6 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.api import Capability
@@ -28,17 +27,6 @@ from tests.conftest import API_KEY
 from tests.simulator import GatewaySimulator, RecordedRequest
 
 SEND = "/services/send.php"
-
-
-@pytest.fixture(autouse=True)
-def _sockets(socket_enabled: None) -> None:
-    """Let the integration reach the simulator on 127.0.0.1."""
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Keep snapshots in tests/snapshots with both HA versions (the older PHCC does not)."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:

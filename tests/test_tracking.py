@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.sms_bridge.api import Capability, MessageStatus, Sender, SendRequest
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
@@ -16,8 +21,6 @@ from custom_components.sms_bridge.tracking import (
     MAX_TRACKED,
     DeliveryTracker,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from tests.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 
@@ -73,7 +76,9 @@ async def test_failure_is_counted_with_its_reason(
         await tracker.async_poll()
     tracker.async_stop()
 
-    final = {e.data["number"]: e.data for e in events if e.data["status"] in ("failed", "delivered")}
+    final = {
+        e.data["number"]: e.data for e in events if e.data["status"] in ("failed", "delivered")
+    }
     assert final["+15550000"]["status"] == "failed"
     assert final["+15550000"]["failure_reason"] == "generic_failure"
     assert final["+15550001"]["status"] == "delivered"

@@ -97,11 +97,6 @@ def signed(value: str, key: str = API_KEY) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def sockets(socket_enabled: None) -> None:
-    """Let the simulator listen on the loopback interface."""
-
-
-@pytest.fixture(autouse=True)
 def no_secrets_or_tracebacks(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Every test: our logs never show the API key or webhook id, and nothing raised."""
     caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)

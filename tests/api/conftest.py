@@ -17,11 +17,6 @@ def auto_enable_custom_integrations() -> None:
     """Override the repository-wide fixture: these tests start no Home Assistant."""
 
 
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Let the tests open sockets (the plugin still only allows 127.0.0.1)."""
-
-
 @pytest.fixture
 async def session() -> AsyncGenerator[aiohttp.ClientSession]:
     """Return a real HTTP session, closed after the test."""

@@ -1,0 +1,306 @@
+"""A real Home Assistant process, set up through its HTTP APIs, talking to the gateway simulator.
+
+Home Assistant runs from the demo's configuration (config/configuration.yaml and
+automations.yaml, without the demo's pre-seeded entry) in a temporary config dir.
+
+tests/conftest.py enables custom integrations through the in-process `hass` fixture; this module
+overrides that fixture, so no in-process Home Assistant runs here. pytest-socket, which the
+Home Assistant pytest plugin turns on, is lifted with `socket_enabled`; connections stay limited
+to 127.0.0.1, which is all this test uses (Home Assistant's internal URL is set to it below).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from http import HTTPStatus
+import json
+import os
+from pathlib import Path
+import shutil
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.simulator import GatewaySimulator
+
+REPO = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-key"
+EVENT_TYPE = "sms_bridge_message_received"
+REPLY = "Hello from Home Assistant!"
+SENDER = "+15550002"
+START_TIMEOUT = 120.0  # seconds for Home Assistant to start
+TIMEOUT = 30.0  # seconds for anything else to happen
+QUIET = 2.0  # seconds to wait for events that must not come
+LOG_TAIL = 150  # lines of Home Assistant's output shown when the test fails
+# Home Assistant 2026.2 refuses to start on Python < 3.13.2; the test environments run 3.13.0.
+LAUNCHER = (
+    "import sys, homeassistant.__main__ as ha; "
+    "ha.REQUIRED_PYTHON_VER = sys.version_info[:3]; sys.exit(ha.main())"
+)
+
+type Json = Any
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Replace the suite-wide fixture: Home Assistant runs in a subprocess, not as `hass`."""
+
+
+async def test_end_to_end(tmp_path: Path, socket_enabled: None) -> None:
+    """Onboard, add the integration, send, receive, auto-reply and reject a forged webhook."""
+    sim = GatewaySimulator(api_key=API_KEY)
+    await sim.start()
+    try:
+        async with (
+            home_assistant(tmp_path) as process,
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session,
+        ):
+            await scenario(Api(session, process), sim)
+    finally:
+        await sim.stop()
+
+
+async def scenario(api: Api, sim: GatewaySimulator) -> None:
+    """Everything a user and the gateway do, in order."""
+    await wait_for(api.onboarding_ready, "the onboarding API", START_TIMEOUT)
+    await api.onboard()
+    await wait_for(api.running, "Home Assistant to run", START_TIMEOUT)
+    url = api.url
+
+    async with api.session.ws_connect(f"{url}/api/websocket") as ws:
+        events = EventStream(ws)
+        await events.authenticate(api.token)
+        # The webhook URL is built from the internal URL; make it the address we can reach.
+        await events.command({"type": "config/core/update", "internal_url": url})
+
+        entry_id = await add_entry(api, sim)
+        sim.webhook_url = await webhook_url(api, entry_id)
+        assert sim.webhook_url.startswith(f"{url}/api/webhook/")
+
+        reply = await api.post(
+            "/api/services/sms_bridge/send_message?return_response",
+            {"config_entry_id": entry_id, "recipients": ["+15550001"], "message": "e2e hello"},
+        )
+        assert "service_response" in reply
+        await wait_for(lambda: sent(sim, "+15550001", "e2e hello"), "the message at the gateway")
+
+        await events.command({"type": "subscribe_events", "event_type": EVENT_TYPE})
+        await sim.receive_sms(SENDER, "hi", phone_id=1, sim_slot=0)
+        assert sim.webhook_results[-1] == HTTPStatus.OK
+        await wait_for(lambda: sent(sim, SENDER, REPLY), "the automation's reply at the gateway")
+        received = await events.collect(QUIET)
+        assert [event["data"]["text"] for event in received] == ["hi"], received
+        data = received[0]["data"]
+        assert (data["number"], data["config_entry_id"]) == (SENDER, entry_id)
+
+        forged = json.dumps([{"ID": 990001, "number": "+15550666", "message": "hi", "deviceID": 1}])
+        status = await sim.post_webhook("messages", forged, signature="forged")
+        assert status == HTTPStatus.UNAUTHORIZED
+        assert await events.collect(QUIET) == []
+        assert await sent(sim, "+15550666", REPLY) is None
+
+
+async def add_entry(api: Api, sim: GatewaySimulator) -> str:
+    """Add SMS Bridge through the config flow as the UI does; return the entry id."""
+    step = await api.post("/api/config/config_entries/flow", {"handler": "sms_bridge"})
+    assert (step["type"], step["step_id"], fields(step)) == ("form", "user", ["provider"])
+    flow = f"/api/config/config_entries/flow/{step['flow_id']}"
+    step = await api.post(flow, {"provider": "sms_gateway"})
+    assert (step["type"], step["step_id"]) == ("form", "credentials")
+    assert sorted(fields(step)) == ["api_key", "url"]
+    step = await api.post(flow, {"url": sim.url, "api_key": API_KEY})
+    assert step["type"] == "create_entry", step
+    assert step["result"]["state"] == "loaded", step["result"]
+    return str(step["result"]["entry_id"])
+
+
+async def webhook_url(api: Api, entry_id: str) -> str:
+    """Read the webhook URL the options form shows, then close the form."""
+    step = await api.post("/api/config/config_entries/options/flow", {"handler": entry_id})
+    assert (step["type"], step["step_id"]) == ("form", "init"), step
+    await api.request("DELETE", f"/api/config/config_entries/options/flow/{step['flow_id']}")
+    return str(step["description_placeholders"]["webhook_url"])
+
+
+def fields(step: Json) -> list[str]:
+    """Return the field names of a form step."""
+    return [field["name"] for field in step["data_schema"]]
+
+
+async def sent(sim: GatewaySimulator, number: str, text: str) -> dict[str, Any] | None:
+    """Return the outgoing message to `number` with `text` the gateway holds, if any."""
+    return next(
+        (
+            row
+            for row in sim.messages.values()
+            if (row["number"], row["message"]) == (number, text) and row["status"] != "Received"
+        ),
+        None,
+    )
+
+
+async def wait_for[T](
+    probe: Callable[[], Awaitable[T | None]], what: str, seconds: float = TIMEOUT
+) -> T:
+    """Poll `probe` until it returns something other than None."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    # Polling: the state lives in another process or in the simulator's plain dicts.
+    while (result := await probe()) is None:
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {seconds:.0f} s waiting for {what}", pytrace=False)
+        await asyncio.sleep(0.2)
+    return result
+
+
+class Api:
+    """Home Assistant's HTTP API, authenticated once onboarding is done."""
+
+    def __init__(self, session: aiohttp.ClientSession, process: HomeAssistantProcess) -> None:
+        self.session = session
+        self.process = process
+        self.url = process.url
+        self.token = ""
+
+    async def request(self, method: str, path: str, payload: Json = None) -> Json:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with self.session.request(
+            method, self.url + path, json=payload, headers=headers
+        ) as response:
+            body = await response.text()
+            assert response.status == HTTPStatus.OK, f"{method} {path}: {response.status} {body}"
+            return json.loads(body)
+
+    async def post(self, path: str, payload: Json) -> Json:
+        return await self.request("POST", path, payload)
+
+    async def onboarding_ready(self) -> bool | None:
+        if (code := self.process.process.returncode) is not None:
+            pytest.fail(f"Home Assistant exited during start-up with code {code}", pytrace=False)
+        with suppress(aiohttp.ClientError):
+            async with self.session.get(f"{self.url}/api/onboarding") as response:
+                return response.status == HTTPStatus.OK or None
+        return None
+
+    async def onboard(self) -> None:
+        """Create the owner account and log in, as the onboarding page does."""
+        client_id = f"{self.url}/"
+        user = await self.post(
+            "/api/onboarding/users",
+            {
+                "client_id": client_id,
+                "name": "E2E",
+                "username": "e2e",
+                "password": "e2e-password",
+                "language": "en",
+            },
+        )
+        form = {"grant_type": "authorization_code", "code": user["auth_code"]}
+        async with self.session.post(
+            f"{self.url}/auth/token", data={**form, "client_id": client_id}
+        ) as response:
+            assert response.status == HTTPStatus.OK, await response.text()
+            self.token = (await response.json())["access_token"]
+
+    async def running(self) -> bool | None:
+        return (await self.request("GET", "/api/config"))["state"] == "RUNNING" or None
+
+
+class EventStream:
+    """Home Assistant's websocket API: a few commands, then the subscribed events."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.last_id = 0
+
+    async def authenticate(self, token: str) -> None:
+        assert (await self.ws.receive_json(timeout=TIMEOUT))["type"] == "auth_required"
+        await self.ws.send_json({"type": "auth", "access_token": token})
+        assert (await self.ws.receive_json(timeout=TIMEOUT))["type"] == "auth_ok"
+
+    async def command(self, message: dict[str, Any]) -> None:
+        self.last_id += 1
+        await self.ws.send_json({"id": self.last_id, **message})
+        result = await self.ws.receive_json(timeout=TIMEOUT)
+        assert (result["id"], result["type"], result["success"]) == (
+            self.last_id,
+            "result",
+            True,
+        ), result
+
+    async def collect(self, quiet: float) -> list[Json]:
+        """Return the events that arrive until none has come for `quiet` seconds."""
+        events = []
+        with suppress(TimeoutError):
+            while message := await self.ws.receive_json(timeout=quiet):
+                assert message["type"] == "event", message
+                events.append(message["event"])
+        return events
+
+
+@dataclass
+class HomeAssistantProcess:
+    """A Home Assistant started by `home_assistant()`."""
+
+    url: str
+    process: asyncio.subprocess.Process
+
+
+@asynccontextmanager
+async def home_assistant(tmp_path: Path) -> AsyncIterator[HomeAssistantProcess]:
+    """Run Home Assistant on a free port; show its output if the test fails."""
+    config_dir = tmp_path / "config"
+    port = write_config(config_dir)
+    output = tmp_path / "home-assistant.out"
+    # Without the pytest-cov variables: coverage is measured in this process only.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COV_CORE_")}
+    with output.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-c", LAUNCHER, "--config", str(config_dir)),
+            *("--skip-pip", "--log-no-color"),
+            cwd=config_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield HomeAssistantProcess(f"http://127.0.0.1:{port}", process)
+    except BaseException:
+        lines = output.read_text(errors="replace").splitlines()[-LOG_TAIL:]
+        print(f"---- Home Assistant output (exit code {process.returncode}), last lines ----")
+        print("\n".join(lines))
+        raise
+    finally:
+        if process.returncode is None:
+            with suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), TIMEOUT)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def write_config(config_dir: Path) -> int:
+    """Copy the demo's YAML, link the integration, add a free port; return the port."""
+    config_dir.mkdir()
+    for name in ("configuration.yaml", "automations.yaml", "scripts.yaml"):
+        shutil.copy(REPO / "config" / name, config_dir / name)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    with (config_dir / "configuration.yaml").open("a") as config:
+        config.write(f"\nhttp:\n  server_host: 127.0.0.1\n  server_port: {port}\n")
+    (config_dir / "custom_components").mkdir()
+    (config_dir / "custom_components" / "sms_bridge").symlink_to(
+        REPO / "custom_components" / "sms_bridge"
+    )
+    return port
