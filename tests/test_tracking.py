@@ -8,13 +8,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
 
 from custom_components.sms_bridge.api import Capability, MessageStatus, Sender, SendRequest
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
-from custom_components.sms_bridge.const import EVENT_MESSAGE_STATUS
+from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_STATUS
 from custom_components.sms_bridge.tracking import (
     FIRST_POLL,
     MAX_TRACK_AGE,
@@ -189,3 +190,27 @@ async def test_disabled_without_status_polling(
     tracker.track(messages)
     assert tracker.tracked_count == 0
     assert messages[0].status is MessageStatus.PENDING
+
+
+async def test_action_sends_are_tracked(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A message sent by the action is followed on its own until delivered."""
+    events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"recipients": ["+15550001"], "message": "tracked"},
+        blocking=True,
+        return_response=True,
+    )
+    for _ in range(3):
+        await simulator.advance()
+        freezer.tick(timedelta(seconds=FIRST_POLL))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert [e.data["status"] for e in events] == ["queued", "sent", "delivered"]
+    assert events[-1].data["config_entry_id"] == init_integration.entry_id

@@ -12,24 +12,21 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .api import (
     Capability,
-    GatewayAuthenticationError,
-    GatewayConnectionError,
-    GatewayResponseError,
     Routing,
     Sender,
     SendRequest,
-    SmsBridgeError,
 )
 from .api.sms import clean_number, segment_count
-from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM, DOMAIN
+from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM
 from .data import SmsBridgeConfigEntry
+from .errors import translated_gateway_errors, validation_error
+from .outbox import OutboxRecord
 
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_MESSAGE: Final = "message"
@@ -63,22 +60,6 @@ SEND_OPTIONS: Final[dict[vol.Marker, Any]] = {
 """Options shared by the action and the legacy notify service's ``data``."""
 
 
-def _invalid(key: str, **placeholders: object) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={name: str(value) for name, value in placeholders.items()},
-    )
-
-
-def _failed(key: str, err: SmsBridgeError) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
-
-
 async def async_send(
     hass: HomeAssistant,
     entry: SmsBridgeConfigEntry,
@@ -92,21 +73,18 @@ async def async_send(
     recipients the message goes to the entry's default recipients.
     """
     request = build_request(entry, recipients, text, options)
-    try:
-        messages = await entry.runtime_data.gateway.send(request)
-    except GatewayAuthenticationError as err:
-        entry.async_start_reauth(hass)
-        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
-    except GatewayConnectionError as err:
-        raise _failed("cannot_connect", err) from err
-    except GatewayResponseError as err:
-        raise _failed("invalid_response", err) from err
-    except SmsBridgeError as err:
-        raise _failed("gateway_error", err) from err
+    with translated_gateway_errors(hass, entry):
+        result = await entry.runtime_data.outbox.async_send(request)
+    segments = 1 if request.mms else segment_count(request.text)
+    if isinstance(result, OutboxRecord):
+        # Accepted but not delivered to the gateway yet: the outbox retries it.
+        return {"messages": [], "group_ids": [], "segments": segments, "queued": result.id}
+    entry.runtime_data.tracker.track(result)
     return {
-        "messages": [message.as_dict() for message in messages],
-        "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
-        "segments": 1 if request.mms else segment_count(request.text),
+        "messages": [message.as_dict() for message in result],
+        "group_ids": list(dict.fromkeys(m.group_id for m in result if m.group_id)),
+        "segments": segments,
+        "queued": None,
     }
 
 
@@ -134,25 +112,27 @@ def build_request(
     }
     for capability, used in needed.items():
         if used and capability not in capabilities:
-            raise _invalid("not_supported", feature=capability.value)
+            raise validation_error("not_supported", feature=capability.value)
 
     if mms:
         if not attachments:
-            raise _invalid("mms_without_attachments")
+            raise validation_error("mms_without_attachments")
         for url in attachments:
             if not _is_attachment_url(url):
-                raise _invalid("invalid_attachment", url=url)
+                raise validation_error("invalid_attachment", url=url)
     elif attachments:
-        raise _invalid("attachments_need_mms")
+        raise validation_error("attachments_need_mms")
     elif not text.strip():
-        raise _invalid("empty_message")
+        raise validation_error("empty_message")
     elif (segments := segment_count(text)) > MAX_SEGMENTS:
-        raise _invalid("message_too_long", segments=segments, max=MAX_SEGMENTS)
+        raise validation_error("message_too_long", segments=segments, max=MAX_SEGMENTS)
 
     if schedule is not None:
         schedule = dt_util.as_utc(schedule)
         if schedule <= dt_util.utcnow():
-            raise _invalid("schedule_in_past", schedule=dt_util.as_local(schedule).isoformat())
+            raise validation_error(
+                "schedule_in_past", schedule=dt_util.as_local(schedule).isoformat()
+            )
 
     return SendRequest(
         recipients=_recipients(entry, recipients),
@@ -171,14 +151,14 @@ def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -
     """Return the cleaned numbers without duplicates, in the order given."""
     numbers = recipients or entry.options.get(CONF_DEFAULT_RECIPIENTS) or ()
     if not numbers:
-        raise _invalid("no_default_recipients")
+        raise validation_error("no_default_recipients")
     cleaned: dict[str, None] = {}
     for number in numbers:
         if (clean := clean_number(number)) is None:
-            raise _invalid("invalid_number", number=number)
+            raise validation_error("invalid_number", number=number)
         cleaned[clean] = None
     if len(cleaned) > MAX_RECIPIENTS:
-        raise _invalid("too_many_recipients", count=len(cleaned), max=MAX_RECIPIENTS)
+        raise validation_error("too_many_recipients", count=len(cleaned), max=MAX_RECIPIENTS)
     return tuple(cleaned)
 
 
@@ -191,14 +171,14 @@ def _senders(entry: SmsBridgeConfigEntry, options: Mapping[str, Any]) -> tuple[S
     if (explicit and phone_ids) or (
         (explicit or phone_ids) and options[ATTR_ROUTING] is not Routing.SPECIFIED
     ):
-        raise _invalid("sender_conflict")
+        raise validation_error("sender_conflict")
     if options[ATTR_ROUTING] is not Routing.SPECIFIED:
         return ()
 
     phones = entry.runtime_data.coordinator.data.phones
     for other in phone_ids:
         if other not in phones:
-            raise _invalid("unknown_phone", phone=other)
+            raise validation_error("unknown_phone", phone=other)
     if phone_ids:
         return tuple(Sender(other) for other in dict.fromkeys(phone_ids))
 
@@ -208,12 +188,12 @@ def _senders(entry: SmsBridgeConfigEntry, options: Mapping[str, Any]) -> tuple[S
         sim = entry.options.get(CONF_DEFAULT_SIM) or None
     if phone_id is None:
         if sim is not None:
-            raise _invalid("sim_without_phone", sim=sim)
+            raise validation_error("sim_without_phone", sim=sim)
         return ()
     if (phone := phones.get(phone_id)) is None:
-        raise _invalid("unknown_phone", phone=phone_id)
+        raise validation_error("unknown_phone", phone=phone_id)
     if sim is not None and phone.sim(sim - 1) is None:
-        raise _invalid("unknown_sim", phone=phone.display_name, sim=sim)
+        raise validation_error("unknown_sim", phone=phone.display_name, sim=sim)
     return (Sender(phone_id, None if sim is None else sim - 1),)
 
 
