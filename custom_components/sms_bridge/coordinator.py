@@ -16,6 +16,7 @@ from .api import (
     Capability,
     Gateway,
     GatewayAuthenticationError,
+    GatewayRateLimitedError,
     Phone,
     SmsBridgeError,
 )
@@ -44,12 +45,13 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
     def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry, gateway: Gateway) -> None:
         """Initialize the coordinator."""
         interval = entry.options.get(CONF_UPDATE_INTERVAL)
+        self._interval = timedelta(seconds=interval) if interval else DEFAULT_UPDATE_INTERVAL
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=DOMAIN,
-            update_interval=timedelta(seconds=interval) if interval else DEFAULT_UPDATE_INTERVAL,
+            update_interval=self._interval,
         )
         self.gateway = gateway
 
@@ -67,12 +69,22 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
                 translation_key="update_timeout",
                 translation_placeholders={"seconds": str(REFRESH_TIMEOUT)},
             ) from err
+        except GatewayRateLimitedError as err:
+            # UpdateFailed(retry_after=...) only exists from HA 2025.x on, so wait by hand.
+            if err.retry_after:
+                self.update_interval = max(self._interval, timedelta(seconds=err.retry_after))
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         except SmsBridgeError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
+        self.update_interval = self._interval
         return GatewayData(account=account, phones={phone.id: phone for phone in phones})
 
     async def _account(self) -> Account | None:

@@ -170,6 +170,9 @@ class GatewaySimulator(GatewayState):
             return web.Response(status=503, text="Service Unavailable")
         if self.faults.latency > 0:
             await asyncio.sleep(self.faults.latency)
+        if self.faults.rate_limit:
+            headers = {"Retry-After": str(self.faults.rate_limit)}
+            return web.Response(status=429, text="Too Many Requests", headers=headers)
         if self.faults.http_500:
             return web.Response(status=500, text=HTML_500, content_type="text/html")
         if self.faults.html_error:

@@ -78,6 +78,8 @@ class Faults:
     """Answer the 401 "This API key is invalid." error whatever the credentials."""
     hang: bool = False
     """Never answer until this is cleared (or the simulator stops)."""
+    rate_limit: int = 0
+    """When > 0, answer HTTP 429 with `Retry-After: <rate_limit>` (a reseller's proxy)."""
 
     def reset(self) -> None:
         """Clear every fault."""

@@ -28,6 +28,14 @@ class GatewayResponseError(SmsBridgeError):
     """The gateway answered something that is not its API: an HTML page, non-JSON, HTTP error."""
 
 
+class GatewayRateLimitedError(GatewayResponseError):
+    """The gateway (or a proxy in front of it) asks us to slow down."""
+
+    def __init__(self, message: str, *, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class GatewayApiError(SmsBridgeError):
     """The gateway understood the request and refused it; its own message is kept."""
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import hashlib
 import hmac
 import json
+import math
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +26,7 @@ from .errors import (
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayConnectionError,
+    GatewayRateLimitedError,
     GatewayResponseError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
@@ -53,6 +55,7 @@ MAX_TEXT: Final = 10_000  # characters of one message text
 _OPTION = {Routing.SPECIFIED: 0, Routing.ALL_PHONES: 1, Routing.ALL_SIMS: 2}
 _NOT_FOUND = 404
 _UNAUTHORIZED = 401
+_TOO_MANY_REQUESTS = 429
 _SHA256_SIZE = 32
 
 
@@ -253,6 +256,7 @@ class SmsGatewayClient:
             async with self._session.post(url, data=form, timeout=self._timeout) as response:
                 body = await response.text(errors="replace")
                 status = response.status
+                retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
             raise GatewayConnectionError(
                 f"Cannot connect to the gateway: {type(err).__name__}", request_sent=False
@@ -261,6 +265,10 @@ class SmsGatewayClient:
             raise GatewayConnectionError(
                 f"No complete answer from the gateway: {type(err).__name__}", request_sent=True
             ) from err
+        if status == _TOO_MANY_REQUESTS:
+            raise GatewayRateLimitedError(
+                "The gateway asks to slow down (HTTP 429)", retry_after=_seconds(retry_after)
+            )
         if status != 200:
             raise GatewayResponseError(f"The gateway answered HTTP {status}")
         return _envelope(body)
@@ -551,13 +559,21 @@ def _float(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _seconds(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
+    seconds = _float(value)
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _str(value: Any) -> str | None:
