@@ -896,6 +896,7 @@ async def test_control_api(sim: GatewaySimulator, http: aiohttp.ClientSession, h
         "html_error": False,
         "reject_key": True,
         "hang": False,
+        "rate_limit": 0,
     }
     assert sim.faults.reject_key is True
     assert (await control("POST", "faults", {"bogus": True}))[0] == 400

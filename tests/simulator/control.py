@@ -123,9 +123,13 @@ class ControlApi:
 
 
 def _valid_fault(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return name not in ("latency", "rate_limit")
     if name == "latency":
-        return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-    return isinstance(value, bool)
+        return isinstance(value, int | float) and value >= 0
+    if name == "rate_limit":
+        return isinstance(value, int) and value >= 0
+    return False
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
