@@ -242,3 +242,29 @@ async def test_remove_gone_phone(
     assert device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_2")}) is None
     assert entity_registry.async_get(PIXEL_SIMS) is None
     assert hass.states.get(OFFICE_SIMS).state == "2"
+
+
+async def test_device_follows_phone_changes(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A phone renamed or updated at the gateway updates its device at the next refresh."""
+    identifier = (DOMAIN, f"{init_integration.entry_id}_1")
+    device = device_registry.async_get_device(identifiers={identifier})
+    assert device is not None
+    assert (device.name, device.sw_version) == ("Office phone", "9.4.9")
+
+    simulator.phones[1].name = "Hall phone"
+    simulator.phones[1].app_version = "9.5.0"
+    simulator.phones[1].android_version = "14"
+    await poll(hass)
+
+    device = device_registry.async_get_device(identifiers={identifier})
+    assert device is not None
+    assert (device.name, device.sw_version, device.hw_version) == (
+        "Hall phone",
+        "9.5.0",
+        "Android 14",
+    )

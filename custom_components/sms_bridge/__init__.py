@@ -28,7 +28,7 @@ from .const import (
 )
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
-from .entity import phone_device_identifier
+from .devices import phone_device_identifier
 from .inbound import InboundDispatcher, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
 from .services import async_setup_services
@@ -83,6 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
 
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    inbound.async_start_backfill()  # after the event entities exist
 
     # The legacy notify.<name> service takes target numbers, which notify entities cannot.
     hass.async_create_task(

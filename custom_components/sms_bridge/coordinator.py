@@ -21,6 +21,7 @@ from .api import (
     SmsBridgeError,
 )
 from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL, DOMAIN, LOGGER
+from .devices import async_update_phone_devices
 
 if TYPE_CHECKING:
     from .data import SmsBridgeConfigEntry
@@ -85,6 +86,7 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self.update_interval = self._interval
+        async_update_phone_devices(self.hass, self.config_entry, phones)
         return GatewayData(account=account, phones={phone.id: phone for phone in phones})
 
     async def _account(self) -> Account | None:

@@ -6,48 +6,14 @@ from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import PROVIDERS, Phone
-from .const import CONF_PROVIDER, DOMAIN
+from .api import Phone
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
-
-
-def account_device_identifier(entry: SmsBridgeConfigEntry) -> tuple[str, str]:
-    """Return the device registry identifier of the account (service) device."""
-    return (DOMAIN, entry.entry_id)
-
-
-def phone_device_identifier(entry: SmsBridgeConfigEntry, phone_id: str) -> tuple[str, str]:
-    """Return the device registry identifier of a phone."""
-    return (DOMAIN, f"{entry.entry_id}_{phone_id}")
-
-
-def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
-    """Return the device info of the account (service) device."""
-    return DeviceInfo(
-        identifiers={account_device_identifier(entry)},
-        name=entry.title,
-        manufacturer=PROVIDERS[entry.data[CONF_PROVIDER]].name,
-        entry_type=DeviceEntryType.SERVICE,
-    )
-
-
-def phone_device_info(entry: SmsBridgeConfigEntry, phone: Phone) -> DeviceInfo:
-    """Return the device info of a phone."""
-    return DeviceInfo(
-        identifiers={phone_device_identifier(entry, phone.id)},
-        name=phone.display_name,
-        model=phone.model,
-        sw_version=phone.app_version,
-        hw_version=f"Android {phone.android_version}" if phone.android_version else None,
-        serial_number=phone.id,
-        via_device=account_device_identifier(entry),
-    )
+from .devices import account_device_info, phone_device_info
 
 
 class SmsBridgeAccountEntity(CoordinatorEntity[SmsBridgeCoordinator]):

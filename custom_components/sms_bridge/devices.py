@@ -1,0 +1,77 @@
+"""The devices of an entry: a service device for the account and one per phone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+
+from .api import PROVIDERS, Phone
+from .const import CONF_PROVIDER, DOMAIN
+from .data import SmsBridgeConfigEntry
+
+
+def account_device_identifier(entry: SmsBridgeConfigEntry) -> tuple[str, str]:
+    """Return the device registry identifier of the account (service) device."""
+    return (DOMAIN, entry.entry_id)
+
+
+def phone_device_identifier(entry: SmsBridgeConfigEntry, phone_id: str) -> tuple[str, str]:
+    """Return the device registry identifier of a phone."""
+    return (DOMAIN, f"{entry.entry_id}_{phone_id}")
+
+
+def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
+    """Return the device info of the account (service) device."""
+    return DeviceInfo(
+        identifiers={account_device_identifier(entry)},
+        name=entry.title,
+        manufacturer=PROVIDERS[entry.data[CONF_PROVIDER]].name,
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def phone_device_info(entry: SmsBridgeConfigEntry, phone: Phone) -> DeviceInfo:
+    """Return the device info of a phone."""
+    return DeviceInfo(
+        identifiers={phone_device_identifier(entry, phone.id)},
+        name=phone.display_name,
+        model=phone.model,
+        sw_version=phone.app_version,
+        hw_version=_android(phone),
+        serial_number=phone.id,
+        via_device=account_device_identifier(entry),
+    )
+
+
+@callback
+def async_update_phone_devices(
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry, phones: Iterable[Phone]
+) -> None:
+    """Carry a renamed phone or a new app or Android version to its existing device."""
+    registry = dr.async_get(hass)
+    for phone in phones:
+        device = registry.async_get_device(identifiers={phone_device_identifier(entry, phone.id)})
+        if device is None:
+            continue
+        name, model, sw_version, hw_version = (
+            phone.display_name,
+            phone.model,
+            phone.app_version,
+            _android(phone),
+        )
+        if (name, model, sw_version, hw_version) != (
+            device.name,
+            device.model,
+            device.sw_version,
+            device.hw_version,
+        ):
+            registry.async_update_device(
+                device.id, name=name, model=model, sw_version=sw_version, hw_version=hw_version
+            )
+
+
+def _android(phone: Phone) -> str | None:
+    return f"Android {phone.android_version}" if phone.android_version else None
