@@ -47,3 +47,6 @@ CONF_PREVIOUS_API_KEY_EXPIRES: Final = "previous_api_key_expires"
 KEY_ROTATION_GRACE: Final = timedelta(hours=24)
 
 DATA_HASS_CONFIG: Final = f"{DOMAIN}_hass_config"
+
+# Fired when a USSD request got no answer within the timeout of sms_bridge.send_ussd.
+EVENT_USSD_TIMEOUT: Final = f"{DOMAIN}_ussd_timeout"

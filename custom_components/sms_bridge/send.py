@@ -7,6 +7,7 @@ reaches the gateway (and never costs credits).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -16,12 +17,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .api import (
-    Capability,
-    Routing,
-    Sender,
-    SendRequest,
-)
+from .api import Capability, Message, Routing, Sender, SendRequest
 from .api.sms import clean_number, segment_count
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM
 from .data import SmsBridgeConfigEntry
@@ -75,16 +71,19 @@ async def async_send(
     request = build_request(entry, recipients, text, options)
     with translated_gateway_errors(hass, entry):
         result = await entry.runtime_data.outbox.async_send(request)
-    segments = 1 if request.mms else segment_count(request.text)
     if isinstance(result, OutboxRecord):
         # Accepted but not delivered to the gateway yet: the outbox retries it.
-        return {"messages": [], "group_ids": [], "segments": segments, "queued": result.id}
+        return sent_response(request, []) | {"queued": result.id}
     entry.runtime_data.tracker.track(result)
+    return sent_response(request, result) | {"queued": None}
+
+
+def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str, Any]:
+    """Return the response data describing the messages a send created."""
     return {
-        "messages": [message.as_dict() for message in result],
-        "group_ids": list(dict.fromkeys(m.group_id for m in result if m.group_id)),
-        "segments": segments,
-        "queued": None,
+        "messages": [message.as_dict() for message in messages],
+        "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
+        "segments": 1 if request.mms else segment_count(request.text),
     }
 
 
@@ -95,6 +94,14 @@ def build_request(
     options: Mapping[str, Any],
 ) -> SendRequest:
     """Return the request to send, or raise ServiceValidationError for the user's mistake."""
+    request = build_list_request(entry, text, options)
+    return replace(request, recipients=_recipients(entry, recipients))
+
+
+def build_list_request(
+    entry: SmsBridgeConfigEntry, text: str, options: Mapping[str, Any]
+) -> SendRequest:
+    """Return a request without recipients (a contacts list gives them), validated."""
     capabilities = entry.runtime_data.gateway.capabilities
     mms = options[ATTR_TYPE] == TYPE_MMS
     attachments = tuple(options.get(ATTR_ATTACHMENTS) or ())
@@ -135,7 +142,7 @@ def build_request(
             )
 
     return SendRequest(
-        recipients=_recipients(entry, recipients),
+        recipients=(),
         text=text,
         mms=mms,
         attachments=attachments,

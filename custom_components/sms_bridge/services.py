@@ -1,8 +1,15 @@
-"""The sms_bridge.* actions."""
+"""The sms_bridge.* actions.
+
+Message filters (get_messages, resend_messages) go to the gateway as they are, and the gateway
+answers an empty filter with the whole history: each action needs one filter that picks the
+messages (see ``_message_query``), and a SIM only narrows the search together with its phone.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final, cast
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -14,21 +21,115 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .const import DOMAIN
+from .api import Capability, MessageQuery, MessageStatus
+from .api.sms import clean_number
+from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
-from .send import ATTR_MESSAGE, ATTR_RECIPIENTS, SEND_OPTIONS, async_send
+from .errors import translated_gateway_errors, validation_error
+from .send import (
+    ATTR_MESSAGE,
+    ATTR_PHONE,
+    ATTR_RECIPIENTS,
+    ATTR_SIM,
+    SEND_OPTIONS,
+    async_send,
+    build_list_request,
+    sent_response,
+)
+from .ussd import async_send_ussd, is_ussd_code
 
-SERVICE_SEND_MESSAGE = "send_message"
-ATTR_CONFIG_ENTRY_ID = "config_entry_id"  # not in homeassistant.const before 2025.5
+SERVICE_SEND_MESSAGE: Final = "send_message"
+SERVICE_SEND_TO_CONTACT_LIST: Final = "send_to_contact_list"
+SERVICE_RESEND_MESSAGES: Final = "resend_messages"
+SERVICE_GET_MESSAGES: Final = "get_messages"
+SERVICE_SUBSCRIBE_CONTACT: Final = "subscribe_contact"
+SERVICE_UNSUBSCRIBE_CONTACT: Final = "unsubscribe_contact"
+SERVICE_SEND_USSD: Final = "send_ussd"
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"  # not in homeassistant.const before 2025.5
+ATTR_LIST_ID: Final = "list_id"
+ATTR_MESSAGE_ID: Final = "message_id"
+ATTR_GROUP_ID: Final = "group_id"
+ATTR_STATUS: Final = "status"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_NUMBER: Final = "number"
+ATTR_NAME: Final = "name"
+ATTR_RESUBSCRIBE: Final = "resubscribe"
+ATTR_CODE: Final = "code"
+ATTR_WAIT: Final = "wait"
+ATTR_TIMEOUT: Final = "timeout"
+
+# A received message resent would go back to its sender: resending is for outgoing ones.
+RESEND_STATUSES: Final = [
+    status.value
+    for status in MessageStatus
+    if status not in (MessageStatus.RECEIVED, MessageStatus.UNKNOWN)
+]
+READ_STATUSES: Final = [status.value for status in MessageStatus if status != MessageStatus.UNKNOWN]
+
+_ENTRY: Final[dict[vol.Marker, Any]] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+_POSITIVE_INT: Final = vol.All(vol.Coerce(int), vol.Range(min=1))
+_NOT_BLANK: Final = vol.All(cv.string, vol.Strip, vol.Length(min=1))
+
+
+def _filters(statuses: list[str]) -> dict[vol.Marker, Any]:
+    return {
+        vol.Optional(ATTR_MESSAGE_ID): _POSITIVE_INT,
+        vol.Optional(ATTR_GROUP_ID): _NOT_BLANK,
+        vol.Optional(ATTR_STATUS): vol.In(statuses),
+        vol.Optional(ATTR_PHONE): _NOT_BLANK,
+        vol.Optional(ATTR_SIM): _POSITIVE_INT,
+        vol.Optional(ATTR_START): cv.datetime,
+        vol.Optional(ATTR_END): cv.datetime,
+    }
+
 
 SEND_MESSAGE_SCHEMA = vol.Schema(
     {
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        **_ENTRY,
         vol.Optional(ATTR_RECIPIENTS): vol.All(cv.ensure_list_csv, [cv.string]),
         vol.Required(ATTR_MESSAGE): cv.string,
         **SEND_OPTIONS,
+    }
+)
+SEND_TO_CONTACT_LIST_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_LIST_ID): _POSITIVE_INT,
+        vol.Required(ATTR_MESSAGE): cv.string,
+        **SEND_OPTIONS,
+    }
+)
+RESEND_MESSAGES_SCHEMA = vol.Schema({**_ENTRY, **_filters(RESEND_STATUSES)})
+GET_MESSAGES_SCHEMA = vol.Schema({**_ENTRY, **_filters(READ_STATUSES)})
+SUBSCRIBE_CONTACT_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_LIST_ID): _POSITIVE_INT,
+        vol.Required(ATTR_NUMBER): cv.string,
+        vol.Optional(ATTR_NAME): vol.All(cv.string, vol.Strip),
+        vol.Optional(ATTR_RESUBSCRIBE, default=False): cv.boolean,
+    }
+)
+UNSUBSCRIBE_CONTACT_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Required(ATTR_LIST_ID): _POSITIVE_INT,
+        vol.Required(ATTR_NUMBER): cv.string,
+    }
+)
+SEND_USSD_SCHEMA = vol.Schema(
+    {
+        **_ENTRY,
+        vol.Optional(ATTR_PHONE): _NOT_BLANK,
+        vol.Optional(ATTR_SIM): _POSITIVE_INT,
+        vol.Required(ATTR_CODE): vol.All(cv.string, vol.Strip),
+        vol.Optional(ATTR_WAIT, default=False): cv.boolean,
+        vol.Optional(ATTR_TIMEOUT, default=60): vol.All(vol.Coerce(int), vol.Range(min=5, max=300)),
     }
 )
 
@@ -63,6 +164,14 @@ def async_get_entry(hass: HomeAssistant, entry_id: str | None) -> SmsBridgeConfi
     return cast(SmsBridgeConfigEntry, entry)
 
 
+def _entry_with(call: ServiceCall, capability: Capability) -> SmsBridgeConfigEntry:
+    """Return the entry of the call, if its gateway can do what the action needs."""
+    entry = async_get_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    if capability not in entry.runtime_data.gateway.capabilities:
+        raise validation_error("not_supported", feature=capability.value)
+    return entry
+
+
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     entry = async_get_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     response = await async_send(
@@ -71,13 +180,153 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     return response if call.return_response else None
 
 
+async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_with(call, Capability.LIST_SEND)
+    request = build_list_request(entry, call.data[ATTR_MESSAGE], call.data)
+    with translated_gateway_errors(call.hass, entry):
+        messages = await entry.runtime_data.gateway.send_to_list(call.data[ATTR_LIST_ID], request)
+    entry.runtime_data.tracker.track(messages)
+    return sent_response(request, messages) if call.return_response else None
+
+
+async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_with(call, Capability.RESEND)
+    query = _message_query(
+        call.data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
+    )
+    with translated_gateway_errors(call.hass, entry):
+        messages = await entry.runtime_data.gateway.resend(query)
+    entry.runtime_data.tracker.track(messages)
+    if not call.return_response:
+        return None
+    return {"messages": [message.as_dict() for message in messages]}
+
+
+async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_with(call, Capability.READ)
+    query = _message_query(
+        call.data,
+        (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS, ATTR_START),
+        "get_messages_needs_filter",
+    )
+    with translated_gateway_errors(call.hass, entry):
+        messages = await entry.runtime_data.gateway.messages(query)
+    return {"messages": [message.as_dict() for message in messages]}
+
+
+def _message_query(
+    data: Mapping[str, Any], selecting: tuple[str, ...], missing_key: str
+) -> MessageQuery:
+    """Return the query of the filters; one of ``selecting`` must be among them.
+
+    Phone, SIM and end only narrow what a selecting filter picks.
+    """
+    if not any(name in data for name in selecting):
+        raise validation_error(missing_key)
+    sim: int | None = data.get(ATTR_SIM)
+    if sim is not None and ATTR_PHONE not in data:
+        raise validation_error("sim_filter_without_phone", sim=sim)
+    start = _utc(data.get(ATTR_START))
+    end = _utc(data.get(ATTR_END))
+    if start is not None and end is not None and start > end:
+        raise validation_error(
+            "invalid_time_window",
+            start=dt_util.as_local(start).isoformat(),
+            end=dt_util.as_local(end).isoformat(),
+        )
+    status = data.get(ATTR_STATUS)
+    return MessageQuery(
+        message_id=data.get(ATTR_MESSAGE_ID),
+        group_id=data.get(ATTR_GROUP_ID),
+        status=None if status is None else MessageStatus(status),
+        phone_id=data.get(ATTR_PHONE),
+        sim_slot=None if sim is None else sim - 1,
+        start=start,
+        end=end,
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Return ``value`` in UTC; a time without offset is in Home Assistant's time zone."""
+    return None if value is None else dt_util.as_utc(value)
+
+
+def _contact_number(data: Mapping[str, Any]) -> str:
+    number: str = data[ATTR_NUMBER]
+    if (clean := clean_number(number)) is None:
+        raise validation_error("invalid_number", number=number)
+    return clean
+
+
+async def _async_subscribe_contact(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_with(call, Capability.CONTACTS)
+    number = _contact_number(call.data)
+    with translated_gateway_errors(call.hass, entry):
+        contact = await entry.runtime_data.gateway.subscribe_contact(
+            call.data[ATTR_LIST_ID],
+            number,
+            name=call.data.get(ATTR_NAME) or None,
+            resubscribe=call.data[ATTR_RESUBSCRIBE],
+        )
+    return {"contact": contact.as_dict()} if call.return_response else None
+
+
+async def _async_unsubscribe_contact(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_with(call, Capability.CONTACTS)
+    number = _contact_number(call.data)
+    with translated_gateway_errors(call.hass, entry):
+        contact = await entry.runtime_data.gateway.unsubscribe_contact(
+            call.data[ATTR_LIST_ID], number
+        )
+    return {"contact": contact.as_dict()} if call.return_response else None
+
+
+async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_with(call, Capability.USSD)
+    code: str = call.data[ATTR_CODE]
+    if not is_ussd_code(code):
+        raise validation_error("invalid_ussd_code", code=code)
+    default_phone: str | None = entry.options.get(CONF_DEFAULT_PHONE) or None
+    phone_id: str | None = call.data.get(ATTR_PHONE) or default_phone
+    sim: int | None = call.data.get(ATTR_SIM)
+    if phone_id is None:
+        raise validation_error("ussd_needs_phone")
+    if sim is None and phone_id == default_phone:
+        sim = entry.options.get(CONF_DEFAULT_SIM) or None
+    if (phone := entry.runtime_data.coordinator.data.phones.get(phone_id)) is None:
+        raise validation_error("unknown_phone", phone=phone_id)
+    if sim is not None and phone.sim(sim - 1) is None:
+        raise validation_error("unknown_sim", phone=phone.display_name, sim=sim)
+    response = await async_send_ussd(
+        call.hass,
+        entry,
+        phone_id,
+        None if sim is None else sim - 1,
+        code,
+        wait=call.data[ATTR_WAIT],
+        seconds=call.data[ATTR_TIMEOUT],
+    )
+    return response if call.return_response else None
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions; they are available as soon as the integration is set up."""
+    for name, handler, schema in (
+        (SERVICE_SEND_MESSAGE, _async_send_message, SEND_MESSAGE_SCHEMA),
+        (SERVICE_SEND_TO_CONTACT_LIST, _async_send_to_contact_list, SEND_TO_CONTACT_LIST_SCHEMA),
+        (SERVICE_RESEND_MESSAGES, _async_resend_messages, RESEND_MESSAGES_SCHEMA),
+        (SERVICE_SUBSCRIBE_CONTACT, _async_subscribe_contact, SUBSCRIBE_CONTACT_SCHEMA),
+        (SERVICE_UNSUBSCRIBE_CONTACT, _async_unsubscribe_contact, UNSUBSCRIBE_CONTACT_SCHEMA),
+        (SERVICE_SEND_USSD, _async_send_ussd, SEND_USSD_SCHEMA),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
+        )
     hass.services.async_register(
         DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        _async_send_message,
-        schema=SEND_MESSAGE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+        SERVICE_GET_MESSAGES,
+        _async_get_messages,
+        schema=GET_MESSAGES_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )
