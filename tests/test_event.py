@@ -48,7 +48,11 @@ async def test_one_entity_per_phone(hass: HomeAssistant, init_integration: MockC
     for phone_id in ("1", "2"):
         state = event_state(hass, init_integration, phone_id)
         assert state.state == STATE_UNKNOWN
-        assert state.attributes["event_types"] == ["sms_received", "ussd_response"]
+        assert state.attributes["event_types"] == [
+            "sms_received",
+            "ussd_response",
+            "message_status",
+        ]
         assert state.attributes["event_type"] is None
 
 

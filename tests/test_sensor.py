@@ -1,4 +1,7 @@
-"""Sensor platform: credits of the account; last seen, battery and SIM cards of each phone."""
+"""Sensor platform: the account's credits; last seen, battery and SIM cards of each phone.
+
+The outbox and the delivery figures are tested in test_delivery_entities.py.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
 async def test_sensors(
     hass: HomeAssistant, entity_registry: er.EntityRegistry, snapshot: SnapshotAssertion
 ) -> None:
-    """The account has a credits sensor; each phone has last seen and SIM cards, no battery."""
+    """The account has credits and outbox; each phone has last seen, SIMs and delivery figures."""
     assert sensor_states(hass) == snapshot
     last_seen = entity_registry.async_get("sensor.office_phone_last_seen")
     assert last_seen is not None
@@ -163,7 +166,19 @@ async def test_without_capabilities(
         assert await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done()
 
-    assert set(sensor_states(hass)) == {"sensor.office_phone_sim_cards", "sensor.pixel_7_sim_cards"}
+    assert set(sensor_states(hass)) == {
+        "sensor.sms_gateway_outbox",
+        *(
+            f"sensor.{phone}_{sensor}"
+            for phone in ("office_phone", "pixel_7")
+            for sensor in (
+                "sim_cards",
+                "messages_sent_today",
+                "messages_failed_today",
+                "last_send_failure",
+            )
+        ),
+    }
     assert all(request.path != "/services/send.php" for request in simulator.requests)
     # The account device has no entity now, but the phones still hang off it.
     devices = dr.async_get(hass)

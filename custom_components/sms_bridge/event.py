@@ -1,7 +1,8 @@
-"""Event entities: one per phone, firing on every incoming SMS and USSD answer."""
+"""Event entities: one per phone, firing incoming SMS, USSD answers and sent messages' states."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
@@ -9,17 +10,26 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api import Message
 from .const import EVENT_TYPE_SMS_RECEIVED, EVENT_TYPE_USSD_RESPONSE
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgePhoneEntity, async_add_phone_entities
 from .inbound import inbound_signal
+from .tracking import signal_message_status
 
 PARALLEL_UPDATES = 0
+
+EVENT_TYPE_MESSAGE_STATUS = "message_status"
 
 MESSAGES = EventEntityDescription(
     key="messages",
     translation_key="messages",
     event_types=[EVENT_TYPE_SMS_RECEIVED, EVENT_TYPE_USSD_RESPONSE],
+)
+# When the tracker follows sent messages (the provider has Capability.STATUS_POLL).
+MESSAGES_WITH_STATUS = replace(
+    MESSAGES,
+    event_types=[EVENT_TYPE_SMS_RECEIVED, EVENT_TYPE_USSD_RESPONSE, EVENT_TYPE_MESSAGE_STATUS],
 )
 
 
@@ -30,15 +40,16 @@ async def async_setup_entry(
 ) -> None:
     """Set up the event entity of every phone, as it appears."""
     coordinator = entry.runtime_data.coordinator
+    description = MESSAGES_WITH_STATUS if entry.runtime_data.tracker.enabled else MESSAGES
     async_add_phone_entities(
         entry,
         async_add_entities,
-        lambda phone: [SmsBridgeMessagesEvent(coordinator, phone, MESSAGES)],
+        lambda phone: [SmsBridgeMessagesEvent(coordinator, phone, description)],
     )
 
 
 class SmsBridgeMessagesEvent(SmsBridgePhoneEntity, EventEntity):
-    """The messages and USSD answers a phone receives.
+    """The messages and USSD answers a phone receives, and the states of those it sends.
 
     The same data goes out as bus events, which the recorder keeps in full; here the texts and
     numbers stay out of the recorded state history.
@@ -52,16 +63,25 @@ class SmsBridgeMessagesEvent(SmsBridgePhoneEntity, EventEntity):
         return self.phone_id in self.coordinator.data.phones
 
     async def async_added_to_hass(self) -> None:
-        """Listen for the entry's incoming messages."""
+        """Listen for the entry's incoming messages and sent messages' states."""
         await super().async_added_to_hass()
+        entry_id = self.coordinator.config_entry.entry_id
         self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, inbound_signal(self.coordinator.config_entry.entry_id), self._received
-            )
+            async_dispatcher_connect(self.hass, inbound_signal(entry_id), self._received)
+        )
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, signal_message_status(entry_id), self._status)
         )
 
     @callback
     def _received(self, phone_id: str, event_type: str, attributes: dict[str, Any]) -> None:
         if phone_id == self.phone_id:
             self._trigger_event(event_type, attributes)
+            self.async_write_ha_state()
+
+    @callback
+    def _status(self, message: Message, data: dict[str, Any]) -> None:
+        if message.phone_id == self.phone_id:
+            attributes = {key: value for key, value in data.items() if key != "config_entry_id"}
+            self._trigger_event(EVENT_TYPE_MESSAGE_STATUS, attributes)
             self.async_write_ha_state()

@@ -1,10 +1,10 @@
-"""Sensors: the account's credits and, per phone, last seen, battery and SIM cards."""
+"""Sensors of the account (credits, outbox) and of each phone (status, delivery figures)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -14,17 +14,25 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.typing import StateType
 
-from .api import Account, Capability, Phone
+from .api import Account, Capability, Message, Phone
+from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
+from .outbox import signal_outbox_changed
+from .tracking import PhoneCounters, signal_message_status
 
 PARALLEL_UPDATES = 0
 
 CREDITS_UNLIMITED = "unlimited"
+# A failure_reason of "unknown" would read as Home Assistant's unknown state: "nothing failed".
+UNKNOWN_REASON = "unknown_reason"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +51,14 @@ class SmsBridgePhoneSensorDescription(SensorEntityDescription):
     exists_fn: Callable[[Phone], bool] = lambda _: True
     value_fn: Callable[[Phone], StateType | datetime]
     attributes_fn: Callable[[Phone], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsBridgeDeliverySensorDescription(SensorEntityDescription):
+    """A figure of today's sends of a phone, kept by the delivery tracker."""
+
+    value_fn: Callable[[PhoneCounters], int | str | None]
+    restore_fn: Callable[[PhoneCounters, object], None]
 
 
 def _credits(account: Account) -> StateType:
@@ -64,6 +80,14 @@ ACCOUNT_SENSORS: tuple[SmsBridgeAccountSensorDescription, ...] = (
         capability=Capability.CREDITS,
         value_fn=_credits,
     ),
+)
+
+
+OUTBOX = SensorEntityDescription(
+    key="outbox",
+    translation_key="outbox",
+    state_class=SensorStateClass.MEASUREMENT,
+    entity_category=EntityCategory.DIAGNOSTIC,
 )
 
 PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
@@ -95,6 +119,58 @@ PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
 )
 
 
+def _last_failure(counters: PhoneCounters) -> str | None:
+    reason = counters.last_failure
+    return UNKNOWN_REASON if reason == "unknown" else reason
+
+
+def _count(value: object) -> int:
+    """Return a restored count, or 0 when the stored value is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _restore_sent(counters: PhoneCounters, value: object) -> None:
+    counters.sent += _count(value)
+
+
+def _restore_failed(counters: PhoneCounters, value: object) -> None:
+    counters.failed += _count(value)
+
+
+def _restore_last_failure(counters: PhoneCounters, value: object) -> None:
+    # A failure counted since the start is newer than the one kept from before.
+    if isinstance(value, str) and counters.last_failure is None:
+        counters.last_failure = value
+
+
+# The counters fall back to 0 at local midnight. TOTAL_INCREASING is meant for that (HA's docs
+# give "a daily amount" as example): statistics read the drop as a new cycle, no last_reset.
+DELIVERY_SENSORS: tuple[SmsBridgeDeliverySensorDescription, ...] = (
+    SmsBridgeDeliverySensorDescription(
+        key="messages_sent",
+        translation_key="messages_sent",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda counters: counters.sent,
+        restore_fn=_restore_sent,
+    ),
+    SmsBridgeDeliverySensorDescription(
+        key="messages_failed",
+        translation_key="messages_failed",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda counters: counters.failed,
+        restore_fn=_restore_failed,
+    ),
+    # Not an enum: reasons are the provider's, and unknown result codes read "result_code_<n>".
+    SmsBridgeDeliverySensorDescription(
+        key="last_failure",
+        translation_key="last_failure",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_last_failure,
+        restore_fn=_restore_last_failure,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SmsBridgeConfigEntry,
@@ -108,14 +184,21 @@ async def async_setup_entry(
         for description in ACCOUNT_SENSORS
         if description.capability in capabilities
     )
+    async_add_entities([SmsBridgeOutboxSensor(coordinator, OUTBOX)])
 
-    def create(phone: Phone) -> list[SmsBridgePhoneSensor]:
-        return [
+    def create(phone: Phone) -> list[SensorEntity]:
+        entities: list[SensorEntity] = [
             SmsBridgePhoneSensor(coordinator, phone, description)
             for description in PHONE_SENSORS
             if (description.capability is None or description.capability in capabilities)
             and description.exists_fn(phone)
         ]
+        if entry.runtime_data.tracker.enabled:
+            entities += [
+                SmsBridgeDeliverySensor(coordinator, phone, description)
+                for description in DELIVERY_SENSORS
+            ]
+        return entities
 
     async_add_phone_entities(entry, async_add_entities, create)
 
@@ -149,3 +232,115 @@ class SmsBridgePhoneSensor(SmsBridgePhoneEntity, SensorEntity):
         phone = self.phone
         attributes_fn = self.entity_description.attributes_fn
         return None if phone is None or attributes_fn is None else attributes_fn(phone)
+
+
+class SmsBridgeOutboxSensor(SmsBridgeAccountEntity, SensorEntity):
+    """How many sends wait in the outbox for the gateway."""
+
+    @property
+    def available(self) -> bool:
+        """Stay available while the gateway is unreachable: that is when sends wait."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of waiting sends."""
+        return len(self.coordinator.config_entry.runtime_data.outbox)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the outbox."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_outbox_changed(self.coordinator.config_entry.entry_id),
+                self.async_write_ha_state,
+            )
+        )
+
+
+@dataclass(slots=True)
+class DailyValue(ExtraStoredData):
+    """A sensor's value of one day, kept across restarts."""
+
+    day: date
+    value: int | str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the stored form."""
+        return {"day": self.day.isoformat(), "value": self.value}
+
+
+class SmsBridgeDeliverySensor(SmsBridgePhoneEntity, SensorEntity, RestoreEntity):
+    """A figure of today's sends of a phone; it starts again from nothing at local midnight.
+
+    The delivery tracker keeps the figures in memory; this entity restores today's value into the
+    tracker after a restart, so that counting goes on.
+    """
+
+    entity_description: SmsBridgeDeliverySensorDescription
+
+    def __init__(
+        self,
+        coordinator: SmsBridgeCoordinator,
+        phone: Phone,
+        description: SmsBridgeDeliverySensorDescription,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, phone, description)
+        self._restored = (
+            False  # re-added (its entity id changed): do not add the stored value again
+        )
+
+    @property
+    def _counters(self) -> PhoneCounters:
+        return self.coordinator.config_entry.runtime_data.tracker.counters(self.phone_id)
+
+    @property
+    def available(self) -> bool:
+        """Stay available while the gateway cannot be polled: the figures are ours."""
+        return self.phone_id in self.coordinator.data.phones
+
+    @property
+    def native_value(self) -> StateType:
+        """Return today's value."""
+        return self.entity_description.value_fn(self._counters)
+
+    @property
+    def extra_restore_state_data(self) -> DailyValue:
+        """Return today's value with its day."""
+        counters = self._counters
+        return DailyValue(counters.day, self.entity_description.value_fn(counters))
+
+    async def async_added_to_hass(self) -> None:
+        """Restore today's value, then follow status changes and midnight."""
+        await super().async_added_to_hass()
+        if not self._restored:
+            self._restored = True
+            await self._async_restore()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_message_status(self.coordinator.config_entry.entry_id),
+                self._status_changed,
+            )
+        )
+        self.async_on_remove(
+            async_track_time_change(self.hass, self._midnight, hour=0, minute=0, second=0)
+        )
+
+    async def _async_restore(self) -> None:
+        if (extra := await self.async_get_last_extra_data()) is None:
+            return
+        stored = extra.as_dict()
+        if stored.get("day") == self._counters.day.isoformat():
+            self.entity_description.restore_fn(self._counters, stored.get("value"))
+
+    @callback
+    def _status_changed(self, message: Message, _data: dict[str, Any]) -> None:
+        if message.phone_id == self.phone_id:
+            self.async_write_ha_state()
+
+    @callback
+    def _midnight(self, _now: datetime) -> None:
+        self.async_write_ha_state()
