@@ -9,6 +9,7 @@ from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
+from unittest.mock import ANY
 
 from aiohttp.test_utils import TestClient
 from homeassistant.core import Event, HomeAssistant
@@ -79,6 +80,12 @@ def event_entity_id(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) 
 def storage_key(entry: MockConfigEntry) -> str:
     """Key of the entry's dedupe store."""
     return f"sms_bridge.{entry.entry_id}.inbound"
+
+
+async def delayed_saves_done(hass: HomeAssistant) -> None:
+    """Let the stores' delayed saves due by now run."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY))
+    await hass.async_block_till_done()
 
 
 @pytest.fixture(autouse=True)
@@ -221,7 +228,11 @@ async def test_r2_replay_after_reload(
     assert await gateway.post_webhook("messages", value) == 200
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert hass_storage[storage_key(init_integration)]["data"] == {"messages": [5], "ussd": []}
+    assert hass_storage[storage_key(init_integration)]["data"] == {
+        "messages": [5],
+        "ussd": [],
+        "read_until": ANY,
+    }
     assert await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
 
@@ -233,11 +244,11 @@ async def test_r2_new_dispatcher_on_same_storage(
     hass: HomeAssistant, init_integration: MockConfigEntry, events: list[Event]
 ) -> None:
     """R2: a dispatcher built on the stored ids (as after a restart) drops what was seen."""
+    await delayed_saves_done(hass)  # the entry's own dispatcher saved its backfill mark
     first = InboundDispatcher(hass, init_integration)
     await first.async_load()
     await first.async_process(InboundBatch(messages=(message(5),)))
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY))
-    await hass.async_block_till_done()
+    await delayed_saves_done(hass)
 
     second = InboundDispatcher(hass, init_integration)
     await second.async_load()
@@ -252,12 +263,18 @@ async def test_ids_are_saved_after_a_delay(
     hass_storage: dict[str, Any],
 ) -> None:
     """New ids reach the store a few seconds later, not on every request."""
-    assert await gateway.post_webhook("messages", batch(received(5))) == 200
-    assert storage_key(init_integration) not in hass_storage
+    await delayed_saves_done(hass)  # the backfill mark set at setup
+    assert hass_storage[storage_key(init_integration)]["data"]["messages"] == []
 
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY))
-    await hass.async_block_till_done()
-    assert hass_storage[storage_key(init_integration)]["data"] == {"messages": [5], "ussd": []}
+    assert await gateway.post_webhook("messages", batch(received(5))) == 200
+    assert hass_storage[storage_key(init_integration)]["data"]["messages"] == []
+
+    await delayed_saves_done(hass)
+    assert hass_storage[storage_key(init_integration)]["data"] == {
+        "messages": [5],
+        "ussd": [],
+        "read_until": ANY,
+    }
 
 
 async def test_r3_batch_with_seen_id(gateway: GatewaySimulator, events: list[Event]) -> None:

@@ -4,18 +4,24 @@ The same handler serves direct HTTP requests and Nabu Casa cloudhooks, which arr
 ``MockRequest`` without ``read()``, ``content_type`` or ``content_length``: it only uses the
 headers and ``request.content``. Only ``application/x-www-form-urlencoded`` is accepted, which is
 what the gateway sends; the cloud relay could not parse a multipart body anyway.
+
+The Nabu Casa cloud component is imported inside functions, and only once it is loaded: the
+module cannot even be imported where the cloud's requirements are missing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from http import HTTPStatus
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import hdrs, web
 from homeassistant.components import webhook
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
@@ -32,6 +38,7 @@ from .data import SmsBridgeConfigEntry
 MAX_BODY = 256 * 1024  # bytes; a full batch of the gateway is far smaller
 FORM = "application/x-www-form-urlencoded"
 WARNING_INTERVAL = timedelta(minutes=1)
+ISSUE_NOT_HTTPS = "webhook_not_https"
 
 
 class _RejectedError(Exception):
@@ -44,7 +51,7 @@ class _RejectedError(Exception):
 
 @callback
 def async_register_webhook(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
-    """Register the entry's webhook and unregister it on unload."""
+    """Register the entry's webhook, and warn while its URL is not HTTPS, until unload."""
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     webhook.async_register(
         hass,
@@ -56,13 +63,39 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> 
         allowed_methods=[hdrs.METH_POST],
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+    _async_watch_https(hass, entry)
+
+
+@callback
+def async_listen_cloud_connected(hass: HomeAssistant, action: Callable[[], None]) -> CALLBACK_TYPE:
+    """Call ``action`` each time the Nabu Casa cloud connects; return the unsubscribe callable."""
+    if "cloud" not in hass.config.components:
+        return lambda: None
+    from homeassistant.components import cloud
+
+    @callback
+    def _changed(state: cloud.CloudConnectionState) -> None:
+        if state is cloud.CloudConnectionState.CLOUD_CONNECTED:
+            action()
+
+    return cloud.async_listen_connection_change(hass, _changed)
 
 
 async def async_webhook_url(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> str:
     """Return the URL to enter as WebHook URL on the gateway."""
+    if url := await _async_url(hass, entry):
+        return url
+    path = webhook.async_generate_path(entry.data[CONF_WEBHOOK_ID])
+    translations = await async_get_translations(hass, hass.config.language, "exceptions", {DOMAIN})
+    # The hint stands in for the address, so the id stays the last segment of the URL.
+    hint = translations.get(f"component.{DOMAIN}.exceptions.no_webhook_url.message", "")
+    return f"{hint}{path}"
+
+
+async def _async_url(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> str | None:
+    """Return the cloudhook URL, else the URL on Home Assistant's own address, if it has one."""
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     if "cloud" in hass.config.components:
-        # Imported here: the cloud component is only importable where it can be set up.
         from homeassistant.components import cloud
 
         if cloud.async_active_subscription(hass):
@@ -71,13 +104,44 @@ async def async_webhook_url(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     try:
         return webhook.async_generate_url(hass, webhook_id)
     except NoURLAvailableError:
-        path = webhook.async_generate_path(webhook_id)
-        translations = await async_get_translations(
-            hass, hass.config.language, "exceptions", {DOMAIN}
+        return None
+
+
+@callback
+def _async_watch_https(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+    """Keep a repair issue open while the webhook URL is plain HTTP.
+
+    Checked again when Home Assistant's URLs change and when the cloud connects (a cloudhook is
+    HTTPS). Plain HTTP is common and fine on a local network, so the issue is only advice.
+    """
+    issue_id = f"{ISSUE_NOT_HTTPS}_{entry.entry_id}"
+
+    async def _async_check() -> None:
+        url = await _async_url(hass, entry)
+        if url is None or (parts := urlsplit(url)).scheme == "https":
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NOT_HTTPS,
+            translation_placeholders={
+                "entry_title": entry.title,
+                "base_url": f"{parts.scheme}://{parts.netloc}",
+            },
         )
-        # The hint stands in for the address, so the id stays the last segment of the URL.
-        hint = translations.get(f"component.{DOMAIN}.exceptions.no_webhook_url.message", "")
-        return f"{hint}{path}"
+
+    @callback
+    def _async_schedule_check(*_: object) -> None:
+        entry.async_create_background_task(hass, _async_check(), f"{DOMAIN} webhook URL check")
+
+    _async_schedule_check()
+    entry.async_on_unload(hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_schedule_check))
+    entry.async_on_unload(async_listen_cloud_connected(hass, _async_schedule_check))
+    entry.async_on_unload(lambda: ir.async_delete_issue(hass, DOMAIN, issue_id))
 
 
 async def async_delete_cloudhook(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
