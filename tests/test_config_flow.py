@@ -26,6 +26,7 @@ from custom_components.sms_bridge.const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_OUTBOX_TTL,
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
@@ -554,6 +555,7 @@ def entry_options() -> dict[str, Any]:
         CONF_DEFAULT_PHONE: "1",
         CONF_DEFAULT_SIM: 2,
         CONF_DEFAULT_RECIPIENTS: ["+15550100"],
+        CONF_OUTBOX_TTL: 30,
     }
 
 
@@ -581,6 +583,7 @@ async def test_options_form(hass: HomeAssistant, init_integration: MockConfigEnt
         CONF_DEFAULT_PHONE: "1",
         CONF_DEFAULT_SIM: "2",
         CONF_DEFAULT_RECIPIENTS: ["+15550100"],
+        CONF_OUTBOX_TTL: 30,
     }
 
 
@@ -607,6 +610,7 @@ async def test_options_save(hass: HomeAssistant, init_integration: MockConfigEnt
             CONF_DEFAULT_PHONE: "2",
             CONF_DEFAULT_SIM: "1",
             CONF_DEFAULT_RECIPIENTS: ["+1 (555) 0100", " ", "06 12-34-56-78", "0033612345678"],
+            CONF_OUTBOX_TTL: 90.0,
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -615,10 +619,12 @@ async def test_options_save(hass: HomeAssistant, init_integration: MockConfigEnt
         CONF_DEFAULT_PHONE: "2",
         CONF_DEFAULT_SIM: 1,
         CONF_DEFAULT_RECIPIENTS: ["+15550100", "0612345678", "+33612345678"],
+        CONF_OUTBOX_TTL: 90,
     }
     assert init_integration.options == expected
     assert all(
-        type(init_integration.options[key]) is int for key in ("update_interval", "default_sim")
+        type(init_integration.options[key]) is int
+        for key in ("update_interval", "default_sim", "outbox_ttl")
     )
     await hass.async_block_till_done()
     # Reloaded by the entry's update listener: the coordinator runs with the new interval.
@@ -633,7 +639,7 @@ async def test_options_cleared(hass: HomeAssistant, init_integration: MockConfig
         result["flow_id"], {CONF_UPDATE_INTERVAL: 300, CONF_DEFAULT_RECIPIENTS: []}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert init_integration.options == {CONF_UPDATE_INTERVAL: 300}
+    assert init_integration.options == {CONF_UPDATE_INTERVAL: 300, CONF_OUTBOX_TTL: 60}
 
 
 async def test_options_invalid_number(
@@ -661,6 +667,7 @@ async def test_options_invalid_number(
         CONF_UPDATE_INTERVAL: 300,
         CONF_DEFAULT_SIM: 2,
         CONF_DEFAULT_RECIPIENTS: ["+15550100"],
+        CONF_OUTBOX_TTL: 60,
     }
 
 
@@ -673,3 +680,4 @@ async def test_options_entry_not_loaded(hass: HomeAssistant, config_entry: MockC
     assert select_options(result, CONF_DEFAULT_PHONE) == [{"value": "7", "label": "7"}]
     assert select_options(result, CONF_DEFAULT_SIM) == ["1", "2"]
     assert schema_field(result, CONF_UPDATE_INTERVAL).default() == 300
+    assert schema_field(result, CONF_OUTBOX_TTL).default() == 60

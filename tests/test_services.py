@@ -13,7 +13,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 from syrupy.assertion import SnapshotAssertion
 from yarl import URL
 
@@ -22,8 +26,10 @@ from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_SIM,
+    CONF_OUTBOX_TTL,
     CONF_WEBHOOK_ID,
     DOMAIN,
+    EVENT_MESSAGE_EXPIRED,
 )
 from custom_components.sms_bridge.outbox import RETRY_DELAYS
 from tests.conftest import API_KEY
@@ -455,6 +461,31 @@ async def test_connection_refused_is_sent_when_back(
     assert [(r.params["number"], r.params["message"]) for r in sends(simulator)] == [
         ("+15550100", "Hi")
     ]
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_DEFAULT_PHONE: "1", CONF_OUTBOX_TTL: 10}])
+@pytest.mark.usefixtures("integration")
+async def test_outbox_ttl_option_expires_unsent_messages(
+    hass: HomeAssistant, simulator: GatewaySimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """O18 through the options: a send kept past the chosen minutes is dropped, never sent."""
+    expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
+    port = URL(simulator.url).port
+    await simulator.stop()
+    await send(hass, recipients=["+15550100"], message="Too late")
+
+    # Eleven minutes of outage: past the option's ten, well before the default hour.
+    for _ in range(11):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await simulator.start(port=port or 0)
+    freezer.tick(timedelta(minutes=20))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [event.data["reason"] for event in expired] == ["expired"]
+    assert sends(simulator) == []
 
 
 async def test_entry_by_id(

@@ -49,17 +49,21 @@ from .const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_OUTBOX_TTL,
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     CONF_URL,
     CONF_WEBHOOK_ID,
+    DEFAULT_OUTBOX_TTL,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     KEY_ROTATION_GRACE,
     LOGGER,
+    MAX_OUTBOX_TTL_MINUTES,
     MAX_UPDATE_INTERVAL_SECONDS,
+    MIN_OUTBOX_TTL_MINUTES,
     MIN_UPDATE_INTERVAL_SECONDS,
 )
 from .webhook import async_webhook_url
@@ -309,6 +313,17 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_DEFAULT_RECIPIENTS): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
                 ),
+                vol.Required(
+                    CONF_OUTBOX_TTL, default=int(DEFAULT_OUTBOX_TTL.total_seconds() // 60)
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_OUTBOX_TTL_MINUTES,
+                        max=MAX_OUTBOX_TTL_MINUTES,
+                        step=1,
+                        unit_of_measurement=UnitOfTime.MINUTES,
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
             }
         )
 
@@ -334,6 +349,8 @@ def _options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, 
         options[CONF_DEFAULT_SIM] = int(sim)
     if recipients:
         options[CONF_DEFAULT_RECIPIENTS] = recipients
+    if (ttl := user_input.get(CONF_OUTBOX_TTL)) is not None:
+        options[CONF_OUTBOX_TTL] = int(ttl)
     return options
 
 

@@ -23,6 +23,8 @@ CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
 CONF_OUTBOX_TTL: Final = "outbox_ttl"  # minutes
 
 DEFAULT_OUTBOX_TTL: Final = timedelta(hours=1)
+MIN_OUTBOX_TTL_MINUTES: Final = 5
+MAX_OUTBOX_TTL_MINUTES: Final = 1440  # a day: an alert older than that helps no one
 
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
 MIN_UPDATE_INTERVAL_SECONDS: Final = 30

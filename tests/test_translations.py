@@ -1,0 +1,88 @@
+"""The translation files match the code: every error the code raises has its text and placeholders.
+
+Home Assistant shows a bare key (or nothing) for a translation that is missing, so a typo in a
+``translation_key`` would only surface when a user hits that error.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+COMPONENT = Path(__file__).resolve().parents[1] / "custom_components" / "sms_bridge"
+STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text())
+EXCEPTIONS: dict[str, dict[str, str]] = STRINGS["exceptions"]
+PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}")
+
+
+def _raised() -> list[tuple[str, str, set[str] | None]]:
+    """Return (place, key, placeholder names or None when not literal) of each translated error."""
+    found: list[tuple[str, str, set[str] | None]] = []
+    for path in COMPONENT.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            place = f"{path.name}:{node.lineno}"
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+            if name == "validation_error" and isinstance(node.args[0], ast.Constant):
+                found.append((place, node.args[0].value, {k for k in keywords if k}))
+            elif name == "gateway_error" and isinstance(node.args[0], ast.Constant):
+                found.append((place, node.args[0].value, {"error"}))
+            elif "translation_domain" in keywords and isinstance(
+                key := keywords.get("translation_key"), ast.Constant
+            ):
+                placeholders = keywords.get("translation_placeholders")
+                names = (
+                    {k.value for k in placeholders.keys if isinstance(k, ast.Constant)}
+                    if isinstance(placeholders, ast.Dict)
+                    else None
+                )
+                found.append((place, key.value, set() if placeholders is None else names))
+    return found
+
+
+RAISED = _raised()
+
+
+def test_english_translation_is_strings_json() -> None:
+    """translations/en.json is the copy of strings.json that Home Assistant loads."""
+    english = json.loads((COMPONENT / "translations" / "en.json").read_text())
+    assert english == STRINGS
+
+
+def test_the_code_raises_translated_errors() -> None:
+    """The scan finds the errors (guards against a scan that silently matches nothing)."""
+    keys = {key for _, key, _ in RAISED}
+    assert {"invalid_number", "cannot_connect", "invalid_auth", "ussd_busy"} <= keys
+
+
+@pytest.mark.parametrize(("place", "key", "placeholders"), RAISED, ids=[p for p, _, _ in RAISED])
+def test_each_raised_error_has_its_text(
+    place: str, key: str, placeholders: set[str] | None
+) -> None:
+    """Each translation key exists, and its text uses exactly the placeholders given."""
+    assert key in EXCEPTIONS, f"{place}: no exceptions.{key} in strings.json"
+    if placeholders is not None:
+        assert set(PLACEHOLDER.findall(EXCEPTIONS[key]["message"])) == placeholders, place
+
+
+def test_each_action_and_field_is_translated() -> None:
+    """services.yaml and the services section of strings.json name the same actions and fields."""
+    services = yaml.safe_load((COMPONENT / "services.yaml").read_text())
+    translated = STRINGS["services"]
+    assert set(services) == set(translated)
+    for name, service in services.items():
+        fields: dict[str, Any] = {}
+        for key, value in (service.get("fields") or {}).items():
+            # A collapsed section groups fields; its own name is translated under "sections".
+            fields |= value["fields"] if "collapsed" in value else {key: value}
+        assert set(fields) == set(translated[name].get("fields", {})), name
+        assert translated[name]["name"], name
+        assert translated[name]["description"], name
