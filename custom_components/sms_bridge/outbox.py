@@ -32,7 +32,7 @@ from .api import (
     SendRequest,
     SmsBridgeError,
 )
-from .api.sms import clean_number
+from .api.sms import clean_number, may_be_sent_as
 from .const import DOMAIN, EVENT_MESSAGE_EXPIRED, LOGGER
 
 STORAGE_VERSION = 1
@@ -236,7 +236,8 @@ class Outbox:
         return [
             message
             for message in candidates
-            if message.text == request.text and clean_number(message.number) in recipients
+            if clean_number(message.number) in recipients
+            and may_be_sent_as(request.text, message.text)
         ]
 
     def _drop(self, record: OutboxRecord, reason: str) -> None:

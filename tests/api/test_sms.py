@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.sms_bridge.api.sms import clean_number, is_gsm7, segment_count, to_e164
+from custom_components.sms_bridge.api.sms import (
+    clean_number,
+    is_gsm7,
+    may_be_sent_as,
+    segment_count,
+    to_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +80,24 @@ def test_is_gsm7() -> None:
 def test_segment_count(text: str, segments: int) -> None:
     """Texts are split at 160/153 septets (GSM-7) or 70/67 UTF-16 units (UCS-2)."""
     assert segment_count(text) == segments
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "matches"),
+    [
+        ("Alarm", "Alarm", True),
+        ("Alarm", "Alarm armed", False),  # another message: taking it for ours would lose ours
+        ("Alarm armed", "Alarm", False),
+        ("{Hi|Hello} code %random-4%", "Hi code 9779", True),
+        ("{Hi|Hello} code %random-4%", "Hello code ab12", True),
+        ("{Hi|Hello} code %random-4%", "Hey code 9779", False),
+        ("{Hi|Hello} code %random-4%", "Hi code 97", False),
+        ("Price: 3.50 (a+b)*", "Price: 3.50 (a+b)*", True),  # regex characters are literal
+        ("Price: 3.50", "Price: 3750", False),
+        ("line 1\nline 2", "line 1\nline 2", True),
+        ("{}", "", True),
+    ],
+)
+def test_may_be_sent_as(text: str, sent: str, matches: bool) -> None:
+    """A stored text is recognised through the gateway's spintax and random codes only."""
+    assert may_be_sent_as(text, sent) is matches
