@@ -25,6 +25,7 @@ from homeassistant.components.webhook import async_handle_webhook
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.aiohttp import MockRequest
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -209,6 +210,40 @@ async def test_a4_signature_of_another_key(gateway: GatewaySimulator, events: li
     forged = sign("another-key", MESSAGES)
     assert await gateway.post_webhook("messages", MESSAGES, signature=forged) == 401
     assert events == []
+
+
+async def test_gateway_signing_with_another_key_raises_a_repair_issue(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    events: list[Event],
+    init_integration: MockConfigEntry,
+) -> None:
+    """Requests in a row signed with another key (changed on the gateway) raise an issue.
+
+    One stray request does not; the next valid webhook clears it, and so does unloading.
+    """
+    issue_id = f"webhook_bad_signature_{init_integration.entry_id}"
+    registry = ir.async_get(hass)
+    forged = sign("the-new-key-on-the-gateway", MESSAGES)
+    for attempt in range(3):
+        assert registry.async_get_issue(DOMAIN, issue_id) is None, attempt
+        assert await gateway.post_webhook("messages", MESSAGES, signature=forged) == 401
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {"entry_title": "SMS Gateway", "count": "3"}
+    assert events == []
+
+    await gateway.receive_sms("+33612345678", "Hello")
+    await hass.async_block_till_done()
+    assert len(events) == 1
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+
+    for _ in range(3):
+        await gateway.post_webhook("messages", MESSAGES, signature=forged)
+    assert registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_a5_tampered_value(gateway: GatewaySimulator, events: list[Event]) -> None:

@@ -39,6 +39,9 @@ MAX_BODY = 256 * 1024  # bytes; a full batch of the gateway is far smaller
 FORM = "application/x-www-form-urlencoded"
 WARNING_INTERVAL = timedelta(minutes=1)
 ISSUE_NOT_HTTPS = "webhook_not_https"
+ISSUE_BAD_SIGNATURE = "webhook_bad_signature"
+# Wrongly signed requests in a row before the repair issue: one could be a stray request.
+BAD_SIGNATURE_THRESHOLD = 3
 
 
 class _RejectedError(Exception):
@@ -58,11 +61,14 @@ def async_register_webhook(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> 
         DOMAIN,
         entry.title,
         webhook_id,
-        _WebhookHandler(entry).async_handle,
+        _WebhookHandler(hass, entry).async_handle,
         local_only=False,  # gateways are often hosted on the internet
         allowed_methods=[hdrs.METH_POST],
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_BAD_SIGNATURE}_{entry.entry_id}")
+    )
     _async_watch_https(hass, entry)
 
 
@@ -156,11 +162,19 @@ async def async_delete_cloudhook(hass: HomeAssistant, entry: SmsBridgeConfigEntr
 
 
 class _WebhookHandler:
-    """Authenticate, parse and dispatch the webhook requests of one entry."""
+    """Authenticate, parse and dispatch the webhook requests of one entry.
 
-    def __init__(self, entry: SmsBridgeConfigEntry) -> None:
+    Wrongly signed requests in a row most likely mean the gateway signs with another API key
+    (it was changed there, not here): every incoming SMS is then lost, so a repair issue asks
+    the user to act. Forged requests raise it too, which is why its text names both causes.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+        self._hass = hass
         self._entry = entry
         self._last_warning: datetime | None = None
+        self._bad_signatures = 0
+        self._issue_id = f"{ISSUE_BAD_SIGNATURE}_{entry.entry_id}"
 
     async def async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -170,7 +184,12 @@ class _WebhookHandler:
             batch = await self._async_parse(request)
         except _RejectedError as err:
             self._log_rejection(err)
+            if err.status is HTTPStatus.UNAUTHORIZED:
+                self._count_bad_signature()
             return web.Response(status=err.status)
+        if self._bad_signatures:
+            self._bad_signatures = 0
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
         LOGGER.debug(
             "Webhook of %s: %s messages, %s USSD answers",
             self._entry.title,
@@ -200,6 +219,22 @@ class _WebhookHandler:
             raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(err)) from None
         except WebhookPayloadError as err:
             raise _RejectedError(HTTPStatus.BAD_REQUEST, str(err)) from None
+
+    def _count_bad_signature(self) -> None:
+        self._bad_signatures += 1
+        if self._bad_signatures == BAD_SIGNATURE_THRESHOLD:
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                self._issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_BAD_SIGNATURE,
+                translation_placeholders={
+                    "entry_title": self._entry.title,
+                    "count": str(BAD_SIGNATURE_THRESHOLD),
+                },
+            )
 
     def _log_rejection(self, err: _RejectedError) -> None:
         """Warn once a minute at most: a flood of forged requests must not flood the log."""
