@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.const import (
@@ -83,3 +85,27 @@ async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+@pytest.fixture
+async def integration(
+    init_integration: MockConfigEntry, simulator: GatewaySimulator
+) -> MockConfigEntry:
+    """Set up the entry and forget the requests of the setup."""
+    simulator.requests.clear()
+    return init_integration
+
+
+@pytest.fixture
+async def client(
+    hass_client_no_auth: ClientSessionGenerator, init_integration: MockConfigEntry
+) -> TestClient:
+    """An HTTP client of HA's test server, with the integration set up."""
+    return await hass_client_no_auth()
+
+
+@pytest.fixture
+async def gateway(simulator: GatewaySimulator, client: TestClient) -> GatewaySimulator:
+    """The simulator, posting its webhooks to the entry's webhook on HA's test server."""
+    simulator.webhook_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    return simulator

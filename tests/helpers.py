@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -13,3 +15,27 @@ async def poll(hass: HomeAssistant) -> None:
     """Let the next scheduled coordinator refresh run, background tasks included."""
     async_fire_time_changed(hass, dt_util.utcnow() + DEFAULT_UPDATE_INTERVAL)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def received(message_id: int = 41, **changes: Any) -> dict[str, Any]:
+    """A received message exactly as the gateway's `messages` webhook carries it."""
+    return {
+        "ID": message_id,
+        "number": "+33612345678",
+        "message": "Hello",
+        "deviceID": 1,
+        "simSlot": 0,
+        "schedule": None,
+        "userID": 1,
+        "groupID": None,
+        "status": "Received",
+        "resultCode": None,
+        "errorCode": None,
+        "type": None,
+        "attachments": None,
+        "prioritize": None,
+        "retries": None,
+        "sentDate": "2025-05-01T10:00:00+0000",
+        "deliveredDate": "2025-05-01T10:00:02+0000",
+        "expiryDate": None,
+    } | changes

@@ -70,15 +70,6 @@ def params(simulator: GatewaySimulator, path: str) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-async def integration(
-    init_integration: MockConfigEntry, simulator: GatewaySimulator
-) -> MockConfigEntry:
-    """Set up the entry and forget the requests of the setup."""
-    simulator.requests.clear()
-    return init_integration
-
-
 # -- send_to_contact_list -------------------------------------------------------------------
 
 

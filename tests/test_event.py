@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED, EVENT_USSD_RESPONSE
-from tests.conftest import WEBHOOK_ID
 from tests.simulator import GatewaySimulator
 
 NOW = "2025-05-01T10:00:05+00:00"
-
-
-@pytest.fixture
-async def client(
-    hass_client_no_auth: ClientSessionGenerator, init_integration: MockConfigEntry
-) -> TestClient:
-    """An HTTP client of HA's test server, with the integration set up."""
-    return await hass_client_no_auth()
-
-
-@pytest.fixture
-async def gateway(simulator: GatewaySimulator, client: TestClient) -> GatewaySimulator:
-    """The simulator, posting its webhooks to the entry's webhook."""
-    simulator.webhook_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
-    return simulator
 
 
 def event_state(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) -> State:

@@ -11,7 +11,6 @@ import logging
 from typing import Any
 from unittest.mock import ANY
 
-from aiohttp.test_utils import TestClient
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -21,7 +20,6 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import InboundBatch, Message, MessageStatus
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED, EVENT_USSD_RESPONSE
@@ -32,33 +30,10 @@ from custom_components.sms_bridge.inbound import (
     async_remove_inbound_store,
 )
 from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.helpers import received
 from tests.simulator import GatewaySimulator, php
 
 LOGGER_NAME = "custom_components.sms_bridge"
-
-
-def received(message_id: int, **changes: Any) -> dict[str, Any]:
-    """A received message exactly as the gateway's `messages` webhook carries it."""
-    return {
-        "ID": message_id,
-        "number": "+33612345678",
-        "message": "Hello",
-        "deviceID": 1,
-        "simSlot": 0,
-        "schedule": None,
-        "userID": 1,
-        "groupID": None,
-        "status": "Received",
-        "resultCode": None,
-        "errorCode": None,
-        "type": None,
-        "attachments": None,
-        "prioritize": None,
-        "retries": None,
-        "sentDate": "2025-05-01T10:00:00+0000",
-        "deliveredDate": "2025-05-01T10:00:02+0000",
-        "expiryDate": None,
-    } | changes
 
 
 def batch(*messages: dict[str, Any]) -> str:
@@ -110,21 +85,6 @@ def events(hass: HomeAssistant) -> list[Event]:
 def ussd_events(hass: HomeAssistant) -> list[Event]:
     """Bus events of USSD answers."""
     return async_capture_events(hass, EVENT_USSD_RESPONSE)
-
-
-@pytest.fixture
-async def client(
-    hass_client_no_auth: ClientSessionGenerator, init_integration: MockConfigEntry
-) -> TestClient:
-    """An HTTP client of HA's test server, with the integration set up."""
-    return await hass_client_no_auth()
-
-
-@pytest.fixture
-async def gateway(simulator: GatewaySimulator, client: TestClient) -> GatewaySimulator:
-    """The simulator, posting its webhooks to the entry's webhook."""
-    simulator.webhook_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
-    return simulator
 
 
 # -- event data ------------------------------------------------------------------------------

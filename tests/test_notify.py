@@ -21,15 +21,6 @@ from tests.simulator import GatewaySimulator, RecordedRequest
 LEGACY_SERVICE = "sms_gateway"  # slug of the entry title "SMS Gateway"
 
 
-@pytest.fixture
-async def integration(
-    init_integration: MockConfigEntry, simulator: GatewaySimulator
-) -> MockConfigEntry:
-    """Set up the entry and forget the requests of the setup."""
-    simulator.requests.clear()
-    return init_integration
-
-
 def sends(simulator: GatewaySimulator) -> list[RecordedRequest]:
     """Return the send.php calls that send something (not the credits query)."""
     return [

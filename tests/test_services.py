@@ -69,15 +69,6 @@ def normalised(response: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-async def integration(
-    init_integration: MockConfigEntry, simulator: GatewaySimulator
-) -> MockConfigEntry:
-    """Set up the entry and forget the requests of the setup."""
-    simulator.requests.clear()
-    return init_integration
-
-
 @pytest.mark.usefixtures("integration")
 async def test_send_single(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
     """One number, the default phone: a plain single send with the number cleaned."""

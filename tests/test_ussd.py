@@ -74,15 +74,6 @@ def skip_time(hass: HomeAssistant, seconds: float) -> None:
 
 
 @pytest.fixture
-async def integration(
-    init_integration: MockConfigEntry, simulator: GatewaySimulator
-) -> MockConfigEntry:
-    """Set up the entry and forget the requests of the setup."""
-    simulator.requests.clear()
-    return init_integration
-
-
-@pytest.fixture
 async def gateway(
     hass_client_no_auth: ClientSessionGenerator,
     integration: MockConfigEntry,

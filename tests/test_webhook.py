@@ -14,7 +14,6 @@ import json
 import logging
 import sys
 from types import ModuleType
-from typing import Any
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from aiohttp import FormData
@@ -45,36 +44,13 @@ from custom_components.sms_bridge.const import (
 )
 from custom_components.sms_bridge.webhook import async_delete_cloudhook, async_webhook_url
 from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.helpers import received
 from tests.simulator import GatewaySimulator, php
 
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 FORM = "application/x-www-form-urlencoded"
 LOGGER_NAME = "custom_components.sms_bridge"
 OBSERVED_KEY = "testkey1234567890"
-
-
-def received(message_id: int = 41, **changes: Any) -> dict[str, Any]:
-    """A received message exactly as the gateway's `messages` webhook carries it."""
-    return {
-        "ID": message_id,
-        "number": "+33612345678",
-        "message": "Hello",
-        "deviceID": 1,
-        "simSlot": 0,
-        "schedule": None,
-        "userID": 1,
-        "groupID": None,
-        "status": "Received",
-        "resultCode": None,
-        "errorCode": None,
-        "type": None,
-        "attachments": None,
-        "prioritize": None,
-        "retries": None,
-        "sentDate": "2025-05-01T10:00:00+0000",
-        "deliveredDate": "2025-05-01T10:00:02+0000",
-        "expiryDate": None,
-    } | changes
 
 
 MESSAGES = php.json_encode([received()])
@@ -122,21 +98,6 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 def events(hass: HomeAssistant) -> list[Event]:
     """Bus events of incoming messages."""
     return async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
-
-
-@pytest.fixture
-async def client(
-    hass_client_no_auth: ClientSessionGenerator, init_integration: MockConfigEntry
-) -> TestClient:
-    """An HTTP client of HA's test server, with the integration set up."""
-    return await hass_client_no_auth()
-
-
-@pytest.fixture
-async def gateway(simulator: GatewaySimulator, client: TestClient) -> GatewaySimulator:
-    """The simulator, posting its webhooks to the entry's webhook."""
-    simulator.webhook_url = str(client.make_url(PATH))
-    return simulator
 
 
 async def mock_post(hass: HomeAssistant, body: bytes, headers: dict[str, str]) -> int:
