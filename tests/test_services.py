@@ -389,7 +389,10 @@ async def test_insufficient_credits(hass: HomeAssistant, simulator: GatewaySimul
         await send(hass, recipients=["+15550100"], message="Hi")
     assert not isinstance(err.value, ServiceValidationError)
     assert err.value.translation_key == "gateway_error"
-    assert "insufficient credits" in err.value.translation_placeholders["error"]
+    assert str(err.value) == (  # one period: HA drops the one of the template
+        "The gateway refused the request: You have insufficient credits to complete this "
+        "operation. Please get more credits to continue."
+    )
     assert len(sends(simulator)) == 1
     assert simulator.messages == {}
 

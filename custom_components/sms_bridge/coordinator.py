@@ -70,16 +70,10 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
                 translation_key="update_timeout",
                 translation_placeholders={"seconds": str(REFRESH_TIMEOUT)},
             ) from err
-        except GatewayRateLimitedError as err:
-            # UpdateFailed(retry_after=...) only exists from HA 2025.x on, so wait by hand.
-            if err.retry_after:
-                self.update_interval = max(self._interval, timedelta(seconds=err.retry_after))
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except SmsBridgeError as err:
+            if isinstance(err, GatewayRateLimitedError) and err.retry_after:
+                # UpdateFailed(retry_after=...) only exists from HA 2025.x on, so wait by hand.
+                self.update_interval = max(self._interval, timedelta(seconds=err.retry_after))
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
