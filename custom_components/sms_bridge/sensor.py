@@ -288,9 +288,8 @@ class SmsBridgeDeliverySensor(SmsBridgePhoneEntity, SensorEntity, RestoreEntity)
     ) -> None:
         """Initialize the sensor."""
         super().__init__(coordinator, phone, description)
-        self._restored = (
-            False  # re-added (its entity id changed): do not add the stored value again
-        )
+        # Set once restored: an entity re-added (its entity id changed) must not add it twice.
+        self._restored = False
 
     @property
     def _counters(self) -> PhoneCounters:
