@@ -213,9 +213,13 @@ async def test_remove_gone_phone(
     entity_registry: er.EntityRegistry,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """A phone gone from the gateway is unavailable and can be removed; others cannot."""
+    """A phone gone from the gateway is unavailable and can be removed; others cannot.
+
+    Should it come back after all, it gets its device and entities again, without a reload.
+    """
     device_registry = dr.async_get(hass)
     entry_id = init_integration.entry_id
+    pixel = simulator.phones[2]
     simulator.remove_phone(2)
     await poll(hass)
     assert hass.states.get(PIXEL_SIMS).state == STATE_UNAVAILABLE
@@ -242,6 +246,14 @@ async def test_remove_gone_phone(
     assert device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_2")}) is None
     assert entity_registry.async_get(PIXEL_SIMS) is None
     assert hass.states.get(OFFICE_SIMS).state == "2"
+
+    simulator.phones[2] = pixel
+    await poll(hass)
+    assert device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_2")}) is not None
+    state = hass.states.get(PIXEL_SIMS)
+    assert state is not None
+    assert state.state == "1"
+    assert hass.states.get("event.pixel_7_messages") is not None
 
 
 async def test_device_follows_phone_changes(

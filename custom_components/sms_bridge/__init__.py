@@ -28,7 +28,7 @@ from .const import (
 )
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
-from .devices import phone_device_identifier
+from .devices import async_remove_phone_device
 from .inbound import InboundDispatcher, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
 from .services import async_setup_services
@@ -119,13 +119,7 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmsBridgeConfigEntry, device: DeviceEntry
 ) -> bool:
     """Allow removing a phone the gateway no longer lists."""
-    return (
-        not any(
-            phone_device_identifier(entry, phone_id) in device.identifiers
-            for phone_id in entry.runtime_data.coordinator.data.phones
-        )
-        and (DOMAIN, entry.entry_id) not in device.identifiers
-    )
+    return async_remove_phone_device(hass, entry, device)
 
 
 def _reload_on_options_change(

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import PROVIDERS, Phone
 from .const import CONF_PROVIDER, DOMAIN
@@ -21,6 +22,31 @@ def account_device_identifier(entry: SmsBridgeConfigEntry) -> tuple[str, str]:
 def phone_device_identifier(entry: SmsBridgeConfigEntry, phone_id: str) -> tuple[str, str]:
     """Return the device registry identifier of a phone."""
     return (DOMAIN, f"{entry.entry_id}_{phone_id}")
+
+
+def signal_phone_removed(entry_id: str) -> str:
+    """Return the dispatcher signal sent with the id of a phone whose device is deleted."""
+    return f"{DOMAIN}_{entry_id}_phone_removed"
+
+
+@callback
+def async_remove_phone_device(
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry, device: DeviceEntry
+) -> bool:
+    """Return True to let the user delete the device of a phone the gateway no longer lists.
+
+    The platforms then forget the phone, so that it gets entities again if it comes back.
+    """
+    listed = entry.runtime_data.coordinator.data.phones
+    prefix = f"{entry.entry_id}_"
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier.startswith(prefix):
+            phone_id = identifier.removeprefix(prefix)
+            if phone_id in listed:
+                return False
+            async_dispatcher_send(hass, signal_phone_removed(entry.entry_id), phone_id)
+            return True
+    return False  # the account device
 
 
 def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -13,7 +14,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .api import Phone
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
-from .devices import account_device_info, phone_device_info
+from .devices import account_device_info, phone_device_info, signal_phone_removed
 
 
 class SmsBridgeAccountEntity(CoordinatorEntity[SmsBridgeCoordinator]):
@@ -78,5 +79,13 @@ def async_add_phone_entities(
         known.update(phone.id for phone in new)
         async_add_entities(entity for phone in new for entity in create(phone))
 
+    @callback
+    def forget(phone_id: str) -> None:
+        """Its device is deleted: should the phone come back, it gets new entities."""
+        known.discard(phone_id)
+
     add_new_phones()
     entry.async_on_unload(coordinator.async_add_listener(add_new_phones))
+    entry.async_on_unload(
+        async_dispatcher_connect(coordinator.hass, signal_phone_removed(entry.entry_id), forget)
+    )
