@@ -18,6 +18,7 @@ from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_STATUS
 from custom_components.sms_bridge.tracking import (
     FIRST_POLL,
+    MAX_QUERIES_PER_POLL,
     MAX_TRACK_AGE,
     MAX_TRACKED,
     DeliveryTracker,
@@ -96,6 +97,27 @@ async def test_one_read_per_group(hass: HomeAssistant, simulator: GatewaySimulat
     await tracker.async_poll()
     tracker.async_stop()
     assert [r.path for r in simulator.requests] == ["/services/read-messages.php"]
+
+
+async def test_many_sends_are_all_read_in_turn(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """More sends than one poll reads: the next poll reads the others, none is starved."""
+    tracker = _tracker(hass, simulator)
+    sends = MAX_QUERIES_PER_POLL + 5
+    for n in range(sends):
+        await _send(tracker, f"+1555{n:07d}")
+    simulator.requests.clear()
+
+    await tracker.async_poll()
+    first = {r.params["groupId"] for r in simulator.requests}
+    simulator.requests.clear()
+    await tracker.async_poll()
+    second = {r.params["groupId"] for r in simulator.requests}
+    tracker.async_stop()
+
+    assert len(first) == len(second) == MAX_QUERIES_PER_POLL
+    assert len(first | second) == sends
 
 
 async def test_late_report_never_moves_backwards(

@@ -61,6 +61,7 @@ class DeliveryTracker:
         self._tracked: dict[int, _Tracked] = {}
         self._counters: dict[str, PhoneCounters] = {}
         self._interval = FIRST_POLL
+        self._next_query = 0
         self._cancel_poll: CALLBACK_TYPE | None = None
         self._poll_task: asyncio.Task[None] | None = None
 
@@ -146,7 +147,11 @@ class DeliveryTracker:
             self._schedule(self._interval)
 
     def _queries(self) -> list[MessageQuery]:
-        """Return one query per group (a whole send), and per message without a group."""
+        """Return one query per group (a whole send), and per message without a group.
+
+        Beyond MAX_QUERIES_PER_POLL, each poll goes on where the previous one stopped: the
+        first sends, stuck at Sent without delivery reports, must not hide the later ones.
+        """
         groups = {t.message.group_id for t in self._tracked.values() if t.message.group_id}
         queries = [MessageQuery(group_id=group) for group in sorted(groups)]
         queries += [
@@ -154,7 +159,11 @@ class DeliveryTracker:
             for t in self._tracked.values()
             if not t.message.group_id
         ]
-        return queries[:MAX_QUERIES_PER_POLL]
+        if len(queries) <= MAX_QUERIES_PER_POLL:
+            return queries
+        start = self._next_query % len(queries)
+        self._next_query = start + MAX_QUERIES_PER_POLL
+        return (queries[start:] + queries[:start])[:MAX_QUERIES_PER_POLL]
 
     def _expire(self) -> None:
         oldest = dt_util.utcnow() - MAX_TRACK_AGE
