@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.sms_bridge.const import DEFAULT_UPDATE_INTERVAL
+from tests.conftest import API_KEY, WEBHOOK_ID
+
+LOGGER_NAME = "custom_components.sms_bridge"
 
 
 async def poll(hass: HomeAssistant) -> None:
@@ -39,3 +45,17 @@ def received(message_id: int = 41, **changes: Any) -> dict[str, Any]:
         "deliveredDate": "2025-05-01T10:00:02+0000",
         "expiryDate": None,
     } | changes
+
+
+def check_logs(caplog: pytest.LogCaptureFixture, *secrets: str) -> Generator[None]:
+    """Around a test: nothing logs a traceback, and our debug log shows no secret.
+
+    Neither the API key nor the webhook id, nor any of ``secrets`` (such as message texts).
+    """
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
+    yield
+    for record in caplog.records:
+        assert record.exc_info is None, record.getMessage()
+        if record.name.startswith(LOGGER_NAME):
+            for secret in (API_KEY, WEBHOOK_ID, *secrets):
+                assert secret not in record.getMessage()

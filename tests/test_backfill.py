@@ -30,11 +30,11 @@ from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED
 from custom_components.sms_bridge.inbound import BACKFILL_CAP, BACKFILL_INTERVAL, BACKFILL_MARGIN
-from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.conftest import WEBHOOK_ID
+from tests.helpers import LOGGER_NAME, check_logs
 from tests.simulator import GatewaySimulator, php
 from tests.simulator.state import webhook_view
 
-LOGGER_NAME = "custom_components.sms_bridge"
 READ = "/services/read-messages.php"
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -49,14 +49,7 @@ def frozen(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
 @pytest.fixture(autouse=True)
 def no_secrets_or_tracebacks(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Every test: nothing raised, and our logs show no API key, webhook id or message text."""
-    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
-    yield
-    for record in caplog.records:
-        if record.name.startswith(("homeassistant", LOGGER_NAME)):
-            assert record.exc_info is None, record.getMessage()
-        if record.name.startswith(LOGGER_NAME):
-            for secret in (API_KEY, WEBHOOK_ID, "Missed"):
-                assert secret not in record.getMessage()
+    yield from check_logs(caplog, "Missed")
 
 
 @pytest.fixture

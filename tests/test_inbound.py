@@ -30,10 +30,8 @@ from custom_components.sms_bridge.inbound import (
     async_remove_inbound_store,
 )
 from tests.conftest import API_KEY, WEBHOOK_ID
-from tests.helpers import received
+from tests.helpers import LOGGER_NAME, received
 from tests.simulator import GatewaySimulator, php
-
-LOGGER_NAME = "custom_components.sms_bridge"
 
 
 def batch(*messages: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from enum import Enum
-import logging
 import sys
 from types import ModuleType
 from typing import Any
@@ -34,11 +33,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from custom_components.sms_bridge.inbound import BACKFILL_INTERVAL
-from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.conftest import WEBHOOK_ID
+from tests.helpers import check_logs
 from tests.simulator import GatewaySimulator, php
 from tests.simulator.state import webhook_view
 
-LOGGER_NAME = "custom_components.sms_bridge"
 READ = "/services/read-messages.php"
 CLOUD_SIGNAL = (
     "CLOUD_CONNECTION_STATE"  # homeassistant.components.cloud.SIGNAL_CLOUD_CONNECTION_STATE
@@ -56,14 +55,7 @@ class CloudConnectionState(Enum):
 @pytest.fixture(autouse=True)
 def no_secrets_or_tracebacks(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Every test: nothing raised, and our logs show neither the API key nor the webhook id."""
-    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
-    yield
-    for record in caplog.records:
-        if record.name.startswith(("homeassistant", LOGGER_NAME)):
-            assert record.exc_info is None, record.getMessage()
-        if record.name.startswith(LOGGER_NAME):
-            assert API_KEY not in record.getMessage()
-            assert WEBHOOK_ID not in record.getMessage()
+    yield from check_logs(caplog)
 
 
 @pytest.fixture

@@ -44,12 +44,11 @@ from custom_components.sms_bridge.const import (
 )
 from custom_components.sms_bridge.webhook import async_delete_cloudhook, async_webhook_url
 from tests.conftest import API_KEY, WEBHOOK_ID
-from tests.helpers import received
+from tests.helpers import LOGGER_NAME, check_logs, received
 from tests.simulator import GatewaySimulator, php
 
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 FORM = "application/x-www-form-urlencoded"
-LOGGER_NAME = "custom_components.sms_bridge"
 OBSERVED_KEY = "testkey1234567890"
 
 
@@ -76,13 +75,7 @@ def signed(value: str, key: str = API_KEY) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def no_secrets_or_tracebacks(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Every test: our logs never show the API key or webhook id, and nothing raised."""
-    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
-    yield
-    for record in caplog.records:
-        assert record.exc_info is None, record.getMessage()
-        if record.name.startswith(LOGGER_NAME):
-            assert API_KEY not in record.getMessage()
-            assert WEBHOOK_ID not in record.getMessage()
+    yield from check_logs(caplog)
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
