@@ -54,6 +54,16 @@ async def async_remove_outbox_store(hass: HomeAssistant, entry_id: str) -> None:
     await _store(hass, entry_id).async_remove()
 
 
+def _state_after(err: GatewayConnectionError | GatewayResponseError) -> str:
+    """Return the state of a send that failed so: UNKNOWN if the request may have got through.
+
+    A garbled answer (GatewayResponseError) means the gateway did receive the request.
+    """
+    if isinstance(err, GatewayConnectionError) and not err.request_sent:
+        return PENDING
+    return UNKNOWN
+
+
 def signal_outbox_changed(entry_id: str) -> str:
     """Return the dispatcher signal sent when the outbox size changes."""
     return f"{DOMAIN}_{entry_id}_outbox"
@@ -68,7 +78,6 @@ class OutboxRecord:
     created: datetime
     state: str
     attempts: int = 1
-    next_attempt: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form."""
@@ -162,12 +171,11 @@ class Outbox:
         try:
             return await self._gateway.send(request)
         except (GatewayConnectionError, GatewayResponseError) as err:
-            sent = not isinstance(err, GatewayConnectionError) or err.request_sent
             record = OutboxRecord(
                 id=uuid.uuid4().hex,
                 request=request,
                 created=dt_util.utcnow(),
-                state=UNKNOWN if sent else PENDING,
+                state=_state_after(err),
             )
             LOGGER.warning("Gateway unavailable (%s); the message waits in the outbox", err)
             await self._add(record)
@@ -213,8 +221,7 @@ class Outbox:
         try:
             messages = await self._gateway.send(record.request)
         except (GatewayConnectionError, GatewayResponseError) as err:
-            sent = not isinstance(err, GatewayConnectionError) or err.request_sent
-            record.state = UNKNOWN if sent else PENDING
+            record.state = _state_after(err)
             record.attempts += 1
             return
         except SmsBridgeError as err:
