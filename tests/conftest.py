@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -36,6 +36,19 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def loopback_sockets(socket_enabled: None) -> None:
     """Allow real sockets: the tests talk HTTP to the simulator (still 127.0.0.1 only)."""
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_use(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail a test in which Home Assistant reports a deprecated use ("Detected code that ...")."""
+    yield
+    reports = [
+        record.getMessage()
+        for phase in ("setup", "call")
+        for record in caplog.get_records(phase)
+        if record.getMessage().startswith("Detected ")
+    ]
+    assert reports == []
 
 
 @pytest.fixture

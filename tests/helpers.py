@@ -47,6 +47,19 @@ def received(message_id: int = 41, **changes: Any) -> dict[str, Any]:
     } | changes
 
 
+def logged_tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the messages logged with a traceback at a level a user sees (info and above).
+
+    Home Assistant itself logs the full exception of a setup retry at debug level.
+    """
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.INFO
+        and (record.exc_info is not None or "Traceback" in record.getMessage())
+    ]
+
+
 def check_logs(caplog: pytest.LogCaptureFixture, *secrets: str) -> Generator[None]:
     """Around a test: nothing logs a traceback, and our debug log shows no secret.
 

@@ -15,12 +15,13 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
 from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.compat import vol
 from custom_components.sms_bridge.const import DOMAIN
 from tests.conftest import API_KEY
+from tests.helpers import logged_tracebacks
 from tests.simulator import GatewaySimulator, errors
 from tests.simulator.state import Row, message_row, utcnow
 
@@ -459,7 +460,7 @@ async def test_get_bad_answer(
         await call(hass, "get_messages", status="sent")
     assert err.value.translation_key == key
     assert API_KEY not in str(err.value.translation_placeholders)
-    assert "Traceback" not in caplog.text
+    assert not logged_tracebacks(caplog)
 
 
 @pytest.mark.usefixtures("integration")

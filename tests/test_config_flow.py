@@ -37,6 +37,7 @@ from custom_components.sms_bridge.const import (
     KEY_ROTATION_GRACE,
 )
 from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.helpers import logged_tracebacks, poll
 from tests.simulator import GatewaySimulator
 
 NEW_KEY = "rotated-api-key-9876543210"
@@ -291,7 +292,7 @@ async def test_invalid_response(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_response"}
-    assert "Traceback" not in caplog.text
+    assert not logged_tracebacks(caplog)
 
     simulator.faults.reset()
     result = await hass.config_entries.flow.async_configure(
@@ -542,6 +543,72 @@ async def test_reconfigure_onto_another_entry(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert config_entry.data[CONF_API_KEY] == API_KEY
+
+
+# -- reauth and reconfigure of a running entry ---------------------------------------------
+
+
+async def test_reauth_of_a_loaded_entry(
+    hass: HomeAssistant, simulator: GatewaySimulator, init_integration: MockConfigEntry
+) -> None:
+    """A key revoked while running: the new key reloads the entry once, and polling resumes."""
+    simulator.api_key = NEW_KEY
+    await poll(hass)
+    assert init_integration.state is ConfigEntryState.LOADED
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    before = init_integration.runtime_data
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_API_KEY: NEW_KEY}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data is not before
+    assert init_integration.data[CONF_API_KEY] == NEW_KEY
+    assert hass.states.get("sensor.sms_gateway_credits").state == "100"
+
+
+async def test_reauth_same_key_of_a_loaded_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Confirming the unchanged key still reloads the entry, as the user expects of a fix."""
+    before = init_integration.runtime_data
+    result = await init_integration.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data is not before
+
+
+async def test_reconfigure_of_a_loaded_entry(
+    hass: HomeAssistant, simulator: GatewaySimulator, init_integration: MockConfigEntry
+) -> None:
+    """Moving a running entry to another server reloads it there, once."""
+    moved = GatewaySimulator(api_key=API_KEY)
+    await moved.start()
+    try:
+        before = init_integration.runtime_data
+        result = await init_integration.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: moved.url, CONF_API_KEY: API_KEY}
+        )
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert init_integration.state is ConfigEntryState.LOADED
+        assert init_integration.runtime_data is not before
+        simulator.requests.clear()
+        moved.requests.clear()
+        await poll(hass)
+        assert moved.requests
+        assert simulator.requests == []
+    finally:
+        await hass.config_entries.async_unload(init_integration.entry_id)
+        await moved.stop()
 
 
 # -- options -------------------------------------------------------------------------------

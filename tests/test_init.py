@@ -17,10 +17,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import DEFAULT_UPDATE_INTERVAL, DOMAIN
 from custom_components.sms_bridge.coordinator import REFRESH_TIMEOUT
 from tests.conftest import API_KEY
-from tests.helpers import poll
+from tests.helpers import logged_tracebacks, poll
 from tests.simulator import GatewaySimulator
 
 CREDITS = "sensor.sms_gateway_credits"
@@ -124,7 +125,7 @@ async def test_setup_retry(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert config_entry.state is ConfigEntryState.LOADED
     assert API_KEY not in caplog.text
-    assert "Traceback" not in caplog.text
+    assert not logged_tracebacks(caplog)
 
 
 async def test_setup_invalid_key(
@@ -166,7 +167,7 @@ async def test_refresh_failure_logged_once(
         if record.name.startswith("custom_components.sms_bridge") and record.levelno == logging.INFO
     ] == [f"Fetching {DOMAIN} data recovered"]
     assert API_KEY not in caplog.text
-    assert "Traceback" not in caplog.text
+    assert not logged_tracebacks(caplog)
 
 
 async def test_refresh_invalid_key(
@@ -194,11 +195,11 @@ async def test_new_phone(
     await poll(hass)
 
     entry_id = init_integration.entry_id
-    device = device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_3")})
+    device = async_get_entry_device(device_registry, (DOMAIN, f"{entry_id}_3"), entry_id)
     assert device is not None
     assert device.name == "Tablet"
     assert device.model == "SM-X200"
-    account = device_registry.async_get_device(identifiers={(DOMAIN, entry_id)})
+    account = async_get_entry_device(device_registry, (DOMAIN, entry_id), entry_id)
     assert account is not None
     assert device.via_device_id == account.id
     assert hass.states.get("sensor.tablet_sim_cards").state == "2"
@@ -228,7 +229,7 @@ async def test_remove_gone_phone(
     client = await hass_ws_client(hass)
 
     async def remove(identifier: str) -> bool:
-        device = device_registry.async_get_device(identifiers={(DOMAIN, identifier)})
+        device = async_get_entry_device(device_registry, (DOMAIN, identifier), entry_id)
         assert device is not None
         await client.send_json_auto_id(
             {
@@ -243,13 +244,13 @@ async def test_remove_gone_phone(
     assert not await remove(f"{entry_id}_1")  # still listed
     assert await remove(f"{entry_id}_2")
     await hass.async_block_till_done()
-    assert device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_2")}) is None
+    assert async_get_entry_device(device_registry, (DOMAIN, f"{entry_id}_2"), entry_id) is None
     assert entity_registry.async_get(PIXEL_SIMS) is None
     assert hass.states.get(OFFICE_SIMS).state == "2"
 
     simulator.phones[2] = pixel
     await poll(hass)
-    assert device_registry.async_get_device(identifiers={(DOMAIN, f"{entry_id}_2")}) is not None
+    assert async_get_entry_device(device_registry, (DOMAIN, f"{entry_id}_2"), entry_id) is not None
     state = hass.states.get(PIXEL_SIMS)
     assert state is not None
     assert state.state == "1"
@@ -264,7 +265,7 @@ async def test_device_follows_phone_changes(
 ) -> None:
     """A phone renamed or updated at the gateway updates its device at the next refresh."""
     identifier = (DOMAIN, f"{init_integration.entry_id}_1")
-    device = device_registry.async_get_device(identifiers={identifier})
+    device = async_get_entry_device(device_registry, identifier, init_integration.entry_id)
     assert device is not None
     assert (device.name, device.sw_version) == ("Office phone", "9.4.9")
 
@@ -273,7 +274,7 @@ async def test_device_follows_phone_changes(
     simulator.phones[1].android_version = "14"
     await poll(hass)
 
-    device = device_registry.async_get_device(identifiers={identifier})
+    device = async_get_entry_device(device_registry, identifier, init_integration.entry_id)
     assert device is not None
     assert (device.name, device.sw_version, device.hw_version) == (
         "Hall phone",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN, NotifyEntityFeature
+from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_bridge.compat import NotifyEntityFeature
 from custom_components.sms_bridge.const import CONF_DEFAULT_PHONE, CONF_WEBHOOK_ID, DOMAIN
 from tests.simulator import GatewaySimulator, RecordedRequest
 

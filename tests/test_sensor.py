@@ -20,6 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.api import Capability, Phone
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import DOMAIN
 from tests.helpers import poll
 from tests.simulator import GatewaySimulator
@@ -182,8 +183,12 @@ async def test_without_capabilities(
     assert all(request.path != "/services/send.php" for request in simulator.requests)
     # The account device has no entity now, but the phones still hang off it.
     devices = dr.async_get(hass)
-    account = devices.async_get_device(identifiers={(DOMAIN, config_entry.entry_id)})
-    phone = devices.async_get_device(identifiers={(DOMAIN, f"{config_entry.entry_id}_1")})
+    account = async_get_entry_device(
+        devices, (DOMAIN, config_entry.entry_id), config_entry.entry_id
+    )
+    phone = async_get_entry_device(
+        devices, (DOMAIN, f"{config_entry.entry_id}_1"), config_entry.entry_id
+    )
     assert account is not None
     assert phone is not None
     assert phone.via_device_id == account.id

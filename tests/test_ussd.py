@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-import voluptuous as vol
 
+from custom_components.sms_bridge.compat import vol
 from custom_components.sms_bridge.const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_SIM,

@@ -28,7 +28,7 @@ from .const import (
 )
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
-from .devices import async_remove_phone_device
+from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
 from .services import async_setup_services
@@ -76,7 +76,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         tracker.track,
     )
     entry.runtime_data = SmsBridgeData(
-        gateway=gateway, coordinator=coordinator, inbound=inbound, tracker=tracker, outbox=outbox
+        gateway=gateway,
+        coordinator=coordinator,
+        inbound=inbound,
+        tracker=tracker,
+        outbox=outbox,
+        account_device=async_create_account_device(hass, entry),
     )
     await outbox.async_load()
     entry.async_on_unload(outbox.async_stop)
@@ -95,7 +100,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
             hass.data[DATA_HASS_CONFIG],
         )
     )
-    entry.async_on_unload(entry.add_update_listener(_reload_on_options_change(entry)))
+    entry.async_on_unload(entry.add_update_listener(_reload_on_change(entry)))
     return True
 
 
@@ -122,18 +127,18 @@ async def async_remove_config_entry_device(
     return async_remove_phone_device(hass, entry, device)
 
 
-def _reload_on_options_change(
+def _reload_on_change(
     entry: SmsBridgeConfigEntry,
 ) -> Callable[[HomeAssistant, SmsBridgeConfigEntry], Coroutine[Any, Any, None]]:
-    """Return an update listener reloading the entry when its options changed.
+    """Return an update listener reloading the entry when its data or options changed.
 
-    Data changes (reauth, reconfigure) reload through the config flow already.
+    Options, reauth and reconfigure all take effect through this one reload.
     """
-    options = dict(entry.options)
+    data, options = dict(entry.data), dict(entry.options)
 
     async def _listener(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
-        if entry.options != options:
-            await hass.config_entries.async_reload(entry.entry_id)
+        if dict(entry.data) != data or dict(entry.options) != options:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
 
     return _listener
 

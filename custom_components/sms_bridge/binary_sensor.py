@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
@@ -17,6 +16,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, Phone
+from .compat import BinarySensorDeviceClass
 from .const import ONLINE_WINDOW
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgePhoneEntity, async_add_phone_entities

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -30,7 +31,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .api import (
     PROVIDERS,
@@ -44,6 +44,7 @@ from .api import (
 )
 from .api.sms import clean_number
 from .api.sms_gateway import normalize_url
+from .compat import vol
 from .const import (
     CONF_API_KEY,
     CONF_DEFAULT_PHONE,
@@ -244,7 +245,14 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             data[CONF_PREVIOUS_API_KEY_EXPIRES] = (
                 dt_util.utcnow() + KEY_ROTATION_GRACE
             ).isoformat()
-        return self.async_update_reload_and_abort(entry, unique_id=account_id, data=data)
+        reloads_itself = entry.state is ConfigEntryState.LOADED and data != entry.data
+        self.hass.config_entries.async_update_entry(entry, unique_id=account_id, data=data)
+        if not reloads_itself:
+            # A loaded entry's update listener reloads it on a change; the flow does the rest.
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(
+            reason="reauth_successful" if self.source == SOURCE_REAUTH else "reconfigure_successful"
+        )
 
 
 class SmsBridgeOptionsFlow(OptionsFlow):

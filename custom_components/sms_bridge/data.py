@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .api import Gateway
 
@@ -25,6 +26,7 @@ class SmsBridgeData:
     inbound: InboundDispatcher
     tracker: DeliveryTracker
     outbox: Outbox
+    account_device: DeviceEntry
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

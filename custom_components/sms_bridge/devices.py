@@ -10,6 +10,7 @@ from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, 
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import PROVIDERS, Phone
+from .compat import async_get_entry_device, with_via_device
 from .const import CONF_PROVIDER, DOMAIN
 from .data import SmsBridgeConfigEntry
 
@@ -59,17 +60,27 @@ def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
     )
 
 
-def phone_device_info(entry: SmsBridgeConfigEntry, phone: Phone) -> DeviceInfo:
+@callback
+def async_create_account_device(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> DeviceEntry:
+    """Register the account device; phones name it as the device they are reached through."""
+    return dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **account_device_info(entry)
+    )
+
+
+def phone_device_info(
+    entry: SmsBridgeConfigEntry, phone: Phone, account_device: DeviceEntry
+) -> DeviceInfo:
     """Return the device info of a phone."""
-    return DeviceInfo(
+    info = DeviceInfo(
         identifiers={phone_device_identifier(entry, phone.id)},
         name=phone.display_name,
         model=phone.model,
         sw_version=phone.app_version,
         hw_version=_android(phone),
         serial_number=phone.id,
-        via_device=account_device_identifier(entry),
     )
+    return with_via_device(info, account_device)
 
 
 @callback
@@ -79,7 +90,9 @@ def async_update_phone_devices(
     """Carry a renamed phone or a new app or Android version to its existing device."""
     registry = dr.async_get(hass)
     for phone in phones:
-        device = registry.async_get_device(identifiers={phone_device_identifier(entry, phone.id)})
+        device = async_get_entry_device(
+            registry, phone_device_identifier(entry, phone.id), entry.entry_id
+        )
         if device is None:
             continue
         name, model, sw_version, hw_version = (

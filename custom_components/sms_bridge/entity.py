@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -45,7 +44,7 @@ class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
         self.entity_description = description
         self.phone_id = phone.id
         self._attr_unique_id = f"{entry.entry_id}_{phone.id}_{description.key}"
-        self._attr_device_info = phone_device_info(entry, phone)
+        self._attr_device_info = phone_device_info(entry, phone, entry.runtime_data.account_device)
 
     @property
     def phone(self) -> Phone | None:
@@ -66,10 +65,6 @@ def async_add_phone_entities(
     """Add the entities of every phone, now and whenever the gateway lists a new one."""
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
-    # Phones name the account device as their via_device, so it must exist first.
-    dr.async_get(coordinator.hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **account_device_info(entry)
-    )
 
     @callback
     def add_new_phones() -> None:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from homeassistant.components.notify import (
-    NotifyEntity,
-    NotifyEntityDescription,
-    NotifyEntityFeature,
-)
+from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigEntryState
@@ -16,9 +12,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
-import voluptuous as vol
 
 from .api import Phone
+from .compat import NotifyEntityFeature, vol
 from .const import DOMAIN
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry

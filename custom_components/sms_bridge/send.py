@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .api import Capability, Message, Routing, Sender, SendRequest
 from .api.sms import clean_number, segment_count
+from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error

@@ -22,10 +22,10 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .api import Capability, MessageQuery, MessageStatus
 from .api.sms import clean_number
+from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error

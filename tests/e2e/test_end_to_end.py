@@ -39,11 +39,9 @@ START_TIMEOUT = 120.0  # seconds for Home Assistant to start
 TIMEOUT = 30.0  # seconds for anything else to happen
 QUIET = 2.0  # seconds to wait for events that must not come
 LOG_TAIL = 150  # lines of Home Assistant's output shown when the test fails
-# Home Assistant 2026.2 refuses to start on Python < 3.13.2; the test environments run 3.13.0.
-LAUNCHER = (
-    "import sys, homeassistant.__main__ as ha; "
-    "ha.REQUIRED_PYTHON_VER = sys.version_info[:3]; sys.exit(ha.main())"
-)
+# The Python of the Home Assistant to start: the one users run, where the test environment
+# names one (scripts/test --ha current), else the test environment's own.
+HA_PYTHON = os.environ.get("SMS_BRIDGE_E2E_PYTHON") or sys.executable
 
 type Json = Any
 
@@ -263,7 +261,7 @@ async def home_assistant(tmp_path: Path) -> AsyncIterator[HomeAssistantProcess]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("COV_CORE_")}
     with output.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-c", LAUNCHER, "--config", str(config_dir)),
+            *(HA_PYTHON, "-m", "homeassistant", "--config", str(config_dir)),
             *("--skip-pip", "--log-no-color"),
             cwd=config_dir,
             env=env,
@@ -273,6 +271,7 @@ async def home_assistant(tmp_path: Path) -> AsyncIterator[HomeAssistantProcess]:
         )
     try:
         yield HomeAssistantProcess(f"http://127.0.0.1:{port}", process)
+        assert_clean_log(output.read_text(errors="replace"))
     except BaseException:
         lines = output.read_text(errors="replace").splitlines()[-LOG_TAIL:]
         print(f"---- Home Assistant output (exit code {process.returncode}), last lines ----")
@@ -287,6 +286,16 @@ async def home_assistant(tmp_path: Path) -> AsyncIterator[HomeAssistantProcess]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def assert_clean_log(log: str) -> None:
+    """Home Assistant reported no deprecated use by the integration, and it logged no error."""
+    flagged = [
+        line
+        for line in log.splitlines()
+        if "sms_bridge" in line and ("Detected" in line or " ERROR " in line)
+    ]
+    assert flagged == [], "\n".join(flagged)
 
 
 def write_config(config_dir: Path) -> int:

@@ -1,0 +1,75 @@
+"""What differs between the oldest Home Assistant we support (2025.4) and the current one.
+
+Each name here picks the current API when Home Assistant has it and falls back to the old one,
+so the rest of the integration is written once and runs on both without deprecation warnings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
+
+# Home Assistant validates with probatio, which has voluptuous' API, since 2026; before, with
+# voluptuous itself. Type checkers see only the library of the version they run against.
+try:
+    import probatio as vol  # type: ignore[import-not-found, unused-ignore]
+except ImportError:
+    import voluptuous as vol  # type: ignore[no-redef, unused-ignore]
+
+# The device classes and entity features moved to each platform's const module, and the
+# package no longer re-exports them explicitly.
+try:
+    from homeassistant.components.binary_sensor.const import (  # type: ignore[import-not-found, unused-ignore]
+        BinarySensorDeviceClass,
+    )
+except ImportError:
+    from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined, no-redef, unused-ignore]
+        BinarySensorDeviceClass,
+    )
+try:
+    from homeassistant.components.notify.const import (  # type: ignore[attr-defined, unused-ignore]
+        NotifyEntityFeature,
+    )
+except ImportError:
+    from homeassistant.components.notify import (  # type: ignore[attr-defined, no-redef, unused-ignore]
+        NotifyEntityFeature,
+    )
+
+# Device identifiers are unique per config entry since 2026: a device is looked up within its
+# entry, and a device names its parent by device id instead of by identifier.
+_LOOKUP_BY_ENTRY = hasattr(dr.DeviceRegistry, "async_get_device_by_identifier")
+_VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__annotations__
+
+__all__ = [
+    "BinarySensorDeviceClass",
+    "NotifyEntityFeature",
+    "async_get_entry_device",
+    "vol",
+    "with_via_device",
+]
+
+
+def async_get_entry_device(
+    registry: dr.DeviceRegistry, identifier: tuple[str, str], config_entry_id: str
+) -> DeviceEntry | None:
+    """Return the device of ``config_entry_id`` with ``identifier``, if there is one."""
+    if _LOOKUP_BY_ENTRY:
+        return registry.async_get_device_by_identifier(  # type: ignore[attr-defined, no-any-return, unused-ignore]
+            identifier, config_entry_id
+        )
+    device = registry.async_get_device(identifiers={identifier})
+    if device is None or config_entry_id not in device.config_entries:
+        return None
+    return device
+
+
+def with_via_device(info: DeviceInfo, parent: DeviceEntry) -> DeviceInfo:
+    """Return ``info`` naming ``parent`` as the device it is connected through."""
+    fields = cast(dict[str, Any], info)
+    if _VIA_DEVICE_ID:
+        fields["via_device_id"] = parent.id
+    else:
+        fields["via_device"] = next(iter(parent.identifiers))
+    return info
