@@ -37,9 +37,16 @@ def fixed_last_seen(socket_enabled: None, simulator: GatewaySimulator) -> None:
 
 
 def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
-    """Return the state and attributes of every sensor."""
+    """Return the state and attributes of every sensor.
+
+    Attribute names as plain strings: newer Home Assistant keys them with a string enum, which
+    snapshots would print differently on each version.
+    """
     return {
-        state.entity_id: {"state": state.state, "attributes": dict(state.attributes)}
+        state.entity_id: {
+            "state": state.state,
+            "attributes": {str(key): value for key, value in state.attributes.items()},
+        }
         for state in hass.states.async_all("sensor")
     }
 
