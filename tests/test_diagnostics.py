@@ -1,4 +1,4 @@
-"""Diagnostics: useful to debug, free of secrets (O21)."""
+"""Diagnostics: useful to debug, free of secrets."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ async def test_setup_retry(
     caplog: pytest.LogCaptureFixture,
     fault: str,
 ) -> None:
-    """A gateway failing at startup (timeout, HTTP 500, HTML): setup retries, and recovers (O5)."""
+    """A gateway failing at startup (timeout, HTTP 500, HTML): setup retries, and recovers."""
     with faulty(simulator, fault):
         await setup_entry(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
@@ -131,7 +131,7 @@ async def test_setup_retry(
 async def test_setup_invalid_key(
     hass: HomeAssistant, simulator: GatewaySimulator, config_entry: MockConfigEntry
 ) -> None:
-    """A rejected key at startup fails setup and asks the user for a new key (O6)."""
+    """A rejected key at startup fails setup and asks the user for a new key."""
     simulator.faults.reject_key = True
     await setup_entry(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_ERROR
@@ -146,7 +146,7 @@ async def test_refresh_failure_logged_once(
     caplog: pytest.LogCaptureFixture,
     case: tuple[str, str],
 ) -> None:
-    """A failing gateway: entities unavailable, one error, then one "recovered" line (O7)."""
+    """A failing gateway: entities unavailable, one error, then one "recovered" line."""
     fault, message = case
     caplog.clear()
     with faulty(simulator, fault):
@@ -173,7 +173,7 @@ async def test_refresh_failure_logged_once(
 async def test_refresh_invalid_key(
     hass: HomeAssistant, simulator: GatewaySimulator, init_integration: MockConfigEntry
 ) -> None:
-    """A key revoked while running starts reauth and stops polling (O9)."""
+    """A key revoked while running starts reauth and stops polling."""
     simulator.faults.reject_key = True
     await poll(hass)
     assert len(reauth_flows(hass, init_integration)) == 1

@@ -1,4 +1,4 @@
-"""Lifecycle: unload, reload, removal, cloud reconnects and the plain-HTTP warning (§5.6).
+"""Lifecycle: unload, reload, removal, cloud reconnects and the plain-HTTP warning.
 
 The Nabu Casa cloud component cannot be imported in every test environment (its requirements
 are missing), so a stand-in module takes its place with the same API surface; its connection

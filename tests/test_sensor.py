@@ -80,7 +80,7 @@ async def test_credits(
     credits: Any,
     expected: str,
 ) -> None:
-    """Credits read as a number, also sent as a string; null reads "unlimited" (O10, O11)."""
+    """Credits read as a number, also sent as a string; null reads "unlimited"."""
     simulator.credits = credits
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
@@ -99,7 +99,7 @@ async def test_credits_follow_the_account(hass: HomeAssistant, simulator: Gatewa
     await poll(hass)
     assert hass.states.get("sensor.sms_gateway_credits").state == "unlimited"
 
-    # A server that leaves the field out: unknown, not an error (O11).
+    # A server that leaves the field out: unknown, not an error.
     with patch.dict(SCRIPTS, {"send.php": lambda state, request: {}}):
         await poll(hass)
     assert hass.states.get("sensor.sms_gateway_credits").state == STATE_UNKNOWN

@@ -1,6 +1,6 @@
 """Tests of `SmsGatewayClient` over real HTTP against the gateway simulator.
 
-Each operation of the vendor's PHP client (seed 000) is driven through our client; the
+Each operation of the vendor's PHP client is driven through our client; the
 parameters the simulator received are asserted exactly, so a renamed or missing field fails.
 """
 

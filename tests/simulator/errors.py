@@ -1,7 +1,7 @@
 """Error envelope and the English error catalogue of RBSoft SMS Gateway v9.4.9.
 
-The texts are those of `resources/lang/English.php`, as listed in protocols.md §1.2 and seen on
-a running server (rbsoft-observed.md). `ApiError.code` is the envelope's `error.code`; the HTTP
+The texts are those of the server's English language file (`resources/lang/English.php`), as a
+running v9.4.9 server answers them. `ApiError.code` is the envelope's `error.code`; the HTTP
 status is always 200.
 """
 
