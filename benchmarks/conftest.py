@@ -1,7 +1,12 @@
 """The benchmarks reuse the test fixtures: a simulator and a configured entry."""
 
+import asyncio
 from collections.abc import Iterator
+import json
 import logging
+import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +28,26 @@ def quiet_logs() -> Iterator[None]:
     root.setLevel(logging.WARNING)
     yield
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def enable_event_loop_debug(event_loop: asyncio.AbstractEventLoop) -> None:
+    """Measure with the event loop as Home Assistant runs it, not in the tests' debug mode.
+
+    In debug mode asyncio records a stack trace for every callback it schedules, which costs
+    more than much of what is measured.
+    """
+    event_loop.set_debug(False)
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[dict[str, Any]]:
+    """Collect every benchmark's figures; write them as one JSON object to ``$BENCH_JSON``."""
+    collected: dict[str, Any] = {}
+    yield collected
+    # The machine may be shared: elapsed times grow with the other work on it.
+    load = round(os.getloadavg()[0], 2)
+    print(f"load average over the last minute, this run included: {load} on {os.cpu_count()} CPUs")
+    collected["load_average_1min"] = load
+    if target := os.environ.get("BENCH_JSON"):
+        Path(target).write_text(json.dumps(collected), encoding="utf-8")

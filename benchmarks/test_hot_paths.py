@@ -1,14 +1,11 @@
 """Figures for the two hot paths, measured through Home Assistant's real paths.
 
-Run with ``scripts/bench``: this module prints figures and writes them as JSON to
+Run with ``scripts/bench``: this module prints figures and adds them to the JSON written to
 ``$BENCH_JSON``. It asserts nothing about speed; it is not part of the test suite.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 import statistics
 import time
 from typing import Any
@@ -125,14 +122,13 @@ async def test_hot_paths(
     simulator: GatewaySimulator,
     init_integration: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
+    figures: dict[str, Any],
 ) -> None:
     """Measure and report; see the module docstring."""
     client = await hass_client_no_auth()
     simulator.faults.latency = LATENCY
-    figures = await _bulk_vs_single(hass, simulator)
+    figures |= await _bulk_vs_single(hass, simulator)
     figures |= await _refresh(hass, simulator, init_integration)
     simulator.faults.latency = 0
     figures |= await _webhooks(hass, simulator, client)
     init_integration.runtime_data.tracker.async_stop()
-    if target := os.environ.get("BENCH_JSON"):
-        Path(target).write_text(json.dumps(figures), encoding="utf-8")  # noqa: ASYNC240

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import SensorStateClass
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, EntityCategory
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -163,6 +169,47 @@ async def test_full_progression(
     # The other phone saw nothing.
     assert figures(hass, init_integration, "2") == ("0", "0", STATE_UNKNOWN)
     assert state(hass, init_integration, "messages", "2").state == STATE_UNKNOWN
+
+
+async def test_one_state_write_per_entity_per_poll(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A poll changing many messages writes each entity's state once; the bus gets them all."""
+    numbers = {"1": [f"+1555010{n:04d}" for n in range(1, 21)], "2": ["+15550201", "+15550202"]}
+    sent = {}
+    for phone, to in numbers.items():
+        sent[phone] = (await send(hass, *to, phone=phone))["messages"]
+    ours = {
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+    }
+    writes: Counter[str] = Counter()
+
+    @callback
+    def _state_changed(event: Event[EventStateChangedData]) -> None:
+        if event.data["entity_id"] in ours:
+            writes[event.data["entity_id"]] += 1
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _state_changed)
+    bus_events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+
+    for expected_sent in ("0", "20"):  # Pending → Queued, then Queued → Sent
+        writes.clear()
+        bus_events.clear()
+        await step(hass, freezer, simulator)
+        assert len(bus_events) == 22  # one per message, as documented
+        assert max(writes.values()) == 1
+        for phone, messages in sent.items():
+            event = state(hass, init_integration, "messages", phone)
+            assert writes[event.entity_id] == 1
+            assert event.attributes["status_changes"] == len(messages)
+            assert event.attributes["message_id"] == messages[-1]["message_id"]
+        assert figures(hass, init_integration)[0] == expected_sent
+    assert figures(hass, init_integration, "2")[0] == "2"
 
 
 async def test_failure_with_its_reason(

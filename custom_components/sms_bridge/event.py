@@ -10,16 +10,17 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import Message
 from .const import EVENT_TYPE_SMS_RECEIVED, EVENT_TYPE_USSD_RESPONSE
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgePhoneEntity, async_add_phone_entities
 from .inbound import inbound_signal
-from .tracking import signal_message_status
+from .tracking import StatusChanges, signal_message_status
 
 PARALLEL_UPDATES = 0
 
 EVENT_TYPE_MESSAGE_STATUS = "message_status"
+# How many of the phone's messages changed in the poll that the event reports the last of.
+ATTR_STATUS_CHANGES = "status_changes"
 
 MESSAGES = EventEntityDescription(
     key="messages",
@@ -52,7 +53,9 @@ class SmsBridgeMessagesEvent(SmsBridgePhoneEntity, EventEntity):
     """The messages and USSD answers a phone receives, and the states of those it sends.
 
     The same data goes out as bus events, which the recorder keeps in full; here the texts and
-    numbers stay out of the recorded state history.
+    numbers stay out of the recorded state history. A tracking poll that changes several of the
+    phone's messages fires one ``message_status`` here, for the last of them, with their count:
+    one recorded state per poll, where the bus has one event per message.
     """
 
     _unrecorded_attributes = frozenset({"number", "number_e164", "text", "response"})
@@ -80,8 +83,9 @@ class SmsBridgeMessagesEvent(SmsBridgePhoneEntity, EventEntity):
             self.async_write_ha_state()
 
     @callback
-    def _status(self, message: Message, data: dict[str, Any]) -> None:
-        if message.phone_id == self.phone_id:
-            attributes = {key: value for key, value in data.items() if key != "config_entry_id"}
+    def _status(self, changes: StatusChanges) -> None:
+        if mine := changes.get(self.phone_id):
+            attributes = {key: value for key, value in mine[-1].items() if key != "config_entry_id"}
+            attributes[ATTR_STATUS_CHANGES] = len(mine)
             self._trigger_event(EVENT_TYPE_MESSAGE_STATUS, attributes)
             self.async_write_ha_state()

@@ -21,12 +21,12 @@ from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.typing import StateType
 
-from .api import Account, Capability, Message, Phone
+from .api import Account, Capability, Phone
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
 from .outbox import signal_outbox_changed
-from .tracking import PhoneCounters, signal_message_status
+from .tracking import PhoneCounters, StatusChanges, signal_message_status
 
 PARALLEL_UPDATES = 0
 
@@ -336,8 +336,8 @@ class SmsBridgeDeliverySensor(SmsBridgePhoneEntity, SensorEntity, RestoreEntity)
             self.entity_description.restore_fn(self._counters, stored.get("value"))
 
     @callback
-    def _status_changed(self, message: Message, _data: dict[str, Any]) -> None:
-        if message.phone_id == self.phone_id:
+    def _status_changed(self, changes: StatusChanges) -> None:
+        if self.phone_id in changes:  # once per poll, however many of its messages changed
             self.async_write_ha_state()
 
     @callback

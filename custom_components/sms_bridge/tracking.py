@@ -17,6 +17,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
 
 from .api import Capability, Gateway, Message, MessageQuery, MessageStatus, SmsBridgeError
 from .const import DOMAIN, EVENT_MESSAGE_STATUS, LOGGER
@@ -29,9 +30,17 @@ MAX_QUERIES_PER_POLL = 20
 QUERY_CONCURRENCY = 4
 
 
-def signal_message_status(entry_id: str) -> str:
-    """Return the dispatcher signal carrying status changes of an entry's messages."""
-    return f"{DOMAIN}_{entry_id}_message_status"
+type StatusChanges = dict[str, list[dict[str, Any]]]
+"""Per phone id, the bus event data of each message of that phone whose status changed."""
+
+
+def signal_message_status(entry_id: str) -> SignalType[StatusChanges]:
+    """Return the dispatcher signal carrying the status changes of one poll, once per poll.
+
+    Once per poll, not per message: a large send changes many messages at once, and each
+    phone's entities write one state for all of them, not one recorder row per message.
+    """
+    return SignalType(f"{DOMAIN}_{entry_id}_message_status")
 
 
 @dataclass(slots=True)
@@ -140,8 +149,11 @@ class DeliveryTracker:
 
         results = await asyncio.gather(*(read(query) for query in self._queries()))
         changed = False
+        changes: StatusChanges = {}
         for message in (message for result in results for message in result):
-            changed |= self._update(message)
+            changed |= self._update(message, changes)
+        if changes:
+            async_dispatcher_send(self._hass, signal_message_status(self._entry_id), changes)
         if self._tracked:
             self._interval = FIRST_POLL if changed else min(self._interval * 2, MAX_POLL_INTERVAL)
             self._schedule(self._interval)
@@ -171,7 +183,7 @@ class DeliveryTracker:
             LOGGER.debug("Stopped tracking message %s: no final state in time", message_id)
             del self._tracked[message_id]
 
-    def _update(self, message: Message) -> bool:
+    def _update(self, message: Message, changes: StatusChanges) -> bool:
         """Apply a read-back state; return True if it moved the message forward."""
         tracked = self._tracked.get(message.id)
         if tracked is None or message.status.rank <= tracked.message.status.rank:
@@ -181,7 +193,9 @@ class DeliveryTracker:
         if message.status.is_final:
             del self._tracked[message.id]
         self._count(message, previous)
-        self._fire(message, previous)
+        data = self._fire(message, previous)
+        if message.phone_id is not None:
+            changes.setdefault(message.phone_id, []).append(data)
         return True
 
     def _count(self, message: Message, previous: MessageStatus) -> None:
@@ -197,11 +211,12 @@ class DeliveryTracker:
         ):
             counters.sent += 1
 
-    def _fire(self, message: Message, previous: MessageStatus) -> None:
+    def _fire(self, message: Message, previous: MessageStatus) -> dict[str, Any]:
+        """Fire the bus event of one change (one per message); return its data."""
         data: dict[str, Any] = {
             "config_entry_id": self._entry_id,
             **message.as_dict(),
             "previous_status": previous.value,
         }
         self._hass.bus.async_fire(EVENT_MESSAGE_STATUS, data)
-        async_dispatcher_send(self._hass, signal_message_status(self._entry_id), message, data)
+        return data
