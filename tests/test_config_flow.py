@@ -32,6 +32,7 @@ from custom_components.sms_bridge.const import (
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     CONF_URL,
+    CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
     DOMAIN,
     KEY_ROTATION_GRACE,
@@ -138,6 +139,7 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
         CONF_PROVIDER: "sms_gateway",
         CONF_URL: simulator.url,
         CONF_API_KEY: API_KEY,
+        CONF_VERIFY_SSL: True,
         CONF_WEBHOOK_ID: webhook_id,
     }
     # Test before configure: the phones, and the credits since this provider has them.

@@ -30,6 +30,7 @@ from multidict import CIMultiDictProxy
 import pytest
 
 from tests.simulator import GatewaySimulator
+from tests.simulator.tls import client_context
 
 KEY = "sim-test-key"
 CONTENT_TYPE = "text/html; charset=UTF-8"
@@ -960,3 +961,37 @@ async def test_command_line(http: aiohttp.ClientSession) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_command_line_tls(http: aiohttp.ClientSession) -> None:
+    """`--tls` serves HTTPS with a self-signed certificate for 127.0.0.1, logged on stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.simulator",
+        *("--port", "0", "--api-key", "cli-key", "--step", "0", "--tls"),
+        cwd=Path(__file__).parents[1],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    try:
+        url = (await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip()
+        assert re.fullmatch(r"https://127\.0\.0\.1:\d+", url)
+        log = (await asyncio.wait_for(process.stderr.readline(), 10)).decode()
+        match = re.search(r"Self-signed certificate for 127\.0\.0\.1, localhost: (\S+)$", log)
+        assert match is not None, log
+        cert = Path(match[1])
+        # A verifying client refuses it; one that trusts the certificate gets the API.
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            await http.get(f"{url}/services/send.php", params={"key": "cli-key"})
+        trusted = client_context(cert)
+        async with http.get(
+            f"{url}/services/send.php", params={"key": "cli-key"}, ssl=trusted
+        ) as reply:
+            assert json.loads(await reply.text())["data"] == {"credits": 100}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    assert not await asyncio.to_thread(cert.exists)  # deleted on exit

@@ -22,8 +22,10 @@ from .const import (
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
+    CONF_VERIFY_SSL,
     DATA_HASS_CONFIG,
     DEFAULT_OUTBOX_TTL,
+    DEFAULT_VERIFY_SSL,
     DOMAIN,
 )
 from .coordinator import SmsBridgeCoordinator
@@ -55,7 +57,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> bool:
     """Set up SMS Bridge from a config entry."""
     gateway = create_gateway(
-        async_get_clientsession(hass),
+        async_get_clientsession(
+            hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL)
+        ),
         entry.data[CONF_PROVIDER],
         entry.data,
         _async_previous_keys(hass, entry),

@@ -19,6 +19,7 @@ from homeassistant.const import UnitOfTime
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -37,6 +38,7 @@ from .api import (
     Capability,
     GatewayApiError,
     GatewayAuthenticationError,
+    GatewayCertificateError,
     GatewayConnectionError,
     GatewayResponseError,
     Phone,
@@ -56,9 +58,11 @@ from .const import (
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     CONF_URL,
+    CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
     DEFAULT_OUTBOX_TTL,
     DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_VERIFY_SSL,
     DOMAIN,
     KEY_ROTATION_GRACE,
     LOGGER,
@@ -72,13 +76,20 @@ from .webhook import async_webhook_url
 FIELD_SELECTORS = {
     CONF_URL: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
     CONF_API_KEY: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+    CONF_VERIFY_SSL: BooleanSelector(),
 }
+FIELD_DEFAULTS: dict[str, Any] = {CONF_VERIFY_SSL: DEFAULT_VERIFY_SSL}
 API_KEY_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): FIELD_SELECTORS[CONF_API_KEY]})
 
 
 def _fields_schema(provider: str) -> vol.Schema:
     return vol.Schema(
-        {vol.Required(field): FIELD_SELECTORS[field] for field in PROVIDERS[provider].fields}
+        {
+            vol.Required(field, default=FIELD_DEFAULTS.get(field, vol.UNDEFINED)): (
+                FIELD_SELECTORS[field]
+            )
+            for field in PROVIDERS[provider].fields
+        }
     )
 
 
@@ -215,7 +226,10 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_URL] = "invalid_url"
                 return None
             data[CONF_URL] = url
-        gateway = create_gateway(async_get_clientsession(self.hass), data[CONF_PROVIDER], data)
+        session = async_get_clientsession(
+            self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL)
+        )
+        gateway = create_gateway(session, data[CONF_PROVIDER], data)
         try:
             await gateway.phones()
             if Capability.CREDITS in gateway.capabilities:
@@ -224,6 +238,8 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "invalid_auth"
         except GatewayResponseError:
             errors["base"] = "invalid_response"
+        except GatewayCertificateError:
+            errors["base"] = "certificate_verify_failed"
         except (GatewayConnectionError, GatewayApiError):
             errors["base"] = "cannot_connect"
         except Exception:

@@ -14,6 +14,9 @@ CONF_PROVIDER: Final = "provider"
 CONF_URL: Final = "url"
 CONF_API_KEY: Final = "api_key"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+# Entries made before this field existed lack it: read it with the default.
+CONF_VERIFY_SSL: Final = "verify_ssl"
+DEFAULT_VERIFY_SSL: Final = True
 
 # Config entry options (behaviour).
 CONF_UPDATE_INTERVAL: Final = "update_interval"

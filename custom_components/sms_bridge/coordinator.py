@@ -16,6 +16,7 @@ from .api import (
     Capability,
     Gateway,
     GatewayAuthenticationError,
+    GatewayCertificateError,
     GatewayRateLimitedError,
     Phone,
     SmsBridgeError,
@@ -63,6 +64,12 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
         except GatewayAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except GatewayCertificateError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="certificate_verify_failed",
+                translation_placeholders={"error": err.reason},
             ) from err
         except TimeoutError as err:
             raise UpdateFailed(

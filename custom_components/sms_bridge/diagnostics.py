@@ -14,7 +14,9 @@ from .const import (
     CONF_DEFAULT_RECIPIENTS,
     CONF_PREVIOUS_API_KEY,
     CONF_URL,
+    CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
+    DEFAULT_VERIFY_SSL,
 )
 from .data import SmsBridgeConfigEntry
 from .webhook import async_webhook_url
@@ -36,6 +38,11 @@ async def async_get_config_entry_diagnostics(
             "title": entry.title,
             "data": async_redact_data(entry.data, TO_REDACT),
             "options": options,
+        },
+        # The URL is redacted; whether it is encrypted and verified still helps to debug.
+        "connection": {
+            "https": entry.data.get(CONF_URL, "").startswith("https://"),
+            "verify_ssl": entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL),
         },
         "webhook_url": _redact_webhook_url(await async_webhook_url(hass, entry)),
         "capabilities": sorted(

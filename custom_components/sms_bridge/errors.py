@@ -11,6 +11,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from .api import (
     CapabilityNotSupportedError,
     GatewayAuthenticationError,
+    GatewayCertificateError,
     GatewayConnectionError,
     GatewayResponseError,
     SmsBridgeError,
@@ -47,6 +48,12 @@ def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) 
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
     except CapabilityNotSupportedError as err:
         raise validation_error("not_supported", feature=str(err)) from err
+    except GatewayCertificateError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="certificate_verify_failed",
+            translation_placeholders={"error": err.reason},
+        ) from err
     except GatewayConnectionError as err:
         raise gateway_error("cannot_connect", err) from err
     except GatewayResponseError as err:

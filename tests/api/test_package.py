@@ -50,7 +50,7 @@ def test_package_exports() -> None:
 
 async def test_create_gateway_builds_the_rbsoft_client() -> None:
     """The provider table builds a client that honours the previous keys."""
-    assert PROVIDERS["sms_gateway"].fields == ("url", "api_key")
+    assert PROVIDERS["sms_gateway"].fields == ("url", "api_key", "verify_ssl")
     async with aiohttp.ClientSession() as session:
         gateway = create_gateway(
             session,

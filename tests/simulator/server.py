@@ -2,6 +2,7 @@
 
     sim = GatewaySimulator(api_key="test-api-key")
     await sim.start()                       # sim.url == "http://127.0.0.1:<free port>"
+                                            # (https://... with start(ssl_context=...))
     ...                                     # the API is under sim.url + "/services/*.php"
     await sim.stop()
 
@@ -31,6 +32,7 @@ from datetime import datetime
 import hashlib
 import hmac
 import logging
+import ssl
 from typing import Any
 
 import aiohttp
@@ -50,6 +52,7 @@ from tests.simulator.state import (
     utcnow,
     webhook_view,
 )
+from tests.simulator.tls import TlsSite
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -113,16 +116,27 @@ class GatewaySimulator(GatewayState):
             raise RuntimeError("the simulator is not running")
         return self._url
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on `host`:`port` (0 = a free port) and start the automatic mode if asked."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """Listen on `host`:`port` (0 = a free port) and start the automatic mode if asked.
+
+        With `ssl_context` the server speaks HTTPS only (see tls.py for a self-signed one).
+        """
         app = web.Application()
         app.router.add_route("*", "/{prefix:(?:.*/)?}services/{script}", self._handle_api)
         app.add_routes(control_routes(self))
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
+        site = (
+            TlsSite(self._runner, host, port, ssl_context)
+            if ssl_context
+            else web.TCPSite(self._runner, host, port)
+        )
+        await site.start()
         shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        self._url = str(URL.build(scheme="http", host=shown, port=self._runner.addresses[0][1]))
+        scheme = "https" if ssl_context else "http"
+        self._url = str(URL.build(scheme=scheme, host=shown, port=self._runner.addresses[0][1]))
         self._stopping = False
         if self.status_interval:
             self._ticker = asyncio.create_task(self._tick_forever(self.status_interval))

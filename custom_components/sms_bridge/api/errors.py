@@ -20,6 +20,17 @@ class GatewayConnectionError(SmsBridgeError):
         self.request_sent = request_sent
 
 
+class GatewayCertificateError(GatewayConnectionError):
+    """The gateway's TLS certificate could not be verified: self-signed, expired, another name.
+
+    The handshake failed, so nothing was sent. ``reason`` is the verifier's explanation.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Certificate verification failed: {reason}", request_sent=False)
+        self.reason = reason
+
+
 class GatewayAuthenticationError(SmsBridgeError):
     """The gateway rejected the credentials."""
 

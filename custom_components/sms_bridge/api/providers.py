@@ -18,7 +18,9 @@ class Provider:
 
     key: str
     name: str
-    fields: tuple[str, ...]  # config keys the user fills in, in order; "url" and "api_key" known
+    # Config keys the user fills in, in order: "url", "api_key", and "verify_ssl" for a server
+    # that may use a self-signed certificate (the caller's session honours it).
+    fields: tuple[str, ...]
     create: Callable[[aiohttp.ClientSession, Mapping[str, Any], Sequence[str]], Gateway]
 
 
@@ -33,7 +35,12 @@ def _sms_gateway(
 PROVIDERS: dict[str, Provider] = {
     provider.key: provider
     for provider in (
-        Provider("sms_gateway", "SMS Gateway (RBSoft)", ("url", "api_key"), _sms_gateway),
+        Provider(
+            "sms_gateway",
+            "SMS Gateway (RBSoft)",
+            ("url", "api_key", "verify_ssl"),
+            _sms_gateway,
+        ),
     )
 }
 

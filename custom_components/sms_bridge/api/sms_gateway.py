@@ -25,6 +25,7 @@ import aiohttp
 from .errors import (
     GatewayApiError,
     GatewayAuthenticationError,
+    GatewayCertificateError,
     GatewayConnectionError,
     GatewayRateLimitedError,
     GatewayResponseError,
@@ -257,6 +258,8 @@ class SmsGatewayClient:
                 body = await response.text(errors="replace")
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise GatewayCertificateError(_certificate_reason(err)) from err
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
             raise GatewayConnectionError(
                 f"Cannot connect to the gateway: {type(err).__name__}", request_sent=False
@@ -272,6 +275,12 @@ class SmsGatewayClient:
         if status != 200:
             raise GatewayResponseError(f"The gateway answered HTTP {status}")
         return _envelope(body)
+
+
+def _certificate_reason(err: aiohttp.ClientConnectorCertificateError) -> str:
+    """Return why the certificate was refused, e.g. "self-signed certificate"."""
+    cause = err.certificate_error
+    return getattr(cause, "verify_message", None) or str(cause)
 
 
 def normalize_url(url: str) -> str:
