@@ -26,6 +26,9 @@ DEFAULT_OUTBOX_TTL: Final = timedelta(hours=1)
 MIN_OUTBOX_TTL_MINUTES: Final = 5
 MAX_OUTBOX_TTL_MINUTES: Final = 1440  # a day: an alert older than that helps no one
 
+# Send limits and safety (options of their own section of the options form).
+CONF_ALLOW_HTTP_ATTACHMENTS: Final = "allow_http_attachments"
+
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
 MIN_UPDATE_INTERVAL_SECONDS: Final = 30
 MAX_UPDATE_INTERVAL_SECONDS: Final = 3600

@@ -19,7 +19,12 @@ import voluptuous as vol
 
 from .api import Capability, Message, Routing, Sender, SendRequest
 from .api.sms import clean_number, segment_count
-from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM
+from .const import (
+    CONF_ALLOW_HTTP_ATTACHMENTS,
+    CONF_DEFAULT_PHONE,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_DEFAULT_SIM,
+)
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
@@ -124,9 +129,13 @@ def build_list_request(
     if mms:
         if not attachments:
             raise validation_error("mms_without_attachments")
+        allow_http = entry.options.get(CONF_ALLOW_HTTP_ATTACHMENTS, False)
         for url in attachments:
             if not _is_attachment_url(url):
                 raise validation_error("invalid_attachment", url=url)
+            # The phone downloads the file: over plain HTTP anyone on the way can read it.
+            if urlsplit(url).scheme != "https" and not allow_http:
+                raise validation_error("attachment_not_https", url=url)
     elif attachments:
         raise validation_error("attachments_need_mms")
     elif not text.strip():
