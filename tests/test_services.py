@@ -27,6 +27,7 @@ from custom_components.sms_bridge.const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_SIM,
+    CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
     CONF_WEBHOOK_ID,
     DOMAIN,
@@ -114,11 +115,12 @@ async def test_without_response(hass: HomeAssistant, simulator: GatewaySimulator
     assert len(sends(simulator)) == 1
 
 
+@pytest.mark.parametrize("entry_options", [{CONF_DEFAULT_PHONE: "1", CONF_MAX_PER_MINUTE: 100}])
 @pytest.mark.usefixtures("integration")
 async def test_hundred_recipients_one_request(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
-    """100 recipients go out in exactly one bulk request, duplicates sent once."""
+    """100 recipients go out in exactly one bulk request, duplicates sent (and counted) once."""
     numbers = [f"+1555{index:07d}" for index in range(100)]
     response = await send(hass, recipients=[*numbers, numbers[0]], message="Bulk")
 

@@ -31,6 +31,7 @@ from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .devices import async_remove_phone_device
 from .inbound import InboundDispatcher, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
+from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker
 from .webhook import async_delete_cloudhook, async_register_webhook
@@ -75,8 +76,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
         tracker.track,
     )
+    guard = SendGuard(hass, entry.entry_id, entry.title, SendLimits.from_options(entry.options))
+    await guard.async_start()
+    entry.async_on_unload(guard.async_stop)
     entry.runtime_data = SmsBridgeData(
-        gateway=gateway, coordinator=coordinator, inbound=inbound, tracker=tracker, outbox=outbox
+        gateway=gateway,
+        coordinator=coordinator,
+        inbound=inbound,
+        tracker=tracker,
+        outbox=outbox,
+        guard=guard,
     )
     await outbox.async_load()
     entry.async_on_unload(outbox.async_stop)
@@ -113,6 +122,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     await async_delete_cloudhook(hass, entry)
     await async_remove_inbound_store(hass, entry)
     await async_remove_outbox_store(hass, entry.entry_id)
+    await async_remove_send_guard_store(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

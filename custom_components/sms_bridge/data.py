@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .coordinator import SmsBridgeCoordinator
     from .inbound import InboundDispatcher
     from .outbox import Outbox
+    from .send_guard import SendGuard
     from .tracking import DeliveryTracker
 
 
@@ -25,6 +26,7 @@ class SmsBridgeData:
     inbound: InboundDispatcher
     tracker: DeliveryTracker
     outbox: Outbox
+    guard: SendGuard
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

@@ -1,7 +1,8 @@
 """The one send path of the action and both notify flavours: validate, send, translate errors.
 
 Everything the user can get wrong is checked before the first request, so a bad call never
-reaches the gateway (and never costs credits).
+reaches the gateway (and never costs credits). Then the entry's send guard counts the messages
+against its limits, or refuses the send.
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ async def async_send(
     recipients the message goes to the entry's default recipients.
     """
     request = build_request(entry, recipients, text, options)
-    with translated_gateway_errors(hass, entry):
+    with (
+        translated_gateway_errors(hass, entry),
+        entry.runtime_data.guard.sending(request.recipients),
+    ):
         result = await entry.runtime_data.outbox.async_send(request)
     if isinstance(result, OutboxRecord):
         # Accepted but not delivered to the gateway yet: the outbox retries it.
