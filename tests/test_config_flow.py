@@ -11,10 +11,11 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData, section
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.sms_bridge.api import (
     GatewayApiError,
@@ -22,14 +23,19 @@ from custom_components.sms_bridge.api import (
     GatewayResponseError,
 )
 from custom_components.sms_bridge.const import (
+    CONF_ALLOW_HTTP_ATTACHMENTS,
+    CONF_ALLOWED_RECIPIENTS,
     CONF_API_KEY,
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_MAX_PER_DAY,
+    CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
+    CONF_SEND_SAFETY,
     CONF_UPDATE_INTERVAL,
     CONF_URL,
     CONF_VERIFY_SSL,
@@ -750,3 +756,134 @@ async def test_options_entry_not_loaded(hass: HomeAssistant, config_entry: MockC
     assert select_options(result, CONF_DEFAULT_SIM) == ["1", "2"]
     assert schema_field(result, CONF_UPDATE_INTERVAL).default() == 300
     assert schema_field(result, CONF_OUTBOX_TTL).default() == 60
+
+
+# -- options: send limits and safety ---------------------------------------------------------
+
+
+def send_safety(result: FlowResult) -> vol.Schema:
+    """Return the schema of the form's send limits and safety section."""
+    field = result["data_schema"].schema[schema_field(result, CONF_SEND_SAFETY)]
+    assert isinstance(field, section)
+    assert field.options == {"collapsed": True}
+    return field.schema
+
+
+async def test_options_send_safety_defaults(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Without stored limits the section offers the safe defaults, and nothing is allowed-listed."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    schema = send_safety(result)
+    defaults = {
+        key.schema: key.default() for key in schema.schema if key.default is not vol.UNDEFINED
+    }
+    assert defaults == {
+        CONF_MAX_PER_MINUTE: 30,
+        CONF_MAX_PER_DAY: 500,
+        CONF_ALLOW_HTTP_ATTACHMENTS: False,
+    }
+    assert not [key for key in schema.schema if key.description]  # nothing stored to suggest
+
+
+async def test_options_send_safety_saved(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The section is stored flat, typed and cleaned, and shown again in the section."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_UPDATE_INTERVAL: 300,
+            CONF_SEND_SAFETY: {
+                CONF_MAX_PER_MINUTE: 10.0,
+                CONF_MAX_PER_DAY: 100.0,
+                CONF_ALLOWED_RECIPIENTS: ["+1 (555) 0100", " ", "0033612345678"],
+                CONF_ALLOW_HTTP_ATTACHMENTS: True,
+            },
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_UPDATE_INTERVAL: 300,
+        CONF_OUTBOX_TTL: 60,
+        CONF_MAX_PER_MINUTE: 10,
+        CONF_MAX_PER_DAY: 100,
+        CONF_ALLOWED_RECIPIENTS: ["+15550100", "+33612345678"],
+        CONF_ALLOW_HTTP_ATTACHMENTS: True,
+    }
+    assert type(init_integration.options[CONF_MAX_PER_MINUTE]) is int
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    suggested = {
+        key.schema: key.description["suggested_value"]
+        for key in send_safety(result).schema
+        if key.description
+    }
+    assert suggested == {
+        CONF_MAX_PER_MINUTE: 10,
+        CONF_MAX_PER_DAY: 100,
+        CONF_ALLOWED_RECIPIENTS: ["+15550100", "+33612345678"],
+        CONF_ALLOW_HTTP_ATTACHMENTS: True,
+    }
+    assert CONF_MAX_PER_MINUTE not in {
+        key.schema for key in result["data_schema"].schema if key.description
+    }
+
+
+async def test_options_send_safety_filled_in_by_its_defaults(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A section sent empty stores its defaults; emptied allowed recipients are not stored."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_UPDATE_INTERVAL: 300, CONF_SEND_SAFETY: {CONF_ALLOWED_RECIPIENTS: []}},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_UPDATE_INTERVAL: 300,
+        CONF_OUTBOX_TTL: 60,
+        CONF_MAX_PER_MINUTE: 30,
+        CONF_MAX_PER_DAY: 500,
+        CONF_ALLOW_HTTP_ATTACHMENTS: False,
+    }
+
+
+async def test_options_invalid_allowed_number(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An allowed recipient the gateway cannot dial is an error on that field; nothing is saved."""
+    before = dict(init_integration.options)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    user_input = {
+        CONF_UPDATE_INTERVAL: 300,
+        CONF_SEND_SAFETY: {CONF_ALLOWED_RECIPIENTS: ["+15550100", "MyBank"]},
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_ALLOWED_RECIPIENTS: "invalid_allowed_number"}
+    field = next(key for key in send_safety(result).schema if key == CONF_ALLOWED_RECIPIENTS)
+    assert field.description == {"suggested_value": ["+15550100", "MyBank"]}
+    assert init_integration.options == before
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {CONF_MAX_PER_MINUTE: 0},
+        {CONF_MAX_PER_MINUTE: 1001},
+        {CONF_MAX_PER_DAY: 0},
+        {CONF_MAX_PER_DAY: 100_001},
+    ],
+)
+async def test_options_limits_out_of_range(
+    hass: HomeAssistant, init_integration: MockConfigEntry, limits: dict[str, int]
+) -> None:
+    """A limit of zero (or beyond what makes sense) is refused by the form."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_UPDATE_INTERVAL: 300, CONF_SEND_SAFETY: limits}
+        )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 import json
 
+from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -14,6 +16,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.const import (
+    CONF_ALLOWED_RECIPIENTS,
+    CONF_MAX_PER_DAY,
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
 )
@@ -52,3 +56,17 @@ async def test_diagnostics(
     text = json.dumps(diagnostics)
     for secret in (API_KEY, WEBHOOK_ID, OLD_KEY, simulator.url, "+33600000002", "+15550100"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_ALLOWED_RECIPIENTS: ["+15550177", "+15550178"], CONF_MAX_PER_DAY: 50}]
+)
+async def test_allowed_recipients_are_redacted(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, init_integration: MockConfigEntry
+) -> None:
+    """The allowed recipients are private numbers: only how many there are shows."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    options = diagnostics["entry"]["options"]
+    assert options[CONF_ALLOWED_RECIPIENTS] == [REDACTED, REDACTED]
+    assert options[CONF_MAX_PER_DAY] == 50
+    assert "+1555017" not in json.dumps(diagnostics)

@@ -51,11 +51,13 @@ def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
     }
 
 
+# Frozen: the count of messages sent today states the midnight it counts from.
+@pytest.mark.freeze_time("2025-05-01 12:00:00+00:00")
 @pytest.mark.usefixtures("init_integration")
 async def test_sensors(
     hass: HomeAssistant, entity_registry: er.EntityRegistry, snapshot: SnapshotAssertion
 ) -> None:
-    """The account has credits and outbox; each phone has last seen, SIMs and delivery figures."""
+    """Credits, outbox and today's count for the account; last seen, SIMs, figures per phone."""
     assert sensor_states(hass) == snapshot
     last_seen = entity_registry.async_get("sensor.office_phone_last_seen")
     assert last_seen is not None
@@ -176,6 +178,7 @@ async def test_without_capabilities(
 
     assert set(sensor_states(hass)) == {
         "sensor.sms_gateway_outbox",
+        "sensor.sms_gateway_messages_sent_today",
         *(
             f"sensor.{phone}_{sensor}"
             for phone in ("office_phone", "pixel_7")

@@ -24,8 +24,10 @@ from yarl import URL
 from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import (
+    CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_SIM,
+    CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
     CONF_WEBHOOK_ID,
     DOMAIN,
@@ -113,11 +115,12 @@ async def test_without_response(hass: HomeAssistant, simulator: GatewaySimulator
     assert len(sends(simulator)) == 1
 
 
+@pytest.mark.parametrize("entry_options", [{CONF_DEFAULT_PHONE: "1", CONF_MAX_PER_MINUTE: 100}])
 @pytest.mark.usefixtures("integration")
 async def test_hundred_recipients_one_request(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
-    """100 recipients go out in exactly one bulk request, duplicates sent once."""
+    """100 recipients go out in exactly one bulk request, duplicates sent (and counted) once."""
     numbers = [f"+1555{index:07d}" for index in range(100)]
     response = await send(hass, recipients=[*numbers, numbers[0]], message="Bulk")
 
@@ -185,7 +188,7 @@ async def test_primary_phone(hass: HomeAssistant, simulator: GatewaySimulator) -
 @pytest.mark.usefixtures("integration")
 async def test_mms(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
     """An MMS carries its attachments, and counts as one message."""
-    attachments = ["https://example.com/a.png", "http://example.com/b.jpg"]
+    attachments = ["https://example.com/a.png", "https://example.com/b.jpg"]
     response = await send(
         hass,
         recipients=["+15550100"],
@@ -202,6 +205,18 @@ async def test_mms(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
     assert (row["type"], row["attachments"]) == ("mms", ",".join(attachments))
     assert response["messages"][0]["attachments"] == attachments
     assert response["segments"] == 1
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_DEFAULT_PHONE: "1", CONF_ALLOW_HTTP_ATTACHMENTS: True}]
+)
+@pytest.mark.usefixtures("integration")
+async def test_mms_over_http_when_allowed(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """With the option on, a plain-HTTP attachment goes out as given."""
+    attachments = ["http://example.com/a.png", "https://example.com/b.jpg"]
+    await send(hass, recipients=["+15550100"], message="Look", type="mms", attachments=attachments)
+    [request] = sends(simulator)
+    assert request.params["attachments"] == ",".join(attachments)
 
 
 @pytest.mark.usefixtures("integration")
@@ -303,6 +318,12 @@ async def test_random_phone(hass: HomeAssistant, simulator: GatewaySimulator) ->
         ({"type": "mms", "attachments": ["https://x.com/a,b.png"]}, "invalid_attachment", None),
         ({"type": "mms", "attachments": ["https://x.com/a b.png"]}, "invalid_attachment", None),
         ({"type": "mms", "attachments": ["http://[::1/a.png"]}, "invalid_attachment", None),
+        (
+            {"type": "mms", "attachments": ["https://example.com/a.png", "http://x.com/b.png"]},
+            "attachment_not_https",
+            {"url": "http://x.com/b.png"},
+        ),
+        ({"type": "mms", "attachments": ["HTTP://x.com/b.png"]}, "attachment_not_https", None),
         ({"attachments": ["https://example.com/a.png"]}, "attachments_need_mms", None),
         ({"phone": "9"}, "unknown_phone", {"phone": "9"}),
         ({"phones": ["1", "9"]}, "unknown_phone", {"phone": "9"}),
@@ -323,7 +344,7 @@ async def test_invalid_input(
     key: str,
     placeholders: dict[str, str] | None,
 ) -> None:
-    """O16, O17: the user's mistakes are refused before any request reaches the gateway."""
+    """The user's mistakes are refused before any request reaches the gateway."""
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, **({"recipients": ["+15550100"], "message": "Hi"} | data))
     assert err.value.translation_key == key

@@ -33,6 +33,7 @@ from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
+from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker
 from .webhook import async_delete_cloudhook, async_register_webhook
@@ -79,6 +80,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
         tracker.track,
     )
+    guard = SendGuard(hass, entry.entry_id, entry.title, SendLimits.from_options(entry.options))
+    await guard.async_start()
+    entry.async_on_unload(guard.async_stop)
     entry.runtime_data = SmsBridgeData(
         gateway=gateway,
         coordinator=coordinator,
@@ -86,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         tracker=tracker,
         outbox=outbox,
         account_device=async_create_account_device(hass, entry),
+        guard=guard,
     )
     await outbox.async_load()
     entry.async_on_unload(outbox.async_stop)
@@ -122,6 +127,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     await async_delete_cloudhook(hass, entry)
     await async_remove_inbound_store(hass, entry)
     await async_remove_outbox_store(hass, entry.entry_id)
+    await async_remove_send_guard_store(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

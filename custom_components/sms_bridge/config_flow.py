@@ -17,6 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import UnitOfTime
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import SectionConfig, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -48,18 +49,25 @@ from .api.sms import clean_number
 from .api.sms_gateway import normalize_url
 from .compat import vol
 from .const import (
+    CONF_ALLOW_HTTP_ATTACHMENTS,
+    CONF_ALLOWED_RECIPIENTS,
     CONF_API_KEY,
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_MAX_PER_DAY,
+    CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
     CONF_PREVIOUS_API_KEY,
     CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
+    CONF_SEND_SAFETY,
     CONF_UPDATE_INTERVAL,
     CONF_URL,
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
+    DEFAULT_MAX_PER_DAY,
+    DEFAULT_MAX_PER_MINUTE,
     DEFAULT_OUTBOX_TTL,
     DEFAULT_UPDATE_INTERVAL,
     DEFAULT_VERIFY_SSL,
@@ -67,6 +75,8 @@ from .const import (
     KEY_ROTATION_GRACE,
     LOGGER,
     MAX_OUTBOX_TTL_MINUTES,
+    MAX_PER_DAY_LIMIT,
+    MAX_PER_MINUTE_LIMIT,
     MAX_UPDATE_INTERVAL_SECONDS,
     MIN_OUTBOX_TTL_MINUTES,
     MIN_UPDATE_INTERVAL_SECONDS,
@@ -284,8 +294,11 @@ class SmsBridgeOptionsFlow(OptionsFlow):
             recipients = _clean_numbers(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
             if recipients is None:
                 errors[CONF_DEFAULT_RECIPIENTS] = "invalid_number"
-            else:
-                return self.async_create_entry(data=_options(user_input, recipients))
+            safety = _send_safety_options(user_input.get(CONF_SEND_SAFETY, {}))
+            if safety is None:
+                errors[CONF_ALLOWED_RECIPIENTS] = "invalid_allowed_number"
+            if recipients is not None and safety is not None:
+                return self.async_create_entry(data=_options(user_input, recipients) | safety)
         suggested = user_input or _suggested(self.config_entry.options)
         return self.async_show_form(
             step_id="init",
@@ -348,6 +361,9 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                vol.Optional(CONF_SEND_SAFETY): section(
+                    SEND_SAFETY_SCHEMA, SectionConfig(collapsed=True)
+                ),
             }
         )
 
@@ -380,6 +396,62 @@ def _options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, 
 
 def _suggested(options: Mapping[str, Any]) -> dict[str, Any]:
     """Return the stored options as the form shows them."""
+    suggested = {key: value for key, value in options.items() if key not in SEND_SAFETY_KEYS}
+    suggested[CONF_SEND_SAFETY] = {
+        key: value for key, value in options.items() if key in SEND_SAFETY_KEYS
+    }
     if CONF_DEFAULT_SIM in options:
-        return {**options, CONF_DEFAULT_SIM: str(options[CONF_DEFAULT_SIM])}
-    return dict(options)
+        suggested[CONF_DEFAULT_SIM] = str(options[CONF_DEFAULT_SIM])
+    return suggested
+
+
+# -- send limits and safety: a section of the form, stored flat with the other options --------
+
+_MESSAGES = "messages"
+SEND_SAFETY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_MAX_PER_MINUTE, default=DEFAULT_MAX_PER_MINUTE): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_PER_MINUTE_LIMIT,
+                step=1,
+                unit_of_measurement=_MESSAGES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_MAX_PER_DAY, default=DEFAULT_MAX_PER_DAY): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_PER_DAY_LIMIT,
+                step=1,
+                unit_of_measurement=_MESSAGES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Optional(CONF_ALLOWED_RECIPIENTS): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+        ),
+        vol.Required(CONF_ALLOW_HTTP_ATTACHMENTS, default=False): BooleanSelector(),
+    }
+)
+SEND_SAFETY_KEYS = frozenset(str(key) for key in SEND_SAFETY_SCHEMA.schema)
+
+
+def _send_safety_options(user_input: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the options of the section to store, or None if an allowed number is not dialable.
+
+    Input without the section (a client that does not show it) stores none: the defaults apply.
+    """
+    if not user_input:
+        return {}
+    allowed = _clean_numbers(user_input.get(CONF_ALLOWED_RECIPIENTS, []))
+    if allowed is None:
+        return None
+    options: dict[str, Any] = {
+        CONF_MAX_PER_MINUTE: int(user_input[CONF_MAX_PER_MINUTE]),
+        CONF_MAX_PER_DAY: int(user_input[CONF_MAX_PER_DAY]),
+        CONF_ALLOW_HTTP_ATTACHMENTS: bool(user_input[CONF_ALLOW_HTTP_ATTACHMENTS]),
+    }
+    if allowed:
+        options[CONF_ALLOWED_RECIPIENTS] = allowed
+    return options

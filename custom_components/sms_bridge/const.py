@@ -29,6 +29,19 @@ DEFAULT_OUTBOX_TTL: Final = timedelta(hours=1)
 MIN_OUTBOX_TTL_MINUTES: Final = 5
 MAX_OUTBOX_TTL_MINUTES: Final = 1440  # a day: an alert older than that helps no one
 
+# Send limits and safety (options of their own section of the options form).
+CONF_SEND_SAFETY: Final = "send_safety"  # the section; its fields are stored flat
+CONF_MAX_PER_MINUTE: Final = "max_messages_per_minute"
+CONF_MAX_PER_DAY: Final = "max_messages_per_day"
+CONF_ALLOWED_RECIPIENTS: Final = "allowed_recipients"
+CONF_ALLOW_HTTP_ATTACHMENTS: Final = "allow_http_attachments"
+
+# Far above what alerts and replies need, low enough to stop a loop within a minute.
+DEFAULT_MAX_PER_MINUTE: Final = 30
+DEFAULT_MAX_PER_DAY: Final = 500
+MAX_PER_MINUTE_LIMIT: Final = 1000  # one send may go to 1000 recipients
+MAX_PER_DAY_LIMIT: Final = 100_000
+
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
 MIN_UPDATE_INTERVAL_SECONDS: Final = 30
 MAX_UPDATE_INTERVAL_SECONDS: Final = 3600

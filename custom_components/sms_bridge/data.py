@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .coordinator import SmsBridgeCoordinator
     from .inbound import InboundDispatcher
     from .outbox import Outbox
+    from .send_guard import SendGuard
     from .tracking import DeliveryTracker
 
 
@@ -27,6 +28,7 @@ class SmsBridgeData:
     tracker: DeliveryTracker
     outbox: Outbox
     account_device: DeviceEntry
+    guard: SendGuard
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

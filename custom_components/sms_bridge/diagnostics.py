@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .api import Phone, Sim
 from .const import (
+    CONF_ALLOWED_RECIPIENTS,
     CONF_API_KEY,
     CONF_DEFAULT_RECIPIENTS,
     CONF_PREVIOUS_API_KEY,
@@ -31,8 +32,9 @@ async def async_get_config_entry_diagnostics(
     """Return diagnostics for a config entry."""
     coordinator = entry.runtime_data.coordinator
     options = async_redact_data(entry.options, TO_REDACT)
-    if recipients := options.get(CONF_DEFAULT_RECIPIENTS):
-        options[CONF_DEFAULT_RECIPIENTS] = [REDACTED] * len(recipients)
+    for key in (CONF_DEFAULT_RECIPIENTS, CONF_ALLOWED_RECIPIENTS):
+        if recipients := options.get(key):
+            options[key] = [REDACTED] * len(recipients)
     return {
         "entry": {
             "title": entry.title,

@@ -1,7 +1,8 @@
 """The one send path of the action and both notify flavours: validate, send, translate errors.
 
 Everything the user can get wrong is checked before the first request, so a bad call never
-reaches the gateway (and never costs credits).
+reaches the gateway (and never costs credits). Then the entry's send guard counts the messages
+against its limits, or refuses the send.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from homeassistant.util import dt as dt_util
 from .api import Capability, Message, Routing, Sender, SendRequest
 from .api.sms import clean_number, segment_count
 from .compat import vol
-from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_RECIPIENTS, CONF_DEFAULT_SIM
+from .const import (
+    CONF_ALLOW_HTTP_ATTACHMENTS,
+    CONF_DEFAULT_PHONE,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_DEFAULT_SIM,
+)
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
@@ -69,7 +75,10 @@ async def async_send(
     recipients the message goes to the entry's default recipients.
     """
     request = build_request(entry, recipients, text, options)
-    with translated_gateway_errors(hass, entry):
+    with (
+        translated_gateway_errors(hass, entry),
+        entry.runtime_data.guard.sending(request.recipients),
+    ):
         result = await entry.runtime_data.outbox.async_send(request)
     if isinstance(result, OutboxRecord):
         # Accepted but not delivered to the gateway yet: the outbox retries it.
@@ -124,9 +133,13 @@ def build_list_request(
     if mms:
         if not attachments:
             raise validation_error("mms_without_attachments")
+        allow_http = entry.options.get(CONF_ALLOW_HTTP_ATTACHMENTS, False)
         for url in attachments:
             if not _is_attachment_url(url):
                 raise validation_error("invalid_attachment", url=url)
+            # The phone downloads the file: over plain HTTP anyone on the way can read it.
+            if urlsplit(url).scheme != "https" and not allow_http:
+                raise validation_error("attachment_not_https", url=url)
     elif attachments:
         raise validation_error("attachments_need_mms")
     elif not text.strip():

@@ -20,12 +20,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .api import Account, Capability, Phone
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
 from .outbox import signal_outbox_changed
+from .send_guard import SendGuard
 from .tracking import PhoneCounters, StatusChanges, signal_message_status
 
 PARALLEL_UPDATES = 0
@@ -88,6 +90,16 @@ OUTBOX = SensorEntityDescription(
     translation_key="outbox",
     state_class=SensorStateClass.MEASUREMENT,
     entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+# Counted by the send guard when a send is accepted, and given back when the gateway refuses it:
+# the count can go down, which TOTAL_INCREASING would read as a new cycle. Hence TOTAL with a
+# last_reset at local midnight.
+SENT_TODAY = SensorEntityDescription(
+    key="sent_today",
+    translation_key="sent_today",
+    native_unit_of_measurement="messages",
+    state_class=SensorStateClass.TOTAL,
 )
 
 PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
@@ -184,7 +196,12 @@ async def async_setup_entry(
         for description in ACCOUNT_SENSORS
         if description.capability in capabilities
     )
-    async_add_entities([SmsBridgeOutboxSensor(coordinator, OUTBOX)])
+    async_add_entities(
+        [
+            SmsBridgeOutboxSensor(coordinator, OUTBOX),
+            SmsBridgeSentTodaySensor(coordinator, entry.runtime_data.guard, SENT_TODAY),
+        ]
+    )
 
     def create(phone: Phone) -> list[SensorEntity]:
         entities: list[SensorEntity] = [
@@ -257,6 +274,40 @@ class SmsBridgeOutboxSensor(SmsBridgeAccountEntity, SensorEntity):
                 self.async_write_ha_state,
             )
         )
+
+
+class SmsBridgeSentTodaySensor(SmsBridgeAccountEntity, SensorEntity):
+    """Messages the entry accepted for sending since local midnight, as its send guard counts."""
+
+    def __init__(
+        self,
+        coordinator: SmsBridgeCoordinator,
+        guard: SendGuard,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, description)
+        self._guard = guard
+
+    @property
+    def available(self) -> bool:
+        """Stay available while the gateway cannot be polled: the count is ours."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """Return today's count."""
+        return self._guard.sent_today
+
+    @property
+    def last_reset(self) -> datetime:
+        """Return the local midnight the count started from."""
+        return dt_util.start_of_local_day()
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the count (it also changes at midnight)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._guard.async_add_listener(self.async_write_ha_state))
 
 
 @dataclass(slots=True)

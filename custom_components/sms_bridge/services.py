@@ -183,8 +183,10 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
 async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
     entry = _entry_with(call, Capability.LIST_SEND)
     request = build_list_request(entry, call.data[ATTR_MESSAGE], call.data)
-    with translated_gateway_errors(call.hass, entry):
+    guard = entry.runtime_data.guard
+    with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
         messages = await entry.runtime_data.gateway.send_to_list(call.data[ATTR_LIST_ID], request)
+        guard.settle(reservation, len(messages))
     entry.runtime_data.tracker.track(messages)
     return sent_response(request, messages) if call.return_response else None
 
@@ -194,8 +196,10 @@ async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
     query = _message_query(
         call.data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
     )
-    with translated_gateway_errors(call.hass, entry):
+    guard = entry.runtime_data.guard
+    with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
         messages = await entry.runtime_data.gateway.resend(query)
+        guard.settle(reservation, len(messages))
     entry.runtime_data.tracker.track(messages)
     if not call.return_response:
         return None
