@@ -486,7 +486,7 @@ WRONG_SHAPES = {
 
 
 @pytest.mark.parametrize(("value", "reason"), WRONG_SHAPES.values(), ids=WRONG_SHAPES)
-async def test_p2_wrong_shape(
+async def test_wrong_shape_is_refused(
     hass: HomeAssistant,
     gateway: GatewaySimulator,
     events: list[Event],
@@ -496,7 +496,7 @@ async def test_p2_wrong_shape(
     value: str,
     reason: str,
 ) -> None:
-    """P2: JSON of the wrong shape is refused as a whole, saying which message and field.
+    """JSON of the wrong shape is refused as a whole, saying which message and field.
 
     Through the direct path and the cloudhook path alike; the warning quotes no value.
     """
