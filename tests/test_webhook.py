@@ -25,6 +25,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.json import json_bytes
 from homeassistant.util.aiohttp import MockRequest
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -465,22 +466,164 @@ async def test_p1_not_json(
     assert "not json" not in warnings(caplog)[0]
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        json.dumps(received()),
-        json.dumps(["hello"]),
-        json.dumps([{k: v for k, v in received().items() if k != "ID"}]),
+WRONG_SHAPES = {
+    "object": (json.dumps(received()), "'messages' must be a list of message objects"),
+    "list_of_strings": (json.dumps(["hello"]), "Message 1 of the batch is not an object"),
+    "no_id": (
+        json.dumps([received(1), {k: v for k, v in received().items() if k != "ID"}]),
+        "Message 2 has no valid 'ID'",
+    ),
+    "no_number": (
         json.dumps([{k: v for k, v in received().items() if k != "number"}]),
+        "Message 1 lacks its 'number' or 'message' text",
+    ),
+    "no_message": (
         json.dumps([{k: v for k, v in received().items() if k != "message"}]),
-        json.dumps([received(ID={"id": 1})]),
-    ],
-    ids=["object", "list_of_strings", "no_id", "no_number", "no_message", "id_object"],
-)
-async def test_p2_wrong_shape(gateway: GatewaySimulator, events: list[Event], value: str) -> None:
-    """P2: JSON of the wrong shape is refused as a whole."""
+        "Message 1 lacks its 'number' or 'message' text",
+    ),
+    "id_object": (json.dumps([received(ID={"id": 1})]), "Message 1 has no valid 'ID'"),
+}
+
+
+@pytest.mark.parametrize(("value", "reason"), WRONG_SHAPES.values(), ids=WRONG_SHAPES)
+async def test_wrong_shape_is_refused(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+    *,
+    value: str,
+    reason: str,
+) -> None:
+    """JSON of the wrong shape is refused as a whole, saying which message and field.
+
+    Through the direct path and the cloudhook path alike; the warning quotes no value.
+    """
     assert await gateway.post_webhook("messages", value) == 400
+    freezer.tick(timedelta(seconds=61))  # past the once-a-minute warning limit
+    body = php.form_encode("messages", value).encode()
+    assert await mock_post(hass, body, signed(value)) == 400
+    await hass.async_block_till_done()
     assert events == []
+    assert len(warnings(caplog)) == 2
+    for warning in warnings(caplog):
+        assert f"(HTTP 400): {reason}" in warning
+        assert "+33612345678" not in warning
+        assert "Hello" not in warning
+
+
+def no_error_with_webhook_id(caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing logged a traceback, nor a warning or error with the webhook id in it.
+
+    Home Assistant's "Error processing webhook <id>" is what an exception out of our handler
+    gives. Its debug and access logs show the id on every request: that is not ours to change.
+    """
+    for record in caplog.records:
+        assert record.exc_info is None, record.getMessage()
+        if record.levelno >= logging.WARNING:
+            assert WEBHOOK_ID not in record.getMessage()
+
+
+NOT_AN_ID = {
+    "above_64_bits": 2**64,
+    "above_javascript_precision": 2**53,
+    "true": True,
+    "arabic_indic_digits": "\u0667\u0667",
+    "full_width_digits": "\uff17\uff17",
+    "negative": -1,
+}
+
+
+@pytest.mark.parametrize("message_id", NOT_AN_ID.values(), ids=NOT_AN_ID)
+async def test_message_id_beyond_bounds_is_refused(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    message_id: object,
+) -> None:
+    """A message ID that is not a whole number Home Assistant can store refuses the batch.
+
+    `true` is not message 1, Arabic-Indic "77" is not message 77: the batch is refused.
+    """
+    value = json.dumps([received(1), received(ID=message_id)])
+    assert await gateway.post_webhook("messages", value) == 400
+    await hass.async_block_till_done()
+    assert events == []
+    assert "Message 2 has no valid 'ID'" in warnings(caplog)[0]
+    no_error_with_webhook_id(caplog)
+
+
+@pytest.mark.parametrize("ussd_id", [None, {"ID": 7}, 2**64, True], ids=str)
+async def test_ussd_id_beyond_bounds_is_refused(
+    hass: HomeAssistant, gateway: GatewaySimulator, ussd_id: object
+) -> None:
+    """A USSD answer whose ID is null, an object or out of range is refused like a message."""
+    ussd_events = async_capture_events(hass, EVENT_USSD_RESPONSE)
+    value = json.dumps(json.loads(USSD) | {"ID": ussd_id})
+    assert await gateway.post_webhook("ussdRequest", value) == 400
+    await hass.async_block_till_done()
+    assert ussd_events == []
+
+
+async def test_numbers_beyond_bounds_leave_fields_empty(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A SIM slot, a phone id or a schedule no gateway writes is dropped; the message fires.
+
+    Before, one such number made the event impossible to store: the recorder, the websocket
+    and the saving of every entity's restore state all failed on it.
+    """
+    value = json.dumps(
+        [received(41, simSlot=10**30, schedule=10**20), received(42, deviceID=2**64)]
+    )
+    assert await gateway.post_webhook("messages", value) == 200
+    await hass.async_block_till_done()
+    assert [(e.data["message_id"], e.data["sim"], e.data["phone_id"]) for e in events] == [
+        (41, None, "1"),
+        (42, 1, None),
+    ]
+    for event in events:
+        json_bytes(event.data)  # Home Assistant's own encoder: 64-bit integers at most
+    for state in hass.states.async_all():
+        json_bytes(state.as_dict())
+    no_error_with_webhook_id(caplog)
+
+
+DEEP = {
+    "nested_20000_deep": "[" * 20_000 + "]" * 20_000,  # 120 KB form-encoded: under the cap
+    "message_nested_deep": json.dumps([received()])[:-2]
+    + ', "x": '
+    + "[" * 5_000
+    + "]" * 5_000
+    + "}]",
+}
+
+
+@pytest.mark.parametrize("value", DEEP.values(), ids=DEEP)
+async def test_deeply_nested_json_is_refused(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    value: str,
+) -> None:
+    """JSON nested far deeper than the gateway writes: 400 on both paths, no traceback.
+
+    Before, Python's RecursionError escaped: Home Assistant answered 200, logged a traceback
+    with the webhook id, and the batch was lost.
+    """
+    assert await gateway.post_webhook("messages", value) == 400
+    body = php.form_encode("messages", value).encode()
+    assert await mock_post(hass, body, signed(value)) == 400
+    await hass.async_block_till_done()
+    assert events == []
+    assert "nested over 32 levels" in warnings(caplog)[0]
+    no_error_with_webhook_id(caplog)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from tests.api.canned import CannedGateway
 from tests.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 
@@ -28,3 +29,14 @@ async def session() -> AsyncGenerator[aiohttp.ClientSession]:
 def client(session: aiohttp.ClientSession, simulator: GatewaySimulator) -> SmsGatewayClient:
     """Return a client of the simulator's account."""
     return SmsGatewayClient(session, simulator.url, API_KEY)
+
+
+@pytest.fixture
+async def canned() -> AsyncGenerator[CannedGateway]:
+    """Run a canned gateway."""
+    server = CannedGateway()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

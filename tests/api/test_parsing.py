@@ -6,19 +6,17 @@ broken installation answers HTML or a bare error. Each test serves one hand-made
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta, timezone
-import json
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from custom_components.sms_bridge.api import (
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayConnectionError,
+    GatewayRateLimitedError,
     GatewayResponseError,
     MessageQuery,
     MessageStatus,
@@ -28,68 +26,9 @@ from custom_components.sms_bridge.api import (
     UssdQuery,
 )
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from tests.api.canned import DROP, CannedGateway
 
 KEY = "canned-secret-key"
-DROP = 0  # status that makes the server close the connection without answering
-
-
-class CannedGateway:
-    """An HTTP server answering every script with the body set for it."""
-
-    def __init__(self) -> None:
-        """Start with no answers (every script answers 404 until set)."""
-        self.answers: dict[str, tuple[int, bytes]] = {}
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    def answer(self, script: str, body: Any, status: int = 200) -> None:
-        """Serve ``body`` (JSON-encoded unless text or bytes) for ``script``."""
-        if isinstance(body, str):
-            body = body.encode()
-        elif not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-        self.answers[script] = (status, body)
-
-    def succeed(self, script: str, data: Any) -> None:
-        """Serve a successful envelope carrying ``data``."""
-        self.answer(script, {"success": True, "data": data, "error": None})
-
-    def fail(self, script: str, code: Any, message: Any) -> None:
-        """Serve an error envelope."""
-        error = {"code": code, "message": message}
-        self.answer(script, {"success": False, "data": None, "error": error})
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        status, body = self.answers.get(request.match_info["script"], (404, b"Not Found"))
-        if status == DROP:
-            assert request.transport is not None
-            request.transport.close()
-        return web.Response(status=status or 200, body=body, content_type="text/html")
-
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
-        app = web.Application()
-        app.router.add_route("*", "/services/{script}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-@pytest.fixture
-async def canned() -> AsyncGenerator[CannedGateway]:
-    """Run a canned gateway."""
-    server = CannedGateway()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
@@ -136,6 +75,16 @@ def row(**fields: Any) -> dict[str, Any]:
         ({"credits": 2.25}, 2.25, False),
         ({"credits": "Unlimited"}, None, False),
         ({"credits": True}, None, False),
+        ({"credits": 10**15}, 1e15, False),
+        ({"credits": 10**15 + 1}, None, False),
+        ({"credits": 10**400}, None, False),  # float() of it would overflow
+        ({"credits": "1e400"}, None, False),
+        ({"credits": "NaN"}, None, False),
+        ({"credits": "Infinity"}, None, False),
+        ({"credits": "\u0667"}, None, False),  # float() reads Arabic-Indic digits
+        ({"credits": "1_000"}, None, False),
+        ({"credits": float("nan")}, None, False),  # Python's JSON reader takes NaN
+        ({"credits": float("-inf")}, None, False),
         ({"credits": []}, None, False),
         ({}, None, False),  # missing: unknown, not unlimited
         (None, None, False),
@@ -311,7 +260,7 @@ async def test_statuses(
             {"resultCode": -1, "errorCode": "-1", "retries": None},
             {"result_code": -1, "error_code": -1, "retries": None},
         ),
-        ({"ID": None, "number": None, "message": None}, {"id": 0, "number": "", "text": ""}),
+        ({"number": None, "message": None}, {"number": "", "text": ""}),
     ],
 )
 async def test_message_fields(
@@ -556,3 +505,167 @@ async def test_connection_dropped(client: SmsGatewayClient, canned: CannedGatewa
     assert err.value.request_sent is True
     assert "ServerDisconnectedError" in str(err.value)
     assert KEY not in str(err.value)
+
+
+# -- values no gateway writes ------------------------------------------------------------------
+
+NOT_AN_ID = [None, True, False, -1, 2**53, 2**64, 10**30, "\u0667", "\uff11", "1_000", 1.0, {}]
+
+
+async def test_rows_without_a_valid_id_are_dropped(
+    client: SmsGatewayClient, canned: CannedGateway
+) -> None:
+    """A message or USSD row without a valid ID is left out; the valid rows are kept.
+
+    Such a row could be neither tracked nor deduplicated, nor told apart from another.
+    """
+    rows = [row(ID=value) for value in NOT_AN_ID]
+    canned.succeed("read-messages.php", {"messages": [row(ID="7"), *rows, row(ID=2**53 - 1)]})
+    assert [m.id for m in await client.messages(MessageQuery(status=MessageStatus.RECEIVED))] == [
+        7,
+        2**53 - 1,
+    ]
+    requests = [{"ID": value, "request": "*150#"} for value in NOT_AN_ID]
+    canned.succeed("read-ussd-requests.php", {"requests": [*requests, {"ID": 3, "request": "*1#"}]})
+    assert [ussd.id for ussd in await client.ussd_requests(UssdQuery(request="*1#"))] == [3]
+
+
+async def test_phones_without_a_valid_id_are_dropped(
+    client: SmsGatewayClient, canned: CannedGateway
+) -> None:
+    """A phone whose id is not a whole number in range is left out; SIM slots are bounded too."""
+    devices = [{"id": value, "name": "ghost"} for value in NOT_AN_ID]
+    sims = {"0": "SIM #1", " 0": "again", "255": "last", "256": "x", "\u0661": "x", "-1": "x"}
+    canned.succeed("get-devices.php", {"devices": [*devices, {"id": 1, "sims": sims}]})
+    (phone,) = await client.phones()
+    assert phone.id == "1"
+    assert phone.sims == (Sim(slot=0, label="SIM #1"), Sim(slot=255, label="last"))
+
+
+@pytest.mark.parametrize("ussd_id", [None, {"ID": 1}, True, 2**64, "\u0667"])
+async def test_ussd_answer_without_a_valid_id(
+    client: SmsGatewayClient, canned: CannedGateway, ussd_id: Any
+) -> None:
+    """A USSD send whose answer has no usable ID cannot be matched to its answer: response error."""
+    canned.succeed("send-ussd-request.php", {"request": {"ID": ussd_id, "request": "*150#"}})
+    with pytest.raises(GatewayResponseError, match="no valid request object"):
+        await client.send_ussd("1", "*150#")
+
+
+async def test_out_of_range_numbers_in_answers_are_dropped(
+    client: SmsGatewayClient, canned: CannedGateway
+) -> None:
+    """Backfill, tracking and reconciliation read the same fields the webhook does, as safely."""
+    huge = 10**30
+    fields = {
+        "deviceID": 2**64,
+        "simSlot": huge,
+        "schedule": 10**20,  # datetime.fromtimestamp raised OverflowError
+        "resultCode": huge,
+        "errorCode": huge,
+        "retries": huge,
+        "prioritize": huge,
+        "sentDate": "0001-01-01T00:00:00+01:00",
+        "message": ["not", "text"],
+        "number": {"not": "text"},
+        "status": ["Sent"],
+        "attachments": ["https://a/1.png"],
+        "groupID": huge,
+    }
+    canned.succeed("read-messages.php", {"messages": [row(**fields)]})
+    (message,) = await client.messages(MessageQuery(message_id=12))
+    assert message.as_dict() == {
+        "message_id": 12,
+        "group_id": None,
+        "number": "",
+        "text": "",
+        "status": "unknown",
+        "type": "sms",
+        "phone_id": None,
+        "sim": None,
+        "attachments": [],
+        "sent_at": None,
+        "delivered_at": None,
+        "schedule": None,
+        "result_code": None,
+        "error_code": None,
+        "failure_reason": None,
+        "retries": None,
+    }
+    canned.succeed(
+        "manage-contacts.php",
+        {"contact": {"ID": 2**64, "number": "+1", "subscribed": huge, "contactsListID": True}},
+    )
+    contact = await client.subscribe_contact(1, "+1")
+    assert (contact.id, contact.list_id, contact.subscribed) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("call", "script"),
+    [
+        (lambda c: c.account(), "send.php"),
+        (lambda c: c.phones(), "get-devices.php"),
+        (lambda c: c.send(SendRequest(("+15550100",), "x")), "send.php"),
+        (lambda c: c.messages(MessageQuery(message_id=1)), "read-messages.php"),
+        (lambda c: c.ussd_requests(UssdQuery(ussd_id=1)), "read-ussd-requests.php"),
+    ],
+)
+async def test_deeply_nested_answer(
+    client: SmsGatewayClient, canned: CannedGateway, call: Any, script: str
+) -> None:
+    """An answer nested far deeper than any gateway writes is a response error, not a crash."""
+    canned.answer(script, '{"success": true, "data": ' + "[" * 20_000 + "]" * 20_000 + "}")
+    with pytest.raises(GatewayResponseError, match="nested over 32 levels"):
+        await call(client)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ({"code": True, "message": "x"}, None),  # not code 1
+        ({"code": 2**64, "message": "x"}, None),
+        ({"code": "\u0664\u0660\u0664", "message": "x"}, None),  # not 404: Arabic-Indic digits
+        ({"code": -(2**31), "message": "x"}, -(2**31)),
+    ],
+)
+async def test_error_codes_are_bounded(
+    client: SmsGatewayClient, canned: CannedGateway, error: Any, code: int | None
+) -> None:
+    """An error code out of range or not in ASCII digits is no code at all."""
+    canned.answer("read-messages.php", {"success": False, "data": None, "error": error})
+    with pytest.raises(GatewayApiError) as err:
+        await client.messages(MessageQuery(message_id=1))
+    assert err.value.code == code
+
+
+async def test_error_message_that_is_not_text(
+    client: SmsGatewayClient, canned: CannedGateway
+) -> None:
+    """An error message that is an object or a list is not shown."""
+    canned.fail("send.php", 500, {"nested": ["x"]})
+    with pytest.raises(GatewayApiError, match=r"^Unknown gateway error$"):
+        await client.account()
+
+
+@pytest.mark.parametrize(
+    ("header", "retry_after"),
+    [
+        ("120", 120.0),
+        ("86400", 86400.0),
+        ("86401", None),  # longer than a day: not a wait to act on
+        ("1e308", None),  # a timedelta of it overflows
+        ("1e400", None),
+        ("nan", None),
+        ("inf", None),
+        ("-5", None),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+    ],
+)
+async def test_retry_after_is_bounded(
+    client: SmsGatewayClient, canned: CannedGateway, header: str, retry_after: float | None
+) -> None:
+    """`Retry-After` is read in seconds, from 0 to a day; anything else is no hint."""
+    canned.answer("send.php", "Too Many Requests", status=429, headers={"Retry-After": header})
+    with pytest.raises(GatewayRateLimitedError) as err:
+        await client.account()
+    assert err.value.retry_after == retry_after

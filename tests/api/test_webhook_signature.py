@@ -380,6 +380,175 @@ def test_payload_shape(client: SmsGatewayClient, field: str, value: str) -> None
     assert not isinstance(err.value, WebhookPayloadTooLargeError)
 
 
+@pytest.mark.parametrize(
+    "message_id",
+    [
+        2**64,  # beyond what Home Assistant can store
+        2**53,  # beyond what the frontend shows exactly
+        str(2**64),
+        -1,
+        True,  # JSON true is not message 1
+        False,
+        "\u0667\u0667",  # Arabic-Indic digits: int() reads 77
+        "\uff11\uff12",  # full-width digits: int() reads 12
+        "1_000",
+        "0x10",
+        1.0,
+        "",
+        None,
+        [],
+    ],
+)
+def test_message_id_out_of_range_or_not_a_number(
+    client: SmsGatewayClient, message_id: object
+) -> None:
+    """An ID that is not a whole number in ASCII digits, from 0 to 2**53 - 1, refuses the batch."""
+    value = json.dumps([inbound(1), inbound(2) | {"ID": message_id}])
+    with pytest.raises(WebhookPayloadError, match=r"^Message 2 has no valid 'ID' \(a whole"):
+        client.parse_webhook(*signed("messages", value))
+
+
+def test_largest_message_id(client: SmsGatewayClient) -> None:
+    """The bounds are inclusive, and ids given as ASCII digits with blanks around are read."""
+    value = json.dumps([inbound(2**53 - 1), inbound(" 0 ")])
+    batch = client.parse_webhook(*signed("messages", value))
+    assert [message.id for message in batch.messages] == [0, 2**53 - 1]
+
+
+@pytest.mark.parametrize("ussd_id", [None, {"ID": 1}, [1], True, 2**64, -1, "\u0667"])
+def test_ussd_id_out_of_range_or_not_a_number(client: SmsGatewayClient, ussd_id: object) -> None:
+    """A USSD answer is refused for its ID as a message is."""
+    value = json.dumps({"ID": ussd_id, "request": "*150#", "response": "Balance: 1"})
+    with pytest.raises(WebhookPayloadError, match="no valid 'ID'"):
+        client.parse_webhook(*signed("ussdRequest", value))
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"number": None}, "Message 1 lacks its 'number' or 'message' text"),
+        ({"message": ["text"]}, "Message 1 lacks its 'number' or 'message' text"),
+    ],
+)
+def test_payload_errors_name_the_message(
+    client: SmsGatewayClient, changes: dict[str, object], error: str
+) -> None:
+    """The error says which message and which field is wrong, without quoting any value."""
+    value = json.dumps([inbound(1) | changes, inbound(2)])
+    with pytest.raises(WebhookPayloadError) as err:
+        client.parse_webhook(*signed("messages", value))
+    assert str(err.value) == error
+    value = json.dumps([inbound(1), "+33612345678"])
+    with pytest.raises(WebhookPayloadError) as err:
+        client.parse_webhook(*signed("messages", value))
+    assert str(err.value) == "Message 2 of the batch is not an object"
+
+
+def test_out_of_range_optional_numbers_are_dropped(client: SmsGatewayClient) -> None:
+    """Numbers no gateway writes leave their field empty; the message itself is kept.
+
+    Each would make the event impossible to store: Home Assistant's JSON stops at 64 bits,
+    and a date past year 9999 cannot even be made.
+    """
+    huge = 10**30
+    value = json.dumps(
+        [
+            inbound(
+                1,
+                deviceID=2**64,
+                simSlot=huge,
+                schedule=10**20,
+                resultCode=huge,
+                errorCode=-huge,
+                retries=huge,
+                prioritize=huge,
+                status="Failed",
+            )
+        ]
+    )
+    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    assert message.id == 1
+    assert message.text == "text 1"
+    assert (message.phone_id, message.sim_slot, message.schedule) == (None, None, None)
+    assert (message.result_code, message.error_code, message.retries) == (None, None, None)
+    assert message.prioritize is None
+    assert message.failure_reason == "unknown"
+    json.dumps(message.as_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"simSlot": 255, "deviceID": 2**53 - 1}, {"sim_slot": 255, "phone_id": str(2**53 - 1)}),
+        ({"simSlot": 256, "deviceID": 2**53}, {"sim_slot": None, "phone_id": None}),
+        ({"simSlot": True, "deviceID": True}, {"sim_slot": None, "phone_id": None}),
+        ({"simSlot": "\u0661", "deviceID": "\uff11"}, {"sim_slot": None, "phone_id": None}),
+        ({"schedule": 253370764799}, {"schedule": datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)}),
+        ({"schedule": 253370764800}, {"schedule": None}),
+        ({"schedule": -1}, {"schedule": None}),
+        ({"schedule": 1e300}, {"schedule": None}),
+        ({"resultCode": 2**31 - 1, "errorCode": -(2**31)}, {"result_code": 2**31 - 1}),
+        ({"resultCode": 2**31, "errorCode": -(2**31) - 1}, {"result_code": None}),
+        ({"sentDate": "0001-01-01T00:00:00+01:00"}, {"sent_at": None}),  # before year 1 in UTC
+        ({"sentDate": "9999-12-31T23:59:59-01:00"}, {"sent_at": None}),  # after 9999 in UTC
+        ({"sentDate": "1969-12-31T23:59:59+00:00"}, {"sent_at": None}),
+        ({"sentDate": "1970-01-01T01:00:00+01:00"}, {"sent_at": datetime(1970, 1, 1, tzinfo=UTC)}),
+        ({"message": "broken \ud83d pair"}, {"text": "broken \ufffd pair"}),
+        ({"number": "\udc00"}, {"number": "\ufffd"}),
+    ],
+)
+def test_field_bounds(
+    client: SmsGatewayClient, fields: dict[str, object], expected: dict[str, object]
+) -> None:
+    """Each bounded field keeps its limits and drops what lies beyond them."""
+    value = json.dumps([inbound(1) | fields])
+    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    assert {name: getattr(message, name) for name in expected} == expected
+    json.dumps(message.as_dict(), allow_nan=False).encode()  # no lone surrogate survives
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("messages", "[" * 20_000 + "]" * 20_000),  # a RecursionError in Python's reader
+        ("messages", "[" * 5_000 + "]" * 5_000),  # read by Python 3.13, not by older ones
+        ("messages", "[" + '{"ID": 1, "x": ' * 10_000 + "1" + "}" * 10_000 + "]"),
+        ("ussdRequest", '{"ID": 1, "request": ' + "[" * 20_000 + "]" * 20_000 + "}"),
+    ],
+    ids=["list", "list_python_reads", "object", "ussd"],
+)
+def test_deeply_nested_json(client: SmsGatewayClient, field: str, value: str) -> None:
+    """JSON nested far deeper than any gateway writes is a payload error, not a RecursionError."""
+    with pytest.raises(WebhookPayloadError, match="nested over 32 levels"):
+        client.parse_webhook(*signed(field, value))
+
+
+def test_nesting_limit(client: SmsGatewayClient) -> None:
+    """Up to 32 levels are read (in a field nobody reads); brackets inside text do not count."""
+    brackets = "[{" * 100
+    item = json.dumps(inbound(1, message=brackets))[:-1]
+    levels_30 = "[" * 30 + "]" * 30  # + the message object + the batch list = 32
+    value = f'[{item}, "x": {levels_30}}}]'
+    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    assert message.text == brackets
+    too_deep = f'[{item}, "x": [{levels_30}]}}]'
+    with pytest.raises(WebhookPayloadError, match="nested over 32 levels"):
+        client.parse_webhook(*signed("messages", too_deep))
+
+
+def test_nan_and_infinity_are_no_numbers(client: SmsGatewayClient) -> None:
+    """Python's JSON reader takes NaN and Infinity; no bounded field keeps them."""
+    value = (
+        '[{"ID": 1, "number": "+1", "message": "x", "deviceID": NaN, "simSlot": Infinity,'
+        ' "schedule": -Infinity, "retries": NaN, "groupID": NaN}]'
+    )
+    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    assert (message.phone_id, message.sim_slot, message.schedule) == (None, None, None)
+    assert (message.retries, message.group_id) == (None, None)
+    with pytest.raises(WebhookPayloadError, match="no valid 'ID'"):
+        client.parse_webhook(*signed("messages", value.replace('"ID": 1', '"ID": NaN')))
+
+
 def test_messages_value_posted_as_ussd(observed_client: SmsGatewayClient) -> None:
     """A12: the field name is not signed, but a message list is not a USSD object."""
     signature, body = CAPTURE_HI

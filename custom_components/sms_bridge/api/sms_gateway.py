@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import hashlib
 import hmac
 import json
-import math
+import re
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,6 +52,20 @@ FIELD_MESSAGES: Final = "messages"
 FIELD_USSD: Final = "ussdRequest"
 MAX_BATCH: Final = 500  # messages in one webhook request
 MAX_TEXT: Final = 10_000  # characters of one message text
+MAX_DEPTH: Final = 32  # nesting of JSON arrays and objects; the gateway's deepest answer has 5
+
+# Every number read from the gateway is bounded: Home Assistant stores events and states as JSON
+# with 64-bit integers at most, and one value beyond that breaks far more than our entry. A value
+# out of range is not one the gateway writes; it is dropped, or refused where it is required.
+MAX_ID: Final = 2**53 - 1  # database keys; exact in JavaScript too, so the frontend shows them
+MAX_SIM_SLOT: Final = 255
+MIN_CODE: Final = -(2**31)  # result and error codes are Java ints on the phone
+MAX_CODE: Final = 2**31 - 1
+MAX_COUNT: Final = 2**31 - 1  # retries
+MAX_CREDITS: Final = 1e15
+MAX_RETRY_AFTER: Final = 86_400.0  # seconds; a longer wait is not an answer we can act on
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)  # a year of margin for date arithmetic
 
 _OPTION = {Routing.SPECIFIED: 0, Routing.ALL_PHONES: 1, Routing.ALL_SIMS: 2}
 _NOT_FOUND = 404
@@ -115,12 +129,12 @@ class SmsGatewayClient:
             return Account(credits=None)
         if data["credits"] is None:
             return Account(credits=None, unlimited=True)
-        return Account(credits=_float(data["credits"]))
+        return Account(credits=_float(data["credits"], MAX_CREDITS))
 
     async def phones(self) -> list[Phone]:
         """Return the enabled phones of the account."""
         data = await self._call("get-devices.php", {})
-        return [_phone(item) for item in _dicts(data.get("devices"))]
+        return [phone for item in _dicts(data.get("devices")) if (phone := _phone(item))]
 
     # -- messages -----------------------------------------------------------------------
 
@@ -144,25 +158,25 @@ class SmsGatewayClient:
                     entry["attachments"] = ",".join(request.attachments)
             params["messages"] = json.dumps(entries)
         data = await self._call("send.php", params)
-        return [_message(item) for item in _dicts(data.get("messages"))]
+        return _messages(data)
 
     async def send_to_list(self, list_id: int, request: SendRequest) -> list[Message]:
         """Send ``request.text`` to every subscribed contact of a contacts list."""
         params = _send_params(request) | {"listID": str(list_id), "message": request.text}
         data = await self._call("send.php", params)
-        return [_message(item) for item in _dicts(data.get("messages"))]
+        return _messages(data)
 
     async def messages(self, query: MessageQuery) -> list[Message]:
         """Return the messages matching ``query``; the gateway's 404 becomes an empty list."""
         data = await self._read("read-messages.php", _query_params(query))
-        return [_message(item) for item in _dicts(data.get("messages"))]
+        return _messages(data)
 
     async def resend(self, query: MessageQuery) -> list[Message]:
         """Resend the matching messages. An empty query would resend the whole history."""
         if query.is_empty:
             raise ValueError("Refusing to resend without a filter")
         data = await self._read("resend.php", _query_params(query))
-        return [_message(item) for item in _dicts(data.get("messages"))]
+        return _messages(data)
 
     # -- contacts -----------------------------------------------------------------------
 
@@ -192,9 +206,10 @@ class SmsGatewayClient:
         if sim_slot is not None:
             params["sim"] = str(sim_slot)
         data = await self._call("send-ussd-request.php", params)
-        if not isinstance(data.get("request"), dict):
-            raise GatewayResponseError("The gateway's USSD answer has no request object")
-        return _ussd(data["request"])
+        item = data.get("request")
+        if not isinstance(item, dict) or (ussd := _ussd(item)) is None:
+            raise GatewayResponseError("The gateway's USSD answer has no valid request object")
+        return ussd
 
     async def ussd_requests(self, query: UssdQuery) -> list[UssdRequest]:
         """Return the USSD requests matching ``query``."""
@@ -209,7 +224,7 @@ class SmsGatewayClient:
             }
         )
         data = await self._read("read-ussd-requests.php", params)
-        return [_ussd(item) for item in _dicts(data.get("requests"))]
+        return [ussd for item in _dicts(data.get("requests")) if (ussd := _ussd(item))]
 
     # -- webhook ------------------------------------------------------------------------
 
@@ -235,9 +250,7 @@ class SmsGatewayClient:
         payload = _json(value)
         if name == FIELD_MESSAGES:
             return InboundBatch(messages=_inbound_messages(payload))
-        if not isinstance(payload, dict) or "ID" not in payload or "request" not in payload:
-            raise WebhookPayloadError("'ussdRequest' must be a USSD request object")
-        return InboundBatch(ussd_requests=(_ussd(payload),))
+        return InboundBatch(ussd_requests=(_inbound_ussd(payload),))
 
     # -- transport ----------------------------------------------------------------------
 
@@ -403,7 +416,11 @@ _RESULT_CODES = {
 def _envelope(body: str) -> dict[str, Any]:
     """Unwrap the JSON envelope, mapping failures to typed errors (never quoting the body)."""
     try:
-        document = json.loads(body)
+        document = _loads(body)
+    except _NestedTooDeepError:
+        raise GatewayResponseError(
+            f"The gateway answered JSON nested over {MAX_DEPTH} levels"
+        ) from None
     except ValueError:
         kind = "an HTML page" if body.lstrip().startswith("<") else "something that is not JSON"
         raise GatewayResponseError(f"The gateway answered {kind}") from None
@@ -414,8 +431,8 @@ def _envelope(body: str) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     error = document.get("error")
     error = error if isinstance(error, dict) else {}
-    message = str(error.get("message") or "Unknown gateway error")
-    code = _int(error.get("code"))
+    message = _str(error.get("message")) or "Unknown gateway error"
+    code = _int(error.get("code"), MIN_CODE, MAX_CODE)
     if code == _UNAUTHORIZED:
         raise GatewayAuthenticationError(message)
     raise GatewayApiError(message, code=code)
@@ -423,68 +440,145 @@ def _envelope(body: str) -> dict[str, Any]:
 
 def _json(value: str) -> Any:
     try:
-        return json.loads(value)
+        return _loads(value)
+    except _NestedTooDeepError:
+        raise WebhookPayloadError(f"The field is JSON nested over {MAX_DEPTH} levels") from None
     except ValueError:
         raise WebhookPayloadError("The field is not valid JSON") from None
 
 
+class _NestedTooDeepError(ValueError):
+    """JSON nested over MAX_DEPTH levels."""
+
+
+def _loads(text: str) -> Any:
+    """Parse JSON nested at most MAX_DEPTH levels.
+
+    How deep Python's JSON reader goes before a RecursionError depends on the Python version
+    and on the stack in use, so the depth of what it read is checked as well.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _NestedTooDeepError from None
+    # Counting brackets (strings included) is quick and spares the walk to nearly every text.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nested_over(value, MAX_DEPTH):
+        raise _NestedTooDeepError
+    return value
+
+
+def _nested_over(value: Any, limit: int) -> bool:
+    """Return True when ``value`` nests lists and dicts over ``limit`` levels (no recursion)."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
+
+
 def _inbound_messages(payload: Any) -> tuple[Message, ...]:
-    if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
+    """Return the messages of a webhook batch; one unreadable message refuses the whole batch.
+
+    Nothing is fired half-read: the gateway keeps the messages, and the backfill reads them.
+    """
+    if not isinstance(payload, list):
         raise WebhookPayloadError("'messages' must be a list of message objects")
     if len(payload) > MAX_BATCH:
         raise WebhookPayloadTooLargeError(f"More than {MAX_BATCH} messages in one request")
     messages = []
-    for item in payload:
-        if (
-            _int(item.get("ID")) is None
-            or not isinstance(item.get("number"), str)
-            or not isinstance(item.get("message"), str)
-        ):
-            raise WebhookPayloadError("A message lacks a valid 'ID', 'number' or 'message'")
+    for position, item in enumerate(payload, 1):
+        if not isinstance(item, dict):
+            raise WebhookPayloadError(f"Message {position} of the batch is not an object")
+        if (message := _message(item)) is None:
+            raise WebhookPayloadError(
+                f"Message {position} has no valid 'ID' (a whole number from 0 to {MAX_ID})"
+            )
+        if not isinstance(item.get("number"), str) or not isinstance(item.get("message"), str):
+            raise WebhookPayloadError(f"Message {position} lacks its 'number' or 'message' text")
         if len(item["message"]) > MAX_TEXT:
             raise WebhookPayloadTooLargeError(f"A message is longer than {MAX_TEXT} characters")
-        messages.append(_message(item))
+        messages.append(message)
     # Fire in the order the messages were written, whatever order the batch came in.
     return tuple(sorted(messages, key=lambda m: (m.sent_at is None, m.sent_at or 0, m.id)))
 
 
-def _message(item: Mapping[str, Any]) -> Message:
+def _inbound_ussd(payload: Any) -> UssdRequest:
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("'ussdRequest' must be a USSD request object")
+    if (ussd := _ussd(payload)) is None:
+        raise WebhookPayloadError(
+            f"The USSD request has no valid 'ID' (a whole number from 0 to {MAX_ID})"
+        )
+    if not isinstance(payload.get("request"), str):
+        raise WebhookPayloadError("The USSD request lacks its 'request' text")
+    return ussd
+
+
+def _messages(data: Mapping[str, Any]) -> list[Message]:
+    return [message for item in _dicts(data.get("messages")) if (message := _message(item))]
+
+
+def _message(item: Mapping[str, Any]) -> Message | None:
+    """Return the message, or None without a valid ID: it could be neither tracked nor deduped."""
+    if (message_id := _int(item.get("ID"), 0, MAX_ID)) is None:
+        return None
     kind = item.get("type")
-    attachments = item.get("attachments")
     return Message(
-        id=_int(item.get("ID")) or 0,
-        number=str(item.get("number") or ""),
-        text=str(item.get("message") or ""),
-        status=_STATUS.get(str(item.get("status")), MessageStatus.UNKNOWN),
+        id=message_id,
+        number=_str(item.get("number")) or "",
+        text=_str(item.get("message")) or "",
+        status=_status(item.get("status")),
         phone_id=_id(item.get("deviceID")),
-        sim_slot=_slot(item.get("simSlot")),
+        sim_slot=_int(item.get("simSlot"), 0, MAX_SIM_SLOT),
         group_id=_str(item.get("groupID")),
         type=MessageType(kind) if kind in ("sms", "mms") else None,
-        attachments=tuple(a for a in str(attachments).split(",") if a) if attachments else (),
+        attachments=_attachments(item.get("attachments")),
         sent_at=_datetime(item.get("sentDate")),
         delivered_at=_datetime(item.get("deliveredDate")),
         schedule=_from_timestamp(item.get("schedule")),
-        result_code=_int(item.get("resultCode")),
-        error_code=_int(item.get("errorCode")),
-        retries=_int(item.get("retries")),
-        prioritize=None if item.get("prioritize") is None else bool(_int(item["prioritize"])),
+        result_code=_int(item.get("resultCode"), MIN_CODE, MAX_CODE),
+        error_code=_int(item.get("errorCode"), MIN_CODE, MAX_CODE),
+        retries=_int(item.get("retries"), 0, MAX_COUNT),
+        prioritize=_flag(item.get("prioritize")),
         failure_reason=_failure_reason(item),
     )
+
+
+def _status(value: Any) -> MessageStatus:
+    """Return the status the gateway names; any other value is unknown."""
+    if not isinstance(value, str):
+        return MessageStatus.UNKNOWN
+    return _STATUS.get(value, MessageStatus.UNKNOWN)
+
+
+def _attachments(value: Any) -> tuple[str, ...]:
+    """Return the attachment URLs of a comma-separated list."""
+    text = _str(value) if isinstance(value, str) else None
+    return tuple(url for url in text.split(",") if url) if text else ()
 
 
 def _failure_reason(item: Mapping[str, Any]) -> str | None:
     """Name why a failed message failed; None for messages that did not fail."""
     if item.get("status") != "Failed":
         return None
-    code = _int(item.get("resultCode"))
+    code = _int(item.get("resultCode"), MIN_CODE, MAX_CODE)
     if code is None or code < 0:
         return "unknown"
     return _RESULT_CODES.get(code, f"result_code_{code}")
 
 
-def _phone(item: Mapping[str, Any]) -> Phone:
+def _phone(item: Mapping[str, Any]) -> Phone | None:
+    """Return the phone, or None without a valid id (nothing could refer to it)."""
+    if (phone_id := _id(item.get("id"))) is None:
+        return None
     return Phone(
-        id=_id(item.get("id")) or "",
+        id=phone_id,
         name=_str(item.get("name")),
         model=_str(item.get("model")),
         android_version=_str(item.get("androidVersion")),
@@ -502,27 +596,31 @@ def _sims(value: Any) -> tuple[Sim, ...]:
         pairs = value.items()
     else:
         return ()
-    sims = []
+    sims: dict[int, Sim] = {}
     for key, label in pairs:
-        if (slot := _int(key)) is None:
+        # "1" and " 1" are one slot: keep the first, as one slot is one SIM.
+        if (slot := _int(key, 0, MAX_SIM_SLOT)) is None or slot in sims:
             continue
-        text = str(label) if label is not None else f"SIM #{slot + 1}"
+        text = _str(label) or f"SIM #{slot + 1}"
         detail = (
             text[text.index("[") + 1 : text.rindex("]")]
             if "[" in text and text.endswith("]")
             else None
         )
-        sims.append(Sim(slot=slot, label=text, detail=detail or None))
-    return tuple(sorted(sims, key=lambda sim: sim.slot))
+        sims[slot] = Sim(slot=slot, label=text, detail=detail or None)
+    return tuple(sims[slot] for slot in sorted(sims))
 
 
-def _ussd(item: Mapping[str, Any]) -> UssdRequest:
+def _ussd(item: Mapping[str, Any]) -> UssdRequest | None:
+    """Return the USSD request, or None without a valid ID (its answer could not be matched)."""
+    if (ussd_id := _int(item.get("ID"), 0, MAX_ID)) is None:
+        return None
     return UssdRequest(
-        id=_int(item.get("ID")) or 0,
-        request=str(item.get("request") or ""),
+        id=ussd_id,
+        request=_str(item.get("request")) or "",
         response=_str(item.get("response")),
         phone_id=_id(item.get("deviceID")),
-        sim_slot=_slot(item.get("simSlot")),
+        sim_slot=_int(item.get("simSlot"), 0, MAX_SIM_SLOT),
         sent_at=_datetime(item.get("sentDate")),
         responded_at=_datetime(item.get("responseDate")),
     )
@@ -534,11 +632,11 @@ def _contact(data: Mapping[str, Any]) -> Contact:
         raise GatewayResponseError("The gateway's answer has no contact object")
     subscribed = item.get("subscribed")
     return Contact(
-        id=_int(item.get("ID")),
-        number=str(item.get("number") or ""),
+        id=_int(item.get("ID"), 0, MAX_ID),
+        number=_str(item.get("number")) or "",
         name=_str(item.get("name")),
-        subscribed=subscribed in (True, 1, "1", "true"),
-        list_id=_int(item.get("contactsListID")),
+        subscribed=subscribed == "true" or _flag(subscribed) is True,
+        list_id=_int(item.get("contactsListID"), 0, MAX_ID),
     )
 
 
@@ -551,52 +649,63 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _int(value: Any) -> int | None:
+# ASCII digits only: int() also reads Arabic-Indic and full-width digits, and "1_000",
+# none of which a gateway writes.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+_DECIMAL = re.compile(
+    r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON escapes can carry halves of a pair alone
+
+
+def _int(value: Any, low: int, high: int) -> int | None:
+    """Return a whole number in ``low..high`` given as a JSON number or ASCII digits, else None.
+
+    JSON ``true`` is not the number 1.
+    """
+    if isinstance(value, str) and _INTEGER.fullmatch(text := value.strip()):
+        value = int(text)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if low <= value <= high else None
+
+
+def _float(value: Any, limit: float) -> float | None:
+    """Return a number within ``-limit..limit``, given as a JSON number or ASCII text, else None."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(text := value.strip()):
+        value = float(text)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    # Compared before float(): a huge int cannot become one. NaN compares false.
+    return float(value) if -limit <= value <= limit else None
+
+
+def _flag(value: Any) -> bool | None:
+    """Return a JSON boolean, or 0/1 as a number or text, as a bool; None otherwise."""
     if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
         return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
+    number = _int(value, 0, 1)
+    return None if number is None else bool(number)
 
 
 def _seconds(value: str | None) -> float | None:
     """Parse a ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
-    seconds = _float(value)
+    seconds = _float(value, MAX_RETRY_AFTER)
     return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+    """Return text, or a number written as text; None when empty or anything else."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) or None
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= MAX_ID:
+        return str(value)
+    return None
 
 
 def _id(value: Any) -> str | None:
-    number = _int(value)
+    number = _int(value, 0, MAX_ID)
     return None if number is None else str(number)
-
-
-def _slot(value: Any) -> int | None:
-    slot = _int(value)
-    return slot if slot is not None and slot >= 0 else None
 
 
 def _datetime(value: Any) -> datetime | None:
@@ -608,9 +717,14 @@ def _datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     # Without an offset the moment is unknown, and it could not be compared with the others.
-    return parsed if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None:
+        return None
+    return parsed if EARLIEST <= parsed < LATEST else None
+
+
+_MAX_TIMESTAMP = int(LATEST.timestamp()) - 1
 
 
 def _from_timestamp(value: Any) -> datetime | None:
-    seconds = _int(value)
+    seconds = _int(value, 0, _MAX_TIMESTAMP)
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
