@@ -1,4 +1,4 @@
-"""Incoming messages across a real stop, and across a crash.
+"""Incoming messages and delivery tracking across a real stop, and across a crash.
 
 Home Assistant before the restart is a second instance built on the same (mocked) storage; the
 ``hass`` fixture plays Home Assistant after the restart. A crash is a stop whose writes never
@@ -25,7 +25,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
+from custom_components.sms_bridge.const import (
+    DOMAIN,
+    EVENT_MESSAGE_RECEIVED,
+    EVENT_MESSAGE_STATUS,
+)
+from custom_components.sms_bridge.tracking import FIRST_POLL
 from tests.conftest import WEBHOOK_ID
 from tests.helpers import check_logs
 from tests.simulator import GatewaySimulator, php
@@ -178,3 +183,61 @@ async def test_same_webhook_after_a_stop_fires_nothing(
 
     await simulator.receive_sms("+33612345678", "Hello again")  # a new message still fires
     assert len(refired) == 1
+
+
+async def test_tracking_resumes_after_a_stop(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    first_run: StartFirstRun,
+    start_again: Callable[[], Awaitable[None]],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A message sent before a stop gets its status events after the restart, to the end."""
+    async with first_run() as before:
+        response = await before.hass.services.async_call(
+            DOMAIN,
+            "send_message",
+            {"recipients": ["+15550001"], "message": "tracked"},
+            blocking=True,
+            return_response=True,
+        )
+        [sent] = response["messages"]
+        assert sent["status"] == "pending"
+        await before.stop()
+    await simulator.advance()  # the phone fetched it while Home Assistant was down
+
+    statuses = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+    await start_again()
+    assert [(e.data["previous_status"], e.data["status"]) for e in statuses] == [
+        ("pending", "queued")
+    ]
+    for _ in range(2):
+        await simulator.advance()
+        freezer.tick(timedelta(seconds=FIRST_POLL))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert [e.data["status"] for e in statuses] == ["queued", "sent", "delivered"]
+    assert {e.data["message_id"] for e in statuses} == {sent["message_id"]}
+    assert hass.config_entries.async_entries(DOMAIN)[0].runtime_data.tracker.tracked_count == 0
+
+
+async def test_removing_the_entry_deletes_what_it_tracked(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The messages followed by a removed entry are deleted with it."""
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"recipients": ["+15550001"], "message": "tracked"},
+        blocking=True,
+        return_response=True,
+    )
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    key = f"{DOMAIN}.{init_integration.entry_id}.tracking"
+    assert len(hass_storage[key]["data"]["messages"]) == 1
+
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    assert key not in hass_storage
