@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -58,11 +58,11 @@ async def test_online(
 
 
 @pytest.mark.usefixtures("init_integration")
-async def test_unknown_without_last_seen(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
-    """A phone the gateway never saw (lastSeenAt null) is neither online nor offline."""
+async def test_off_without_last_seen(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """A phone that never polled the gateway (lastSeenAt null) is offline, not unknown."""
     simulator.phones[2].last_seen = None
     await poll(hass)
-    assert hass.states.get(PIXEL).state == STATE_UNKNOWN
+    assert hass.states.get(PIXEL).state == STATE_OFF
     assert hass.states.get(OFFICE).state == STATE_ON
 
 

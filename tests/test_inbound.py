@@ -5,13 +5,13 @@ R6 (a late "Sent" after "Delivered") is about delivery tracking and is tested th
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
 from unittest.mock import ANY
 
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -20,10 +20,12 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import InboundBatch, Message, MessageStatus
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED, EVENT_USSD_RESPONSE
 from custom_components.sms_bridge.inbound import (
+    BACKFILL_MARGIN,
     MAX_SEEN,
     SAVE_DELAY,
     InboundDispatcher,
@@ -187,8 +189,8 @@ async def test_r2_replay_after_reload(
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert hass_storage[storage_key(init_integration)]["data"] == {
-        "messages": [5],
-        "ussd": [],
+        "messages": {"ids": [[5, ANY]], "horizon": None},
+        "ussd": {"ids": [], "horizon": None},
         "read_until": ANY,
     }
     assert await hass.config_entries.async_setup(init_integration.entry_id)
@@ -214,25 +216,29 @@ async def test_r2_new_dispatcher_on_same_storage(
     assert [event.data["message_id"] for event in events] == [5, 6]
 
 
-async def test_ids_are_saved_after_a_delay(
+async def test_ids_are_stored_before_they_fire(
     hass: HomeAssistant,
     gateway: GatewaySimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """New ids reach the store a few seconds later, not on every request."""
-    await delayed_saves_done(hass)  # the backfill mark set at setup
-    assert hass_storage[storage_key(init_integration)]["data"]["messages"] == []
+    """When an event fires, its id is in storage already: a crash right after cannot lose it."""
+    stored_when_fired: list[list[int]] = []
 
-    assert await gateway.post_webhook("messages", batch(received(5))) == 200
-    assert hass_storage[storage_key(init_integration)]["data"]["messages"] == []
+    @callback
+    def _on_fire(event: Event) -> None:
+        data = hass_storage[storage_key(init_integration)]["data"]
+        stored_when_fired.append([item_id for item_id, _ in data[kind(event)]["ids"]])
 
-    await delayed_saves_done(hass)
-    assert hass_storage[storage_key(init_integration)]["data"] == {
-        "messages": [5],
-        "ussd": [],
-        "read_until": ANY,
-    }
+    def kind(event: Event) -> str:
+        return "messages" if event.event_type == EVENT_MESSAGE_RECEIVED else "ussd"
+
+    hass.bus.async_listen(EVENT_MESSAGE_RECEIVED, _on_fire)
+    hass.bus.async_listen(EVENT_USSD_RESPONSE, _on_fire)
+    assert await gateway.post_webhook("messages", batch(received(5), received(6))) == 200
+    value = php.json_encode({"ID": 7, "request": "*100#", "response": "Hi", "deviceID": 1})
+    assert await gateway.post_webhook("ussdRequest", value) == 200
+    assert stored_when_fired == [[5, 6], [5, 6], [7]]
 
 
 async def test_r3_batch_with_seen_id(gateway: GatewaySimulator, events: list[Event]) -> None:
@@ -273,18 +279,148 @@ async def test_r7_bounded_store(
     await dispatcher.async_process(
         InboundBatch(messages=tuple(message(i) for i in range(1, MAX_SEEN + 2)))
     )
-    await dispatcher.async_flush()
+    assert dispatcher.seen_count == MAX_SEEN
 
-    stored = hass_storage[storage_key(init_integration)]["data"]["messages"]
+    stored = hass_storage[storage_key(init_integration)]["data"]["messages"]["ids"]
     assert len(stored) == MAX_SEEN
-    assert stored[0] == 2
-    assert stored[-1] == MAX_SEEN + 1
+    assert stored[0][0] == 2
+    assert stored[-1][0] == MAX_SEEN + 1
 
     restarted = InboundDispatcher(hass, init_integration)
     await restarted.async_load()
-    await restarted.async_process(InboundBatch(messages=(message(1), message(MAX_SEEN + 1))))
-    assert len(events) == MAX_SEEN + 2
-    assert events[-1].data["message_id"] == 1
+    assert restarted.seen_count == MAX_SEEN
+    await restarted.async_process(InboundBatch(messages=(message(MAX_SEEN + 1),)))
+    assert len(events) == MAX_SEEN + 1
+
+
+def dated(message_id: int, delivered: datetime) -> dict[str, Any]:
+    """A received message as the webhook carries it, received by its phone at ``delivered``."""
+    return received(message_id, sentDate=None, deliveredDate=php.iso8601(delivered))
+
+
+async def fill_the_store(gateway: GatewaySimulator, start: datetime) -> str:
+    """Post one more message than the store keeps, one second apart from ``start`` on.
+
+    Return the first request, whose message is the one forgotten.
+    """
+    batches = [
+        batch(*(dated(n, start + timedelta(seconds=n)) for n in range(first, first + 100)))
+        for first in range(1, MAX_SEEN + 2, 100)
+    ]
+    for value in batches:
+        assert await gateway.post_webhook("messages", value) == 200
+    return batches[0]
+
+
+async def test_replay_of_a_forgotten_id_fires_nothing(
+    gateway: GatewaySimulator, events: list[Event]
+) -> None:
+    """A request replayed once its ids are forgotten fires nothing: they are too old."""
+    first = await fill_the_store(gateway, dt_util.utcnow() - timedelta(days=1))
+    assert len(events) == MAX_SEEN + 100  # the last batch made the store forget ids 1 to 100
+
+    assert await gateway.post_webhook("messages", first) == 200
+    assert len(events) == MAX_SEEN + 100
+
+
+async def test_message_older_than_the_store_covers_is_dropped(
+    gateway: GatewaySimulator, events: list[Event], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new id dated before what the store still covers is dropped, logged once at info."""
+    now = dt_util.utcnow()
+    await fill_the_store(gateway, now - timedelta(days=1))
+    count = len(events)
+
+    very_old = batch(dated(9001, datetime(2019, 3, 1, tzinfo=UTC)))
+    assert await gateway.post_webhook("messages", very_old) == 200
+    assert (
+        await gateway.post_webhook("messages", batch(dated(9002, now - timedelta(days=2)))) == 200
+    )
+    assert len(events) == count
+    infos = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith(LOGGER_NAME) and record.levelno == logging.INFO
+    ]
+    assert len(infos) == 1
+    assert "Dropped message 9001 of SMS Gateway, dated 2019-03-01" in infos[0]
+    assert "Further ones are logged at debug level" in infos[0]
+
+    # Anything after the last forgotten message still fires.
+    assert await gateway.post_webhook("messages", batch(dated(9003, now))) == 200
+    assert [event.data["message_id"] for event in events[count:]] == [9003]
+
+
+@pytest.fixture
+def set_up_on_storage(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> Callable[[], Awaitable[GatewaySimulator]]:
+    """Return a setup of the entry on the storage in place; it returns the simulator, posting
+    its webhooks to the entry."""
+
+    async def _set_up() -> GatewaySimulator:
+        config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        client = await hass_client_no_auth()
+        simulator.webhook_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+        return simulator
+
+    return _set_up
+
+
+async def test_ids_of_the_first_store_version_are_kept(
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    set_up_on_storage: Callable[[], Awaitable[GatewaySimulator]],
+    events: list[Event],
+    ussd_events: list[Event],
+) -> None:
+    """After an upgrade, the ids stored without dates still drop their messages."""
+    hass_storage[storage_key(config_entry)] = {
+        "version": 1,
+        "data": {"messages": [5], "ussd": [7], "read_until": None},
+    }
+    simulator = await set_up_on_storage()
+
+    assert await simulator.post_webhook("messages", batch(received(5), received(6))) == 200
+    value = php.json_encode({"ID": 7, "request": "*100#", "response": "Hi", "deviceID": 1})
+    assert await simulator.post_webhook("ussdRequest", value) == 200
+    assert [event.data["message_id"] for event in events] == [6]
+    assert ussd_events == []
+
+
+async def test_full_store_of_the_first_version_covers_from_the_backfill_on(
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    set_up_on_storage: Callable[[], Awaitable[GatewaySimulator]],
+    events: list[Event],
+) -> None:
+    """A full store of the first version may have forgotten ids, of unknown dates.
+
+    It covers what the next backfill reads (from its mark minus the margin), not before.
+    """
+    now = dt_util.utcnow()
+    mark = now - timedelta(minutes=30)
+    hass_storage[storage_key(config_entry)] = {
+        "version": 1,
+        "data": {
+            "messages": list(range(1, MAX_SEEN + 1)),
+            "ussd": [],
+            "read_until": mark.isoformat(),
+        },
+    }
+    simulator = await set_up_on_storage()
+    events.clear()  # the backfill at setup
+
+    before_mark = mark - BACKFILL_MARGIN - timedelta(minutes=1)
+    after_mark = mark - BACKFILL_MARGIN + timedelta(minutes=1)
+    value = batch(dated(9001, before_mark), dated(9002, after_mark))
+    assert await simulator.post_webhook("messages", value) == 200
+    assert [event.data["message_id"] for event in events] == [9002]
 
 
 async def test_store_removed_with_entry(

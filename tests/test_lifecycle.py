@@ -130,7 +130,7 @@ async def test_l1_unload_stops_everything(
 
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     stored = hass_storage[f"{DOMAIN}.{config_entry.entry_id}.inbound"]["data"]
-    assert stored["messages"] == [first["ID"]]
+    assert [item_id for item_id, _ in stored["messages"]["ids"]] == [first["ID"]]
 
     await gateway.receive_sms("+33612345678", "Hello")
     assert gateway.webhook_results == [200, 200]  # Home Assistant's answer to an unknown id

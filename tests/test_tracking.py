@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -172,17 +174,65 @@ async def test_polls_back_off_and_reset(
 
 
 async def test_bounded_in_count_and_time(
-    hass: HomeAssistant, simulator: GatewaySimulator, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
 ) -> None:
-    """At most MAX_TRACKED messages are followed, and none longer than MAX_TRACK_AGE."""
+    """At most MAX_TRACKED messages are followed and stored, none longer than MAX_TRACK_AGE."""
     simulator.credits = None
     tracker = _tracker(hass, simulator)
     await _send(tracker, *(f"+1555{n:07d}" for n in range(1, MAX_TRACKED + 6)))
     assert tracker.tracked_count == MAX_TRACKED
+    await tracker.async_flush()
+    assert len(hass_storage["sms_bridge.entry.tracking"]["data"]["messages"]) == MAX_TRACKED
     freezer.tick(MAX_TRACK_AGE + timedelta(seconds=1))
     await tracker.async_poll()
     tracker.async_stop()
     assert tracker.tracked_count == 0
+
+
+async def test_stored_messages_are_resumed(
+    hass: HomeAssistant, simulator: GatewaySimulator, hass_storage: dict[str, Any]
+) -> None:
+    """What a previous run followed is polled on resume, except what it followed too long."""
+    events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+    sender = _tracker(hass, simulator)
+    [fresh, stale] = await _send(sender, "+15550001", "+15550002")
+    sender.async_stop()
+    since = dt_util.utcnow()
+    hass_storage["sms_bridge.entry.tracking"] = {
+        "version": 1,
+        "data": {
+            "messages": [
+                {"id": fresh, "status": "pending", "group_id": None, "since": since.isoformat()},
+                {
+                    "id": stale,
+                    "status": "pending",
+                    "group_id": None,
+                    "since": (since - MAX_TRACK_AGE - timedelta(minutes=1)).isoformat(),
+                },
+            ]
+        },
+    }
+    await simulator.advance()
+
+    tracker = _tracker(hass, simulator)
+    await tracker.async_load()
+    assert tracker.tracked_count == 1
+    tracker.async_resume(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    tracker.async_stop()
+    assert [(e.data["message_id"], e.data["status"]) for e in events] == [(fresh, "queued")]
+
+
+async def test_nothing_to_resume(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """Without stored messages, resuming reads nothing."""
+    tracker = _tracker(hass, simulator)
+    await tracker.async_load()
+    tracker.async_resume(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert simulator.requests == []
 
 
 async def test_read_errors_keep_tracking(hass: HomeAssistant, simulator: GatewaySimulator) -> None:

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.notify.legacy import async_reload as async_reload_notify
-from homeassistant.const import CONF_NAME, Platform
+from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
@@ -35,7 +36,7 @@ from .inbound import InboundDispatcher, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
 from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .services import async_setup_services
-from .tracking import DeliveryTracker
+from .tracking import DeliveryTracker, async_remove_tracking_store
 from .webhook import async_delete_cloudhook, async_register_webhook
 
 PLATFORMS: list[Platform] = [
@@ -71,7 +72,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     inbound = InboundDispatcher(hass, entry)
     await inbound.async_load()
     tracker = DeliveryTracker(hass, entry.entry_id, gateway)
+    await tracker.async_load()
     entry.async_on_unload(tracker.async_stop)
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
     ttl = entry.options.get(CONF_OUTBOX_TTL)
     outbox = Outbox(
         hass,
@@ -98,6 +101,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     inbound.async_start_backfill()  # after the event entities exist
+    entry.async_on_unload(async_at_started(hass, tracker.async_resume))
 
     # The legacy notify.<name> service takes target numbers, which notify entities cannot.
     hass.async_create_task(
@@ -118,6 +122,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.inbound.async_flush()
+        await entry.runtime_data.tracker.async_flush()
         await async_reload_notify(hass, DOMAIN)
     return unloaded
 
@@ -126,6 +131,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     """Delete what a removed entry leaves behind: its cloudhook and its stored messages."""
     await async_delete_cloudhook(hass, entry)
     await async_remove_inbound_store(hass, entry)
+    await async_remove_tracking_store(hass, entry.entry_id)
     await async_remove_outbox_store(hass, entry.entry_id)
     await async_remove_send_guard_store(hass, entry.entry_id)
 

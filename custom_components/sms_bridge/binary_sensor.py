@@ -33,8 +33,9 @@ class SmsBridgePhoneBinarySensorDescription(BinarySensorEntityDescription):
     changes_at_fn: Callable[[Phone], datetime | None]  # when the state flips without new data
 
 
-def _online(phone: Phone, now: datetime) -> bool | None:
-    return None if phone.last_seen is None else now - phone.last_seen < ONLINE_WINDOW
+def _online(phone: Phone, now: datetime) -> bool:
+    # A phone that never polled the gateway is not online: off, not unknown.
+    return phone.last_seen is not None and now - phone.last_seen < ONLINE_WINDOW
 
 
 PHONE_BINARY_SENSORS: tuple[SmsBridgePhoneBinarySensorDescription, ...] = (

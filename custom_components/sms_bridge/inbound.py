@@ -1,7 +1,13 @@
 """Deduplicate incoming messages and USSD answers, then fire each one once.
 
 The gateway signs no timestamp or nonce, so a captured webhook can be replayed at will and a
-retried one arrives twice: the message and USSD ids already seen are kept, across restarts.
+retried one arrives twice: the message and USSD ids already seen are kept, across restarts. A
+new id is written to storage before its event fires: after a crash or a power cut the backfill
+must not fire it a second time.
+
+The ids kept are bounded in number (MAX_SEEN per kind), and each is kept with the date of its
+item. Forgetting an id must not let it fire again, so the store covers only what is dated after
+the newest date it forgot (its horizon): anything dated at or before the horizon is dropped.
 
 Webhooks are not guaranteed either: the gateway never retries one, and Home Assistant or its
 tunnel may be down. A backfill reads the received messages back from the gateway and feeds them
@@ -13,7 +19,8 @@ previous backfill (``read_until``) minus a margin. The first backfill of an entr
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, NotRequired, TypedDict
+import math
+from typing import Any, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -44,9 +51,9 @@ from .const import (
 from .data import SmsBridgeConfigEntry
 from .webhook import async_listen_cloud_connected
 
-STORAGE_VERSION = 1
-MAX_SEEN = 5000  # ids kept per kind; a gateway never resends anything that old
-SAVE_DELAY = 10  # seconds
+STORAGE_VERSION = 2
+MAX_SEEN = 5000  # ids kept per kind: the bound of the store (about 50 bytes an id on disk)
+SAVE_DELAY = 10  # seconds; for the backfill mark alone, new ids are written before they fire
 
 BACKFILL_INTERVAL = timedelta(minutes=15)
 # The gateway filters on the sent date, which the sender's phone and network set: a message
@@ -57,10 +64,15 @@ BACKFILL_CAP = 100  # messages fired by one backfill; the next ones read the res
 type InboundSignal = SignalType[str, str, dict[str, Any]]
 
 
-class _StoredIds(TypedDict):
-    messages: list[int]
-    ussd: list[int]
-    read_until: NotRequired[str | None]  # ISO time; absent before the first backfill
+class _StoredSeen(TypedDict):
+    ids: list[tuple[int, int | None]]  # (id, date of the item in epoch seconds), oldest first
+    horizon: int | None  # epoch seconds; None while nothing was forgotten
+
+
+class _StoredInbound(TypedDict):
+    messages: _StoredSeen
+    ussd: _StoredSeen
+    read_until: str | None  # ISO time; None before the first backfill
 
 
 def inbound_signal(entry_id: str) -> InboundSignal:
@@ -68,9 +80,38 @@ def inbound_signal(entry_id: str) -> InboundSignal:
     return SignalType(f"{DOMAIN}_inbound_{entry_id}")
 
 
-def _store(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> Store[_StoredIds]:
+class _InboundStore(Store[_StoredInbound]):
+    """The seen ids and the backfill mark of an entry."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> _StoredInbound:
+        """Date the ids of version 1, which had no dates, as of now (the upgrade).
+
+        A full store of version 1 may have forgotten ids already, of unknown dates: it then
+        covers what the next backfill reads, not what came before.
+        """
+        now = math.ceil(dt_util.utcnow().timestamp())
+        read_until: str | None = old_data.get("read_until")
+        mark = datetime.fromisoformat(read_until) if read_until else dt_util.utcnow()
+        horizon = math.floor((mark - BACKFILL_MARGIN).timestamp())
+
+        def seen(ids: list[int]) -> _StoredSeen:
+            return {
+                "ids": [(item_id, now) for item_id in ids],
+                "horizon": horizon if len(ids) >= MAX_SEEN else None,
+            }
+
+        return {
+            "messages": seen(old_data["messages"]),
+            "ussd": seen(old_data["ussd"]),
+            "read_until": read_until,
+        }
+
+
+def _store(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> _InboundStore:
     # Private: the ids say when the household received messages.
-    return Store(
+    return _InboundStore(
         hass,
         STORAGE_VERSION,
         f"{DOMAIN}.{entry.entry_id}.inbound",
@@ -84,6 +125,51 @@ async def async_remove_inbound_store(hass: HomeAssistant, entry: SmsBridgeConfig
     await _store(hass, entry).async_remove()
 
 
+class SeenIds:
+    """The ids of one kind already fired, oldest first, each with its item's date."""
+
+    def __init__(self, stored: _StoredSeen | None = None) -> None:
+        """Initialize, from the stored form if there is one."""
+        # Dicts keep insertion order: the first key is the oldest id.
+        self._dates: dict[int, int | None] = dict(stored["ids"]) if stored else {}
+        self.horizon: int | None = stored["horizon"] if stored else None
+
+    def __len__(self) -> int:
+        """Return how many ids are kept."""
+        return len(self._dates)
+
+    def __contains__(self, item_id: object) -> bool:
+        """Return True when the id was seen and is still kept."""
+        return item_id in self._dates
+
+    def predates_horizon(self, date: datetime | None) -> bool:
+        """Return True when an item so dated may have been seen and forgotten since."""
+        return date is not None and self.horizon is not None and date.timestamp() <= self.horizon
+
+    def add(self, item_id: int, date: datetime | None) -> None:
+        """Keep ``item_id``; past MAX_SEEN forget the oldest, moving the horizon up to its date."""
+        self._dates[item_id] = None if date is None else math.ceil(date.timestamp())
+        while len(self._dates) > MAX_SEEN:
+            forgotten = self._dates.pop(next(iter(self._dates)))
+            if forgotten is None:
+                continue
+            # A date ahead of our clock (a phone set wrong) must not shut out what comes next.
+            forgotten = min(forgotten, math.ceil(dt_util.utcnow().timestamp()))
+            self.horizon = forgotten if self.horizon is None else max(self.horizon, forgotten)
+
+    def as_stored(self) -> _StoredSeen:
+        """Return the stored form."""
+        return {"ids": list(self._dates.items()), "horizon": self.horizon}
+
+
+def _message_date(message: Message) -> datetime | None:
+    return message.delivered_at or message.sent_at
+
+
+def _ussd_date(ussd: UssdRequest) -> datetime | None:
+    return ussd.responded_at or ussd.sent_at
+
+
 class InboundDispatcher:
     """Deduplicate incoming messages (persisted, bounded) and fire them once."""
 
@@ -92,52 +178,90 @@ class InboundDispatcher:
         self.hass = hass
         self.entry = entry
         self._store = _store(hass, entry)
-        # Dicts keep insertion order: the first key is the oldest id.
-        self._messages: dict[int, None] = {}
-        self._ussd: dict[int, None] = {}
+        self._messages = SeenIds()
+        self._ussd = SeenIds()
         self._read_until: datetime | None = None
         self._backfilling = False
         self._backfill_failed = False
+        self._reported_too_old = False
+
+    @property
+    def seen_count(self) -> int:
+        """Return how many ids are kept, messages and USSD answers together."""
+        return len(self._messages) + len(self._ussd)
 
     async def async_load(self) -> None:
         """Load the ids already seen."""
         if stored := await self._store.async_load():
-            self._messages = dict.fromkeys(stored["messages"])
-            self._ussd = dict.fromkeys(stored["ussd"])
-            if read_until := stored.get("read_until"):
+            self._messages = SeenIds(stored["messages"])
+            self._ussd = SeenIds(stored["ussd"])
+            if read_until := stored["read_until"]:
                 self._read_until = datetime.fromisoformat(read_until)
 
     async def async_flush(self) -> None:
         """Write pending state to storage."""
-        await self._store.async_save(self._stored_ids())
+        await self._store.async_save(self._stored())
 
     async def async_process(self, batch: InboundBatch) -> None:
         """Fire events for what is new in ``batch`` (already in the order to fire)."""
-        messages = [m for m in batch.messages if self._remember(self._messages, m.id)]
-        answers = [u for u in batch.ussd_requests if self._remember(self._ussd, u.id)]
-        if messages or answers:
-            self._store.async_delay_save(self._stored_ids, SAVE_DELAY)
+        messages = [
+            message
+            for message in batch.messages
+            if self._is_new(self._messages, "message", message.id, _message_date(message))
+        ]
+        answers = [
+            ussd
+            for ussd in batch.ussd_requests
+            if self._is_new(self._ussd, "USSD answer", ussd.id, _ussd_date(ussd))
+        ]
+        if not messages and not answers:
+            return
+        # Stored before they fire: after a crash, the backfill must not fire them again.
+        # Concurrent requests share a write: the store writes the latest data once a write ends.
+        await self._store.async_save(self._stored())
         for message in messages:
             self._fire_message(message)
         for ussd in answers:
             self._fire_ussd(ussd)
 
-    def _remember(self, seen: dict[int, None], item_id: int) -> bool:
-        """Record ``item_id``; return False when it was seen before."""
+    def _is_new(self, seen: SeenIds, kind: str, item_id: int, date: datetime | None) -> bool:
+        """Record ``item_id``; return False when it was seen, or may have been."""
         if item_id in seen:
-            LOGGER.debug("Dropped id %s of %s: already received", item_id, self.entry.title)
+            LOGGER.debug("Dropped %s %s of %s: already received", kind, item_id, self.entry.title)
             return False
-        seen[item_id] = None
-        if len(seen) > MAX_SEEN:
-            del seen[next(iter(seen))]
+        if seen.predates_horizon(date):
+            self._report_too_old(seen, kind, item_id, date)
+            return False
+        seen.add(item_id, date)
         return True
 
-    def _stored_ids(self) -> _StoredIds:
+    def _report_too_old(
+        self, seen: SeenIds, kind: str, item_id: int, date: datetime | None
+    ) -> None:
+        """Log the first drop for age at info level, the next ones at debug level."""
+        horizon = dt_util.utc_from_timestamp(seen.horizon or 0).isoformat()
+        args = (kind, item_id, self.entry.title, date, horizon)
+        if self._reported_too_old:
+            LOGGER.debug("Dropped %s %s of %s, dated %s: not after %s", *args)
+            return
+        self._reported_too_old = True
+        LOGGER.info(
+            "Dropped %s %s of %s, dated %s: the ids kept against replays only cover what is "
+            "dated after %s, so it may have fired already. Further ones are logged at debug level",
+            *args,
+        )
+
+    def _stored(self) -> _StoredInbound:
         return {
-            "messages": list(self._messages),
-            "ussd": list(self._ussd),
+            "messages": self._messages.as_stored(),
+            "ussd": self._ussd.as_stored(),
             "read_until": self._read_until.isoformat() if self._read_until else None,
         }
+
+    @callback
+    def _save_later(self) -> None:
+        snapshot = self._stored()  # taken now: the delayed write runs in a worker thread
+        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
 
     @callback
     def async_start_backfill(self) -> None:
@@ -182,7 +306,7 @@ class InboundDispatcher:
         now = dt_util.utcnow()
         if self._read_until is None:
             self._read_until = now
-            self._store.async_delay_save(self._stored_ids, SAVE_DELAY)
+            self._save_later()
             return
         query = MessageQuery(
             status=MessageStatus.RECEIVED, start=self._read_until - BACKFILL_MARGIN
@@ -219,7 +343,7 @@ class InboundDispatcher:
             self._read_until = fired[-1].sent_at or self._read_until
         else:
             self._read_until = now
-        self._store.async_delay_save(self._stored_ids, SAVE_DELAY)
+        self._save_later()  # superseded by the write of async_process if it fires anything
         await self.async_process(InboundBatch(messages=tuple(fired)))
 
     @callback

@@ -3,6 +3,9 @@
 The SMS Gateway pushes no status webhooks, so messages sent through the integration are read
 back by group (one request per send and phone), with a growing interval while nothing changes.
 A status only ever moves forward: a late or out-of-order report never lowers it.
+
+The messages followed are stored (ids, groups and states, no numbers or texts), so tracking
+goes on after a restart, once Home Assistant has started.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
@@ -24,10 +28,35 @@ from .const import DOMAIN, EVENT_MESSAGE_STATUS, LOGGER
 
 FIRST_POLL = 10.0  # seconds after a send
 MAX_POLL_INTERVAL = 600.0
-MAX_TRACKED = 1000  # messages followed at once; the oldest are dropped beyond
+MAX_TRACKED = 1000  # messages followed at once, and stored; the oldest are dropped beyond
 MAX_TRACK_AGE = timedelta(hours=24)
 MAX_QUERIES_PER_POLL = 20
 QUERY_CONCURRENCY = 4
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 10  # seconds; Home Assistant writes what is pending when it stops
+
+
+class _StoredMessage(TypedDict):
+    id: int
+    status: str
+    group_id: str | None
+    since: str  # ISO time tracking started
+
+
+class _StoredTracking(TypedDict):
+    messages: list[_StoredMessage]
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[_StoredTracking]:
+    return Store(
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.tracking", private=True, atomic_writes=True
+    )
+
+
+async def async_remove_tracking_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the messages followed for a removed entry."""
+    await _store(hass, entry_id).async_remove()
 
 
 type StatusChanges = dict[str, list[dict[str, Any]]]
@@ -55,7 +84,8 @@ class PhoneCounters:
 
 @dataclass(slots=True)
 class _Tracked:
-    message: Message
+    status: MessageStatus
+    group_id: str | None
     since: datetime = field(default_factory=dt_util.utcnow)
 
 
@@ -67,6 +97,7 @@ class DeliveryTracker:
         self._hass = hass
         self._entry_id = entry_id
         self._gateway = gateway
+        self._store = _store(hass, entry_id)
         self._tracked: dict[int, _Tracked] = {}
         self._counters: dict[str, PhoneCounters] = {}
         self._interval = FIRST_POLL
@@ -92,6 +123,29 @@ class DeliveryTracker:
             counters = self._counters[phone_id] = PhoneCounters(day=today)
         return counters
 
+    async def async_load(self) -> None:
+        """Load the messages followed before a restart (polled once Home Assistant started)."""
+        stored = await self._store.async_load()
+        for item in stored["messages"] if stored else ():
+            self._tracked[item["id"]] = _Tracked(
+                MessageStatus(item["status"]),
+                item["group_id"],
+                datetime.fromisoformat(item["since"]),
+            )
+        self._bound()
+        self._expire()
+
+    async def async_flush(self) -> None:
+        """Write the messages followed to storage now (entry unload)."""
+        await self._store.async_save(self._stored())
+
+    @callback
+    def async_resume(self, _hass: HomeAssistant) -> None:
+        """Poll the messages followed before a restart."""
+        if self._tracked:
+            LOGGER.debug("Resuming the tracking of %s message(s)", len(self._tracked))
+            self._start_poll(dt_util.utcnow())
+
     @callback
     def track(self, messages: Iterable[Message]) -> None:
         """Follow these messages (a resend restarts a message from its new state)."""
@@ -101,17 +155,39 @@ class DeliveryTracker:
             if message.status.is_final:
                 continue
             self._tracked.pop(message.id, None)
-            self._tracked[message.id] = _Tracked(message)
+            self._tracked[message.id] = _Tracked(message.status, message.group_id)
+        self._bound()
+        self._save_later()
+        self._interval = FIRST_POLL
+        self._schedule(FIRST_POLL)
+
+    def _bound(self) -> None:
         while len(self._tracked) > MAX_TRACKED:
             dropped = next(iter(self._tracked))
             LOGGER.debug("Stopped tracking message %s: too many tracked", dropped)
             del self._tracked[dropped]
-        self._interval = FIRST_POLL
-        self._schedule(FIRST_POLL)
+
+    def _stored(self) -> _StoredTracking:
+        return {
+            "messages": [
+                {
+                    "id": message_id,
+                    "status": tracked.status.value,
+                    "group_id": tracked.group_id,
+                    "since": tracked.since.isoformat(),
+                }
+                for message_id, tracked in self._tracked.items()
+            ]
+        }
 
     @callback
-    def async_stop(self) -> None:
-        """Stop polling (entry unload)."""
+    def _save_later(self) -> None:
+        snapshot = self._stored()  # taken now: the delayed write runs in a worker thread
+        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
+
+    @callback
+    def async_stop(self, _event: Event | None = None) -> None:
+        """Stop polling (entry unload, Home Assistant stop: the messages are stored)."""
         if self._cancel_poll:
             self._cancel_poll()
             self._cancel_poll = None
@@ -134,7 +210,8 @@ class DeliveryTracker:
 
     async def async_poll(self) -> None:
         """Read the tracked messages back once and report what changed."""
-        self._expire()
+        if self._expire():
+            self._save_later()
         if not self._tracked:
             return
         semaphore = asyncio.Semaphore(QUERY_CONCURRENCY)
@@ -154,6 +231,8 @@ class DeliveryTracker:
             changed |= self._update(message, changes)
         if changes:
             async_dispatcher_send(self._hass, signal_message_status(self._entry_id), changes)
+        if changed:
+            self._save_later()
         if self._tracked:
             self._interval = FIRST_POLL if changed else min(self._interval * 2, MAX_POLL_INTERVAL)
             self._schedule(self._interval)
@@ -164,12 +243,12 @@ class DeliveryTracker:
         Beyond MAX_QUERIES_PER_POLL, each poll goes on where the previous one stopped: the
         first sends, stuck at Sent without delivery reports, must not hide the later ones.
         """
-        groups = {t.message.group_id for t in self._tracked.values() if t.message.group_id}
+        groups = {t.group_id for t in self._tracked.values() if t.group_id}
         queries = [MessageQuery(group_id=group) for group in sorted(groups)]
         queries += [
-            MessageQuery(message_id=t.message.id)
-            for t in self._tracked.values()
-            if not t.message.group_id
+            MessageQuery(message_id=message_id)
+            for message_id, t in self._tracked.items()
+            if not t.group_id
         ]
         if len(queries) <= MAX_QUERIES_PER_POLL:
             return queries
@@ -177,19 +256,22 @@ class DeliveryTracker:
         self._next_query = start + MAX_QUERIES_PER_POLL
         return (queries[start:] + queries[:start])[:MAX_QUERIES_PER_POLL]
 
-    def _expire(self) -> None:
+    def _expire(self) -> bool:
+        """Stop following the messages tracked too long; return True if there were some."""
         oldest = dt_util.utcnow() - MAX_TRACK_AGE
-        for message_id in [mid for mid, t in self._tracked.items() if t.since < oldest]:
+        expired = [mid for mid, t in self._tracked.items() if t.since < oldest]
+        for message_id in expired:
             LOGGER.debug("Stopped tracking message %s: no final state in time", message_id)
             del self._tracked[message_id]
+        return bool(expired)
 
     def _update(self, message: Message, changes: StatusChanges) -> bool:
         """Apply a read-back state; return True if it moved the message forward."""
         tracked = self._tracked.get(message.id)
-        if tracked is None or message.status.rank <= tracked.message.status.rank:
+        if tracked is None or message.status.rank <= tracked.status.rank:
             return False
-        previous = tracked.message.status
-        tracked.message = message
+        previous = tracked.status
+        tracked.status = message.status
         if message.status.is_final:
             del self._tracked[message.id]
         self._count(message, previous)
