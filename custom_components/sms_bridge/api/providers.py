@@ -20,6 +20,8 @@ class Provider:
     name: str
     fields: tuple[str, ...]  # config keys the user fills in, in order; "url" and "api_key" known
     create: Callable[[aiohttp.ClientSession, Mapping[str, Any], Sequence[str]], Gateway]
+    manufacturer: str  # who makes the gateway software
+    product: str  # the gateway software's name
 
 
 def _sms_gateway(
@@ -33,7 +35,14 @@ def _sms_gateway(
 PROVIDERS: dict[str, Provider] = {
     provider.key: provider
     for provider in (
-        Provider("sms_gateway", "SMS Gateway (RBSoft)", ("url", "api_key"), _sms_gateway),
+        Provider(
+            "sms_gateway",
+            "SMS Gateway (RBSoft)",
+            ("url", "api_key"),
+            _sms_gateway,
+            manufacturer="RBSoft",
+            product="SMS Gateway",
+        ),
     )
 }
 
