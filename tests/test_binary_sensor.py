@@ -1,4 +1,7 @@
-"""Binary sensor platform: a phone is online while the gateway saw it recently."""
+"""Binary sensor platform: a phone is online while the gateway saw it recently.
+
+The account's "Unlimited credits" is tested with the credits in test_sensor.py.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from tests.simulator import GatewaySimulator
 
 OFFICE = "binary_sensor.office_phone_online"
 PIXEL = "binary_sensor.pixel_7_online"
+UNLIMITED = "binary_sensor.sms_gateway_unlimited_credits"
 
 
 def get_devices_calls(simulator: GatewaySimulator) -> int:
@@ -149,4 +153,18 @@ async def test_not_created_without_last_seen(
         assert await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED
-    assert hass.states.async_all("binary_sensor") == []
+    assert [state.entity_id for state in hass.states.async_all("binary_sensor")] == [UNLIMITED]
+
+
+async def test_unlimited_credits_only_with_credits(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A provider that reports no credits gets no "Unlimited credits" sensor."""
+    with patch.object(
+        SmsGatewayClient, "capabilities", SmsGatewayClient.capabilities - {Capability.CREDITS}
+    ):
+        config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert hass.states.get(UNLIMITED) is None
+    assert hass.states.get(OFFICE) is not None

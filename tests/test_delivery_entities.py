@@ -8,7 +8,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.sensor import SensorStateClass
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import (
     EVENT_STATE_CHANGED,
     STATE_UNAVAILABLE,
@@ -32,13 +32,14 @@ from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_STATUS
 from custom_components.sms_bridge.outbox import RETRY_DELAYS
-from custom_components.sms_bridge.sensor import DELIVERY_SENSORS
+from custom_components.sms_bridge.sensor import DELIVERY_SENSORS, FAILURE_REASONS
 from custom_components.sms_bridge.tracking import FIRST_POLL, MAX_POLL_INTERVAL, PhoneCounters
 from tests.simulator import GatewaySimulator
 
 SENT = "messages_sent"
 FAILED = "messages_failed"
 LAST_FAILURE = "last_failure"
+NO_FAILURE = "none"
 
 
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -113,11 +114,15 @@ async def test_entities(
 ) -> None:
     """Each phone gets daily counters and a last failure; the account gets the outbox."""
     for phone in ("1", "2"):
-        assert figures(hass, init_integration, phone) == ("0", "0", STATE_UNKNOWN)
+        assert figures(hass, init_integration, phone) == ("0", "0", NO_FAILURE)
         for key in (SENT, FAILED):
             attributes = state(hass, init_integration, key, phone).attributes
-            assert attributes["state_class"] == SensorStateClass.TOTAL_INCREASING
-            assert "last_reset" not in attributes
+            assert attributes["state_class"] == SensorStateClass.TOTAL
+            assert attributes["unit_of_measurement"] == "messages"
+            assert attributes["last_reset"] == local(1, 0).isoformat()
+        last_failure = state(hass, init_integration, LAST_FAILURE, phone).attributes
+        assert last_failure["device_class"] == SensorDeviceClass.ENUM
+        assert last_failure["options"] == [NO_FAILURE, *FAILURE_REASONS, "unknown_reason", "other"]
         events = state(hass, init_integration, "messages", phone).attributes["event_types"]
         assert events == ["sms_received", "ussd_response", "message_status"]
     outbox = state(hass, init_integration, "outbox", None)
@@ -167,7 +172,7 @@ async def test_full_progression(
     assert event.state_info is not None
     assert {"number", "text"} <= event.state_info["unrecorded_attributes"]
     # The other phone saw nothing.
-    assert figures(hass, init_integration, "2") == ("0", "0", STATE_UNKNOWN)
+    assert figures(hass, init_integration, "2") == ("0", "0", NO_FAILURE)
     assert state(hass, init_integration, "messages", "2").state == STATE_UNKNOWN
 
 
@@ -231,7 +236,7 @@ async def test_failure_with_its_reason(
     )
     await step(hass, freezer, simulator, seconds=MAX_POLL_INTERVAL)  # final: nothing moves
     assert figures(hass, init_integration, "2") == ("0", "1", "generic_failure")
-    assert figures(hass, init_integration, "1") == ("0", "0", STATE_UNKNOWN)
+    assert figures(hass, init_integration, "1") == ("0", "0", NO_FAILURE)
 
 
 @pytest.mark.parametrize(
@@ -239,7 +244,8 @@ async def test_failure_with_its_reason(
     [
         # The reason "unknown" must not read as the unknown state ("nothing failed").
         (-1, "unknown_reason"),
-        (42, "result_code_42"),
+        # The sensor's states are a fixed list: a code the integration does not name is "other".
+        (42, "other"),
     ],
 )
 async def test_failure_reasons_outside_the_known_codes(
@@ -313,18 +319,21 @@ async def test_midnight_reset_without_sends(
     for _ in range(3):  # until both are final: no poll is due any more
         await step(hass, freezer, simulator)
     assert figures(hass, config_entry) == ("1", "1", "generic_failure")
+    assert state(hass, config_entry, SENT).attributes["last_reset"] == local(1, 0).isoformat()
 
     requests = len(simulator.requests)
     freezer.move_to(local(2, 0, 0, 1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert figures(hass, config_entry) == ("0", "0", STATE_UNKNOWN)
+    assert figures(hass, config_entry) == ("0", "0", NO_FAILURE)
     assert len(simulator.requests) == requests  # no refresh or poll caused the change
+    for key in (SENT, FAILED):  # statistics see the drop to 0 as a new day, not as a decrease
+        assert state(hass, config_entry, key).attributes["last_reset"] == local(2, 0).isoformat()
 
     await send(hass, "+15550002")  # the new day counts from zero
     for _ in range(2):
         await step(hass, freezer, simulator)
-    assert figures(hass, config_entry) == ("1", "0", STATE_UNKNOWN)
+    assert figures(hass, config_entry) == ("1", "0", NO_FAILURE)
 
 
 async def _count_one_of_each(
@@ -349,7 +358,7 @@ async def test_restored_after_a_restart_on_the_same_day(
 
     await setup(hass, init_integration)
     assert figures(hass, init_integration) == ("1", "1", "generic_failure")
-    assert figures(hass, init_integration, "2") == ("0", "0", STATE_UNKNOWN)
+    assert figures(hass, init_integration, "2") == ("0", "0", NO_FAILURE)
 
     await _count_one_of_each(hass, simulator, freezer)
     assert figures(hass, init_integration) == ("2", "2", "generic_failure")
@@ -368,7 +377,7 @@ async def test_not_restored_on_another_day(
     freezer.move_to(local(2, 8))
 
     await setup(hass, init_integration)
-    assert figures(hass, init_integration) == ("0", "0", STATE_UNKNOWN)
+    assert figures(hass, init_integration) == ("0", "0", NO_FAILURE)
 
 
 @pytest.mark.parametrize(
@@ -410,6 +419,24 @@ def test_restore_keeps_what_was_counted_since_the_start() -> None:
     assert (counters.sent, counters.failed, counters.last_failure) == (3, 4, "no_service")
 
 
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (NO_FAILURE, NO_FAILURE),  # "nothing failed" is not restored as a failure named "none"
+        ("radio_off", "radio_off"),
+        ("result_code_42", "other"),  # as stored by earlier versions
+        (None, NO_FAILURE),
+    ],
+)
+def test_restored_last_failure(stored: object, expected: str) -> None:
+    """The restored last failure reads as one of the sensor's states."""
+    [description] = [d for d in DELIVERY_SENSORS if d.key == LAST_FAILURE]
+    counters = PhoneCounters(day=date(2025, 5, 1))
+    description.restore_fn(counters, stored)
+    assert description.value_fn(counters) == expected
+    assert expected in (description.options or [])
+
+
 async def test_renamed_entity_does_not_count_twice(
     hass: HomeAssistant,
     simulator: GatewaySimulator,
@@ -446,7 +473,7 @@ async def test_outbox_across_an_outage(
     await hass.async_block_till_done()
     assert state(hass, init_integration, "credits", None).state == STATE_UNAVAILABLE
     assert state(hass, init_integration, "outbox", None).state == "1"
-    assert figures(hass, init_integration) == ("0", "0", STATE_UNKNOWN)  # still ours to tell
+    assert figures(hass, init_integration) == ("0", "0", NO_FAILURE)  # still ours to tell
 
     await simulator.start(port=port or 0)
     await step(hass, freezer, seconds=RETRY_DELAYS[0])
@@ -467,7 +494,7 @@ async def test_unavailable_when_the_phone_is_gone(
     await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert figures(hass, init_integration, "2") == (STATE_UNAVAILABLE,) * 3
-    assert figures(hass, init_integration, "1") == ("0", "0", STATE_UNKNOWN)
+    assert figures(hass, init_integration, "1") == ("0", "0", NO_FAILURE)
 
 
 async def test_without_status_polling(

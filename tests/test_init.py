@@ -267,17 +267,122 @@ async def test_device_follows_phone_changes(
     identifier = (DOMAIN, f"{init_integration.entry_id}_1")
     device = async_get_entry_device(device_registry, identifier, init_integration.entry_id)
     assert device is not None
-    assert (device.name, device.sw_version) == ("Office phone", "9.4.9")
+    assert (device.name, device.sw_version) == ("Office phone", "Android 10")
 
     simulator.phones[1].name = "Hall phone"
-    simulator.phones[1].app_version = "9.5.0"
+    simulator.phones[1].model = "Pixel 9"
     simulator.phones[1].android_version = "14"
     await poll(hass)
 
     device = async_get_entry_device(device_registry, identifier, init_integration.entry_id)
     assert device is not None
-    assert (device.name, device.sw_version, device.hw_version) == (
+    assert (device.name, device.manufacturer, device.model, device.sw_version) == (
         "Hall phone",
-        "9.5.0",
+        "Google",
+        "Pixel 9",
         "Android 14",
     )
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_device_info(
+    hass: HomeAssistant, config_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    """Phones: maker told by the model, Android as software, no serial; the account: provider."""
+    entry_id = config_entry.entry_id
+
+    def device(identifier: str) -> dr.DeviceEntry:
+        found = async_get_entry_device(device_registry, (DOMAIN, identifier), entry_id)
+        assert found is not None
+        return found
+
+    def info(device: dr.DeviceEntry) -> tuple[str | None, ...]:
+        return (
+            device.manufacturer,
+            device.model,
+            device.sw_version,
+            device.hw_version,
+            device.serial_number,
+        )
+
+    assert info(device(f"{entry_id}_1")) == ("Samsung", "SM-A600FN", "Android 10", None, None)
+    assert info(device(f"{entry_id}_2")) == ("Google", "Pixel 7", "Android 14", None, None)
+    account = device(entry_id)
+    assert info(account) == ("RBSoft", "SMS Gateway", None, None, None)
+    assert account.entry_type is dr.DeviceEntryType.SERVICE
+
+
+@pytest.mark.parametrize(
+    ("model", "manufacturer"),
+    [
+        ("SM-A600FN", "Samsung"),
+        ("GT-I9300", "Samsung"),
+        ("Pixel 7", "Google"),
+        ("Redmi Note 8", "Xiaomi"),
+        ("moto g(8)", "Motorola"),
+        ("ONEPLUS A6003", "OnePlus"),
+        ("A063", None),  # a model that does not say: no manufacturer rather than a guess
+        (None, None),
+    ],
+)
+async def test_phone_manufacturer_from_its_model(
+    hass: HomeAssistant,
+    *,
+    simulator: GatewaySimulator,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    model: str | None,
+    manufacturer: str | None,
+) -> None:
+    """The gateway names no manufacturer: it is derived from the model, or left out."""
+    simulator.phones[1].model = model  # type: ignore[assignment]
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    identifier = (DOMAIN, f"{config_entry.entry_id}_1")
+    device = async_get_entry_device(device_registry, identifier, config_entry.entry_id)
+    assert device is not None
+    assert device.manufacturer == manufacturer
+
+
+async def test_device_info_of_earlier_versions_is_corrected(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Devices registered by earlier versions lose the row id as serial and Android as hardware.
+
+    They had the gateway's row id as serial number, the app version as software and Android as
+    hardware version; the account had the provider's name as manufacturer and no model.
+    """
+    config_entry.add_to_hass(hass)
+    entry_id = config_entry.entry_id
+    device_registry.async_get_or_create(
+        config_entry_id=entry_id,
+        identifiers={(DOMAIN, entry_id)},
+        manufacturer="SMS Gateway (RBSoft)",
+        entry_type=dr.DeviceEntryType.SERVICE,
+    )
+    device_registry.async_get_or_create(
+        config_entry_id=entry_id,
+        identifiers={(DOMAIN, f"{entry_id}_1")},
+        name="Office phone",
+        model="SM-A600FN",
+        sw_version="9.4.9",
+        hw_version="Android 10",
+        serial_number="1",
+    )
+    assert await hass.config_entries.async_setup(entry_id)
+    await hass.async_block_till_done()
+
+    phone = async_get_entry_device(device_registry, (DOMAIN, f"{entry_id}_1"), entry_id)
+    assert phone is not None
+    assert (phone.manufacturer, phone.sw_version, phone.hw_version, phone.serial_number) == (
+        "Samsung",
+        "Android 10",
+        None,
+        None,
+    )
+    account = async_get_entry_device(device_registry, (DOMAIN, entry_id), entry_id)
+    assert account is not None
+    assert (account.manufacturer, account.model) == ("RBSoft", "SMS Gateway")

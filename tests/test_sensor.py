@@ -5,15 +5,25 @@ The outbox and the delivery figures are tested in test_delivery_entities.py.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
-from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, EntityCategory
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.entity import Entity
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -21,12 +31,15 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.sms_bridge.api import Capability, Phone
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.compat import async_get_entry_device
-from custom_components.sms_bridge.const import DOMAIN
+from custom_components.sms_bridge.const import DOMAIN, ONLINE_WINDOW
 from tests.helpers import poll
 from tests.simulator import GatewaySimulator
 from tests.simulator.services import SCRIPTS
 
 LAST_SEEN = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+NOON = datetime(2025, 3, 1, 20, tzinfo=UTC)  # noon in the tests' time zone (US/Pacific)
+CREDITS = "sensor.sms_gateway_credits"
+UNLIMITED = "binary_sensor.sms_gateway_unlimited_credits"
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +47,15 @@ def fixed_last_seen(socket_enabled: None, simulator: GatewaySimulator) -> None:
     """Give the phones a fixed last-seen time, so that states are stable."""
     for phone in simulator.phones.values():
         phone.last_seen = LAST_SEEN
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create the entities a user has to enable (last seen) enabled."""
+    with patch.object(
+        Entity, "entity_registry_enabled_default", new_callable=PropertyMock, return_value=True
+    ):
+        yield
 
 
 def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
@@ -51,13 +73,20 @@ def sensor_states(hass: HomeAssistant) -> dict[str, Any]:
     }
 
 
-# Frozen: the count of messages sent today states the midnight it counts from.
-@pytest.mark.freeze_time("2025-05-01 12:00:00+00:00")
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_sensors(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry, snapshot: SnapshotAssertion
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Credits, outbox and today's count for the account; last seen, SIMs, figures per phone."""
+    freezer.move_to(NOON)  # the daily totals' last_reset is today's midnight
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
     assert sensor_states(hass) == snapshot
     last_seen = entity_registry.async_get("sensor.office_phone_last_seen")
     assert last_seen is not None
@@ -72,22 +101,39 @@ async def test_sensors(
 
 
 @pytest.mark.parametrize(
-    ("credits", "expected"),
-    [(100, "100"), ("12.5", "12.5"), (-3, "-3"), (None, "unlimited")],
+    ("credits", "expected", "unlimited"),
+    [
+        (100, "100", STATE_OFF),
+        ("12.5", "12.5", STATE_OFF),
+        (-3, "-3", STATE_OFF),
+        # No balance to graph: the number is unknown, and the binary sensor says why.
+        (None, STATE_UNKNOWN, STATE_ON),
+    ],
 )
 async def test_credits(
     hass: HomeAssistant,
+    *,
     simulator: GatewaySimulator,
     config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
     credits: Any,
     expected: str,
+    unlimited: str,
 ) -> None:
-    """Credits read as a number, also sent as a string; null reads "unlimited"."""
+    """Credits are a graphable number, also when sent as a string; null means unlimited."""
     simulator.credits = credits
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.sms_gateway_credits").state == expected
+    state = hass.states.get(CREDITS)
+    assert state.state == expected
+    assert state.attributes["state_class"] == SensorStateClass.MEASUREMENT
+    assert state.attributes["unit_of_measurement"] == "credits"
+    assert hass.states.get(UNLIMITED).state == unlimited
+    registered = entity_registry.async_get(UNLIMITED)
+    assert registered is not None
+    assert registered.entity_category is EntityCategory.DIAGNOSTIC
+    assert hass.states.get(UNLIMITED).attributes["friendly_name"] == "SMS Gateway Unlimited credits"
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -95,37 +141,109 @@ async def test_credits_follow_the_account(hass: HomeAssistant, simulator: Gatewa
     """Credits follow the balance, a balance turning unlimited, and a reply without credits."""
     simulator.credits = 7
     await poll(hass)
-    assert hass.states.get("sensor.sms_gateway_credits").state == "7"
+    assert hass.states.get(CREDITS).state == "7"
+    assert hass.states.get(UNLIMITED).state == STATE_OFF
 
     simulator.credits = None
     await poll(hass)
-    assert hass.states.get("sensor.sms_gateway_credits").state == "unlimited"
+    assert hass.states.get(CREDITS).state == STATE_UNKNOWN
+    assert hass.states.get(UNLIMITED).state == STATE_ON
 
-    # A server that leaves the field out: unknown, not an error.
+    # A server that leaves the field out: unknown, not an error, and not "unlimited" either.
     with patch.dict(SCRIPTS, {"send.php": lambda state, request: {}}):
         await poll(hass)
-    assert hass.states.get("sensor.sms_gateway_credits").state == STATE_UNKNOWN
+    assert hass.states.get(CREDITS).state == STATE_UNKNOWN
+    assert hass.states.get(UNLIMITED).state == STATE_UNKNOWN
     assert hass.states.get("sensor.office_phone_sim_cards").state == "2"
 
+    simulator.credits = 3
+    await poll(hass)
+    assert hass.states.get(CREDITS).state == "3"
+    assert hass.states.get(UNLIMITED).state == STATE_OFF
 
-@pytest.mark.usefixtures("init_integration")
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
 async def test_phone_sensors_follow_the_phone(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
     """SIM cards and last seen follow the gateway; a phone it no longer lists is unavailable."""
-    simulator.phones[1].sims = {1: "SIM #2 [Orange]"}
+    simulator.phones[1].sims = {1: "SIM #2 [Orange]", 2: "SIM #3"}
     simulator.phones[1].last_seen = None
     await poll(hass)
     sims = hass.states.get("sensor.office_phone_sim_cards")
-    assert sims.state == "1"
-    assert sims.attributes["sims"] == ["SIM #2 [Orange]"]
+    assert sims.state == "2"
+    assert sims.attributes["sims"] == [
+        {"sim": 2, "number": None, "operator": "Orange"},
+        {"sim": 3, "number": None, "operator": None},
+    ]
     assert hass.states.get("sensor.office_phone_last_seen").state == STATE_UNKNOWN
 
     simulator.remove_phone(2)
     await poll(hass)
     assert hass.states.get("sensor.pixel_7_sim_cards").state == STATE_UNAVAILABLE
     assert hass.states.get("sensor.pixel_7_last_seen").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.office_phone_sim_cards").state == "1"
+    assert hass.states.get("sensor.office_phone_sim_cards").state == "2"
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_sims_attribute_is_structured(hass: HomeAssistant) -> None:
+    """Each SIM is its number with the phone number or operator the gateway tells, not its label."""
+    assert hass.states.get("sensor.office_phone_sim_cards").attributes["sims"] == [
+        {"sim": 1, "number": None, "operator": "Free"},
+        {"sim": 2, "number": "+33600000002", "operator": None},
+    ]
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_last_seen_is_disabled_by_default(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry
+) -> None:
+    """Last seen is a diagnostic the user enables; "Online" tells whether the phone is there."""
+    registered = entity_registry.async_get("sensor.office_phone_last_seen")
+    assert registered is not None
+    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("sensor.office_phone_last_seen") is None
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
+async def test_last_seen_writes_no_state_per_poll(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """A phone seen again at every poll adds no state; a phone back after a long absence does.
+
+    The phone polls the gateway all the time, so its last-seen time moves at every update:
+    writing it each time would put a logbook line and a recorder row per phone and poll.
+    """
+    entity_id = "sensor.office_phone_last_seen"
+    changes = []
+    hass.bus.async_listen(
+        EVENT_STATE_CHANGED,
+        lambda event: changes.append(event) if event.data["entity_id"] == entity_id else None,
+    )
+    seen = LAST_SEEN
+    for _ in range(6):  # the phone seen 30 s later at each poll
+        seen += timedelta(seconds=30)
+        simulator.phones[1].last_seen = seen
+        await poll(hass)
+    assert changes == []
+    assert hass.states.get(entity_id).state == LAST_SEEN.isoformat()
+
+    # Never more than the online window behind: it moves once the gap reaches the window.
+    seen = LAST_SEEN + ONLINE_WINDOW
+    simulator.phones[1].last_seen = seen
+    await poll(hass)
+    assert [event.data["new_state"].state for event in changes] == [seen.isoformat()]
+
+    # Back after being offline for hours: shown at once.
+    back = seen + timedelta(hours=3)
+    simulator.phones[1].last_seen = back
+    await poll(hass)
+    assert hass.states.get(entity_id).state == back.isoformat()
+    assert len(changes) == 2
+
+    simulator.phones[1].last_seen = None  # the gateway lost it: no time to show
+    await poll(hass)
+    assert hass.states.get(entity_id).state == STATE_UNKNOWN
 
 
 async def test_battery(

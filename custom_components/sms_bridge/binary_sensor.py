@@ -1,4 +1,4 @@
-"""Binary sensors: whether each phone is online."""
+"""Binary sensors: whether each phone is online, and whether the account's credits are unlimited."""
 
 from __future__ import annotations
 
@@ -10,18 +10,44 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .api import Capability, Phone
+from .api import Account, Capability, Phone
 from .compat import BinarySensorDeviceClass
 from .const import ONLINE_WINDOW
 from .data import SmsBridgeConfigEntry
-from .entity import SmsBridgePhoneEntity, async_add_phone_entities
+from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsBridgeAccountBinarySensorDescription(BinarySensorEntityDescription):
+    """A binary sensor of the account, present when the gateway has ``capability``."""
+
+    capability: Capability
+    is_on_fn: Callable[[Account], bool | None]
+
+
+def _unlimited(account: Account) -> bool | None:
+    # A reply without credits says nothing either way.
+    return True if account.unlimited else None if account.credits is None else False
+
+
+# The credits sensor is a number, unknown for an unlimited account: this says why.
+ACCOUNT_BINARY_SENSORS: tuple[SmsBridgeAccountBinarySensorDescription, ...] = (
+    SmsBridgeAccountBinarySensorDescription(
+        key="unlimited_credits",
+        translation_key="unlimited_credits",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        capability=Capability.CREDITS,
+        is_on_fn=_unlimited,
+    ),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,8 +81,13 @@ async def async_setup_entry(
     entry: SmsBridgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the binary sensors of every phone, as it appears."""
+    """Set up the binary sensors of the account, and of every phone as it appears."""
     coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        SmsBridgeAccountBinarySensor(coordinator, description)
+        for description in ACCOUNT_BINARY_SENSORS
+        if description.capability in coordinator.gateway.capabilities
+    )
     descriptions = [
         description
         for description in PHONE_BINARY_SENSORS
@@ -70,6 +101,18 @@ async def async_setup_entry(
             for description in descriptions
         ],
     )
+
+
+class SmsBridgeAccountBinarySensor(SmsBridgeAccountEntity, BinarySensorEntity):
+    """A binary sensor of the account."""
+
+    entity_description: SmsBridgeAccountBinarySensorDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return the state."""
+        account = self.coordinator.data.account
+        return None if account is None else self.entity_description.is_on_fn(account)
 
 
 class SmsBridgePhoneBinarySensor(SmsBridgePhoneEntity, BinarySensorEntity):

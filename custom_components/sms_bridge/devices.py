@@ -50,12 +50,46 @@ def async_remove_phone_device(
     return False  # the account device
 
 
+# Android reports the model (Build.MODEL) and, to this gateway, no manufacturer: the makers whose
+# model names say who they are. A model none of these prefixes matches gets no manufacturer.
+MANUFACTURER_BY_MODEL_PREFIX: tuple[tuple[str, str], ...] = (
+    ("SM-", "Samsung"),
+    ("GT-", "Samsung"),
+    ("Galaxy", "Samsung"),
+    ("Pixel", "Google"),
+    ("Nexus", "Google"),
+    ("Redmi", "Xiaomi"),
+    ("POCO", "Xiaomi"),
+    ("ONEPLUS", "OnePlus"),
+    ("moto", "Motorola"),
+    ("Nokia", "Nokia"),
+    ("HUAWEI", "Huawei"),
+)
+
+
+def manufacturer_from_model(model: str | None) -> str | None:
+    """Return the maker a phone's model name tells, if it tells one."""
+    if not model:
+        return None
+    folded = model.casefold()
+    return next(
+        (
+            manufacturer
+            for prefix, manufacturer in MANUFACTURER_BY_MODEL_PREFIX
+            if folded.startswith(prefix.casefold())
+        ),
+        None,
+    )
+
+
 def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
     """Return the device info of the account (service) device."""
+    provider = PROVIDERS[entry.data[CONF_PROVIDER]]
     return DeviceInfo(
         identifiers={account_device_identifier(entry)},
         name=entry.title,
-        manufacturer=PROVIDERS[entry.data[CONF_PROVIDER]].name,
+        manufacturer=provider.manufacturer,
+        model=provider.product,
         entry_type=DeviceEntryType.SERVICE,
     )
 
@@ -71,14 +105,17 @@ def async_create_account_device(hass: HomeAssistant, entry: SmsBridgeConfigEntry
 def phone_device_info(
     entry: SmsBridgeConfigEntry, phone: Phone, account_device: DeviceEntry
 ) -> DeviceInfo:
-    """Return the device info of a phone."""
+    """Return the device info of a phone.
+
+    Its software is Android (the gateway app's version is in the diagnostics); the gateway's
+    row id of the phone is no serial number, so there is none.
+    """
     info = DeviceInfo(
         identifiers={phone_device_identifier(entry, phone.id)},
         name=phone.display_name,
+        manufacturer=manufacturer_from_model(phone.model),
         model=phone.model,
-        sw_version=phone.app_version,
-        hw_version=_android(phone),
-        serial_number=phone.id,
+        sw_version=_android(phone),
     )
     return with_via_device(info, account_device)
 
@@ -87,7 +124,11 @@ def phone_device_info(
 def async_update_phone_devices(
     hass: HomeAssistant, entry: SmsBridgeConfigEntry, phones: Iterable[Phone]
 ) -> None:
-    """Carry a renamed phone or a new app or Android version to its existing device."""
+    """Carry a renamed phone or a new Android version to its existing device.
+
+    This also clears what earlier versions stored: the gateway's row id as serial number and
+    Android as hardware version.
+    """
     registry = dr.async_get(hass)
     for phone in phones:
         device = async_get_entry_device(
@@ -95,20 +136,28 @@ def async_update_phone_devices(
         )
         if device is None:
             continue
-        name, model, sw_version, hw_version = (
+        name, manufacturer, model, sw_version = (
             phone.display_name,
+            manufacturer_from_model(phone.model),
             phone.model,
-            phone.app_version,
             _android(phone),
         )
-        if (name, model, sw_version, hw_version) != (
+        if (name, manufacturer, model, sw_version, None, None) != (
             device.name,
+            device.manufacturer,
             device.model,
             device.sw_version,
             device.hw_version,
+            device.serial_number,
         ):
             registry.async_update_device(
-                device.id, name=name, model=model, sw_version=sw_version, hw_version=hw_version
+                device.id,
+                name=name,
+                manufacturer=manufacturer,
+                model=model,
+                sw_version=sw_version,
+                hw_version=None,
+                serial_number=None,
             )
 
 

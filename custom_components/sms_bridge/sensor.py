@@ -22,7 +22,8 @@ from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api import Account, Capability, Phone
+from .api import Account, Capability, Phone, Sim
+from .const import ONLINE_WINDOW
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
@@ -32,9 +33,24 @@ from .tracking import PhoneCounters, StatusChanges, signal_message_status
 
 PARALLEL_UPDATES = 0
 
-CREDITS_UNLIMITED = "unlimited"
-# A failure_reason of "unknown" would read as Home Assistant's unknown state: "nothing failed".
+# The states of "Last send failure". A failure_reason of "unknown" would read as Home
+# Assistant's unknown state, hence "unknown_reason"; a reason the integration does not name
+# (an unknown result code) reads "other", the exact reason is in the message_status event.
+NO_FAILURE = "none"
 UNKNOWN_REASON = "unknown_reason"
+OTHER_REASON = "other"
+FAILURE_REASONS = (
+    "delivery_failure",
+    "generic_failure",
+    "radio_off",
+    "null_pdu",
+    "no_service",
+    "limit_exceeded",
+    "fdn_check_failure",
+    "short_code_not_allowed",
+    "short_code_never_allowed",
+    "app_error",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,24 +77,23 @@ class SmsBridgeDeliverySensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[PhoneCounters], int | str | None]
     restore_fn: Callable[[PhoneCounters, object], None]
+    daily_total: bool = False  # a total that starts again from 0 at local midnight
 
 
 def _credits(account: Account) -> StateType:
-    if account.unlimited:
-        return CREDITS_UNLIMITED
     if account.credits is None:
         return None
     return int(account.credits) if account.credits.is_integer() else account.credits
 
 
 ACCOUNT_SENSORS: tuple[SmsBridgeAccountSensorDescription, ...] = (
-    # The gateway reports either a balance or "unlimited", and "unlimited" is the honest state
-    # of an unlimited account (a numeric sensor would read "unknown"). So this sensor has no
-    # unit and no state class: HA would refuse the word as state of a numeric sensor. The cost
-    # is no long-term statistics; numeric_state triggers still work on the balance.
+    # A number, so that it has statistics and graphs. An unlimited account has no balance: the
+    # state is unknown then, and the "Unlimited credits" binary sensor says why.
+    # The unit ("credits") comes from the translations.
     SmsBridgeAccountSensorDescription(
         key="credits",
         translation_key="credits",
+        state_class=SensorStateClass.MEASUREMENT,
         capability=Capability.CREDITS,
         value_fn=_credits,
     ),
@@ -102,15 +117,23 @@ SENT_TODAY = SensorEntityDescription(
     state_class=SensorStateClass.TOTAL,
 )
 
+# Disabled by default: "Online" tells whether the phone is there. See SmsBridgeLastSeenSensor.
+LAST_SEEN = SmsBridgePhoneSensorDescription(
+    key="last_seen",
+    translation_key="last_seen",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+    capability=Capability.LAST_SEEN,
+    value_fn=lambda phone: phone.last_seen,
+)
+
+
+def _sim(sim: Sim) -> dict[str, Any]:
+    return {"sim": sim.number, "number": sim.phone_number, "operator": sim.operator}
+
+
 PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
-    SmsBridgePhoneSensorDescription(
-        key="last_seen",
-        translation_key="last_seen",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        capability=Capability.LAST_SEEN,
-        value_fn=lambda phone: phone.last_seen,
-    ),
     SmsBridgePhoneSensorDescription(
         key="battery",
         device_class=SensorDeviceClass.BATTERY,
@@ -126,14 +149,18 @@ PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
         translation_key="sims",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda phone: len(phone.sims),
-        attributes_fn=lambda phone: {"sims": [sim.label for sim in phone.sims]},
+        attributes_fn=lambda phone: {"sims": [_sim(sim) for sim in phone.sims]},
     ),
 )
 
 
-def _last_failure(counters: PhoneCounters) -> str | None:
+def _last_failure(counters: PhoneCounters) -> str:
     reason = counters.last_failure
-    return UNKNOWN_REASON if reason == "unknown" else reason
+    if reason is None:
+        return NO_FAILURE
+    if reason in {"unknown", UNKNOWN_REASON}:
+        return UNKNOWN_REASON
+    return reason if reason in FAILURE_REASONS else OTHER_REASON
 
 
 def _count(value: object) -> int:
@@ -151,31 +178,34 @@ def _restore_failed(counters: PhoneCounters, value: object) -> None:
 
 def _restore_last_failure(counters: PhoneCounters, value: object) -> None:
     # A failure counted since the start is newer than the one kept from before.
-    if isinstance(value, str) and counters.last_failure is None:
+    if isinstance(value, str) and value != NO_FAILURE and counters.last_failure is None:
         counters.last_failure = value
 
 
-# The counters fall back to 0 at local midnight. TOTAL_INCREASING is meant for that (HA's docs
-# give "a daily amount" as example): statistics read the drop as a new cycle, no last_reset.
+# The counters start again from 0 at local midnight: totals whose last_reset is that midnight,
+# so that statistics know each day's count. Their unit ("messages") comes from the translations.
 DELIVERY_SENSORS: tuple[SmsBridgeDeliverySensorDescription, ...] = (
     SmsBridgeDeliverySensorDescription(
         key="messages_sent",
         translation_key="messages_sent",
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        state_class=SensorStateClass.TOTAL,
+        daily_total=True,
         value_fn=lambda counters: counters.sent,
         restore_fn=_restore_sent,
     ),
     SmsBridgeDeliverySensorDescription(
         key="messages_failed",
         translation_key="messages_failed",
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        state_class=SensorStateClass.TOTAL,
+        daily_total=True,
         value_fn=lambda counters: counters.failed,
         restore_fn=_restore_failed,
     ),
-    # Not an enum: reasons are the provider's, and unknown result codes read "result_code_<n>".
     SmsBridgeDeliverySensorDescription(
         key="last_failure",
         translation_key="last_failure",
+        device_class=SensorDeviceClass.ENUM,
+        options=[NO_FAILURE, *FAILURE_REASONS, UNKNOWN_REASON, OTHER_REASON],
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_last_failure,
         restore_fn=_restore_last_failure,
@@ -210,6 +240,8 @@ async def async_setup_entry(
             if (description.capability is None or description.capability in capabilities)
             and description.exists_fn(phone)
         ]
+        if Capability.LAST_SEEN in capabilities:
+            entities.append(SmsBridgeLastSeenSensor(coordinator, phone, LAST_SEEN))
         if entry.runtime_data.tracker.enabled:
             entities += [
                 SmsBridgeDeliverySensor(coordinator, phone, description)
@@ -249,6 +281,40 @@ class SmsBridgePhoneSensor(SmsBridgePhoneEntity, SensorEntity):
         phone = self.phone
         attributes_fn = self.entity_description.attributes_fn
         return None if phone is None or attributes_fn is None else attributes_fn(phone)
+
+
+class SmsBridgeLastSeenSensor(SmsBridgePhoneSensor):
+    """When the gateway last saw the phone, moved only when that says something new.
+
+    The phone polls the gateway every few seconds, so the exact time changes at every update:
+    a state (and a logbook line) per update. This one moves when the phone comes back after
+    being offline, or when it is more than the online window behind; it is never further behind
+    than that window, and "Online" follows the exact time.
+    """
+
+    _shown: datetime | None = None
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the time shown."""
+        return None if self.phone is None else self._shown
+
+    async def async_added_to_hass(self) -> None:
+        """Show the time the gateway gives now."""
+        await super().async_added_to_hass()
+        self._shown = self._seen
+
+    @property
+    def _seen(self) -> datetime | None:
+        phone = self.phone
+        return None if phone is None else phone.last_seen
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        seen, shown = self._seen, self._shown
+        if seen is None or shown is None or seen < shown or seen - shown >= ONLINE_WINDOW:
+            self._shown = seen
+        super()._handle_coordinator_update()
 
 
 class SmsBridgeOutboxSensor(SmsBridgeAccountEntity, SensorEntity):
@@ -355,6 +421,13 @@ class SmsBridgeDeliverySensor(SmsBridgePhoneEntity, SensorEntity, RestoreEntity)
     def native_value(self) -> StateType:
         """Return today's value."""
         return self.entity_description.value_fn(self._counters)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return the local midnight the total started from, for a daily total."""
+        if not self.entity_description.daily_total:
+            return None
+        return dt_util.start_of_local_day(self._counters.day)
 
     @property
     def extra_restore_state_data(self) -> DailyValue:

@@ -57,6 +57,26 @@ def test_sim_number_is_one_based() -> None:
     assert Sim(slot=1, label="SIM #2", detail="Free").number == 2
 
 
+@pytest.mark.parametrize(
+    ("detail", "phone_number", "operator"),
+    [
+        ("+33600000002", "+33600000002", None),
+        ("06 12-34 (56)", "06 12-34 (56)", None),
+        ("Free", None, "Free"),
+        ("Orange F", None, "Orange F"),
+        ("3", None, "3"),
+        ("O2 - de", None, "O2 - de"),
+        (None, None, None),
+    ],
+)
+def test_sim_detail_is_a_number_or_an_operator(
+    detail: str | None, phone_number: str | None, operator: str | None
+) -> None:
+    """The gateway's one detail is told apart: a phone number, or else the SIM name or carrier."""
+    sim = Sim(slot=0, label="SIM #1", detail=detail)
+    assert (sim.phone_number, sim.operator) == (phone_number, operator)
+
+
 def test_phone_display_name_and_sim_lookup() -> None:
     """The name wins over the model, the model over a generic name; sims are found by slot."""
     sims = (Sim(slot=0, label="SIM #1"), Sim(slot=1, label="SIM #2"))

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+import re
 from typing import Any
+
+# A phone number as phones show it: digits with an optional leading + and separators.
+_PHONE_NUMBER = re.compile(r"\+?\d[\d ().-]{2,}")
 
 
 class MessageStatus(StrEnum):
@@ -72,6 +76,16 @@ class Sim:
     def number(self) -> int:
         """Return the 1-based SIM number shown to people."""
         return self.slot + 1
+
+    @property
+    def phone_number(self) -> str | None:
+        """Return the SIM's phone number, when the detail is one."""
+        return self.detail if self.detail and _PHONE_NUMBER.fullmatch(self.detail) else None
+
+    @property
+    def operator(self) -> str | None:
+        """Return the SIM's name or carrier, when the detail is not a phone number."""
+        return self.detail if self.detail and self.phone_number is None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ class Provider:
     # that may use a self-signed certificate (the caller's session honours it).
     fields: tuple[str, ...]
     create: Callable[[aiohttp.ClientSession, Mapping[str, Any], Sequence[str]], Gateway]
+    manufacturer: str  # who makes the gateway software
+    product: str  # the gateway software's name
 
 
 def _sms_gateway(
@@ -40,6 +42,8 @@ PROVIDERS: dict[str, Provider] = {
             "SMS Gateway (RBSoft)",
             ("url", "api_key", "verify_ssl"),
             _sms_gateway,
+            manufacturer="RBSoft",
+            product="SMS Gateway",
         ),
     )
 }
