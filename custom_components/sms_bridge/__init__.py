@@ -79,7 +79,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         gateway=gateway, coordinator=coordinator, inbound=inbound, tracker=tracker, outbox=outbox
     )
     await outbox.async_load()
-    entry.async_on_unload(outbox.async_stop)
+    entry.async_on_unload(outbox.async_unload)
 
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

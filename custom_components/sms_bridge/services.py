@@ -184,7 +184,9 @@ async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
     entry = _entry_with(call, Capability.LIST_SEND)
     request = build_list_request(entry, call.data[ATTR_MESSAGE], call.data)
     with translated_gateway_errors(call.hass, entry):
-        messages = await entry.runtime_data.gateway.send_to_list(call.data[ATTR_LIST_ID], request)
+        messages = await entry.runtime_data.outbox.async_send_to_list(
+            call.data[ATTR_LIST_ID], request
+        )
     entry.runtime_data.tracker.track(messages)
     return sent_response(request, messages) if call.return_response else None
 
