@@ -12,6 +12,7 @@ from .api import (
     CapabilityNotSupportedError,
     GatewayAuthenticationError,
     GatewayConnectionError,
+    GatewayRequestRefusedError,
     GatewayResponseError,
     SmsBridgeError,
 )
@@ -39,7 +40,11 @@ def gateway_error(key: str, err: Exception) -> HomeAssistantError:
 
 @contextmanager
 def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> Iterator[None]:
-    """Raise gateway failures as translated errors; a rejected key also starts reauth."""
+    """Raise gateway failures as translated errors; a rejected key also starts reauth.
+
+    A refusal of what the user asked for (an unknown contacts list, a number already in it) is
+    the user's mistake: a ServiceValidationError quoting the gateway, not a failure.
+    """
     try:
         yield
     except GatewayAuthenticationError as err:
@@ -47,6 +52,8 @@ def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) 
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
     except CapabilityNotSupportedError as err:
         raise validation_error("not_supported", feature=str(err)) from err
+    except GatewayRequestRefusedError as err:
+        raise validation_error("request_refused", error=err) from err
     except GatewayConnectionError as err:
         raise gateway_error("cannot_connect", err) from err
     except GatewayResponseError as err:
