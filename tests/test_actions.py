@@ -6,6 +6,7 @@ send_ussd has its own module (test_ussd.py); entry selection is tested with send
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import Any
 from unittest.mock import patch
 
@@ -15,6 +16,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
@@ -173,13 +175,12 @@ async def test_send_to_list_refused(
     unsubscribe_all: bool,
     text: str,
 ) -> None:
-    """The gateway's own reason reaches the user, translated."""
+    """A refusal of the user's choice is a validation error quoting the gateway."""
     for contact in simulator.contacts.values():
         contact["subscribed"] = not unsubscribe_all
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await call(hass, "send_to_contact_list", list_id=list_id, message="Hi")
-    assert not isinstance(err.value, ServiceValidationError)
-    assert err.value.translation_key == "gateway_error"
+    assert err.value.translation_key == "request_refused"
     assert err.value.translation_placeholders == {"error": text}
     assert len(params(simulator, SEND)) == 1
     assert simulator.messages == {}
@@ -542,13 +543,37 @@ async def test_unsubscribe_and_resubscribe(
 async def test_contact_refused(
     hass: HomeAssistant, simulator: GatewaySimulator, action: str, data: dict[str, Any], text: str
 ) -> None:
-    """The gateway's 400/403 reasons reach the user, translated."""
+    """A refusal of the user's input is a validation error quoting the gateway's reason."""
     simulator.contacts[2]["subscribed"] = False
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await call(hass, action, **({"list_id": 1} | data))
-    assert not isinstance(err.value, ServiceValidationError)
-    assert err.value.translation_key == "gateway_error"
+    assert err.value.translation_key == "request_refused"
     assert err.value.translation_placeholders == {"error": text}
+    assert str(err.value) == f"The gateway refused this input: {text}"
+
+
+@pytest.mark.usefixtures("integration")
+async def test_refusal_from_the_frontend_logs_no_traceback(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Called from the frontend, a refused input is a validation error, not an unexpected one."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "call_service",
+            "domain": DOMAIN,
+            "service": "subscribe_contact",
+            "service_data": {"list_id": 1, "number": "+33600000101"},
+        }
+    )
+    reply = await client.receive_json()
+    assert not reply["success"]
+    assert reply["error"]["code"] == "service_validation_error"
+    assert reply["error"]["translation_key"] == "request_refused"
+    assert reply["error"]["translation_placeholders"] == {"error": errors.CONTACT_EXISTS}
+    assert "Unexpected exception" not in caplog.text
+    # Home Assistant keeps the traceback of a validation error for its debug log only.
+    assert all(r.exc_info is None for r in caplog.records if r.levelno > logging.DEBUG)
 
 
 @pytest.mark.parametrize("action", ["subscribe_contact", "unsubscribe_contact"])

@@ -15,13 +15,13 @@ from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidDat
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
 from custom_components.sms_bridge.api import (
     GatewayApiError,
     GatewayConnectionError,
     GatewayResponseError,
 )
+from custom_components.sms_bridge.compat import vol
 from custom_components.sms_bridge.const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_ALLOWED_RECIPIENTS,

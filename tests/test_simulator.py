@@ -853,6 +853,23 @@ async def test_faults(api: Api, sim: GatewaySimulator) -> None:
     assert sim.requests[1].method == "POST"
 
 
+async def test_healthy_calls_and_peak_in_flight(api: Api, sim: GatewaySimulator) -> None:
+    """Faults spare the next `healthy_calls` calls; overlapping calls are counted."""
+    sim.faults.http_500 = True
+    sim.faults.healthy_calls = 1
+    assert await api.ok("send.php") == {"credits": 100}
+    async with api.http.post(f"{sim.url}/services/send.php", data={"key": KEY}) as reply:
+        assert reply.status == 500
+    assert sim.faults.healthy_calls == 0
+    assert sim.peak_in_flight == 1
+
+    sim.faults.reset()
+    sim.faults.latency = 0.1
+    await asyncio.gather(api.ok("send.php"), api.ok("send.php"), api.ok("send.php"))
+    assert sim.peak_in_flight == 3
+    assert sim.in_flight == 0
+
+
 async def test_stop_releases_hung_request(http: aiohttp.ClientSession) -> None:
     """stop() answers a hung request with HTTP 503 instead of waiting for it."""
     sim = GatewaySimulator(api_key=KEY)
@@ -898,10 +915,13 @@ async def test_control_api(sim: GatewaySimulator, http: aiohttp.ClientSession, h
         "reject_key": True,
         "hang": False,
         "rate_limit": 0,
+        "healthy_calls": 0,
     }
     assert sim.faults.reject_key is True
     assert (await control("POST", "faults", {"bogus": True}))[0] == 400
     assert (await control("POST", "faults", {"hang": "yes"}))[0] == 400
+    assert (await control("POST", "faults", {"healthy_calls": True}))[0] == 400
+    assert (await control("POST", "faults", {"healthy_calls": -1}))[0] == 400
     await control("POST", "faults", {"latency": 0, "reject_key": False})
     async with http.post(
         f"{sim.url}/services/send-ussd-request.php",

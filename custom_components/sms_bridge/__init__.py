@@ -96,7 +96,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         guard=guard,
     )
     await outbox.async_load()
-    entry.async_on_unload(outbox.async_stop)
+    entry.async_on_unload(outbox.async_unload)
 
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

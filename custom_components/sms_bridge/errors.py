@@ -13,6 +13,7 @@ from .api import (
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
+    GatewayRequestRefusedError,
     GatewayResponseError,
     SmsBridgeError,
 )
@@ -40,7 +41,11 @@ def gateway_error(key: str, err: Exception) -> HomeAssistantError:
 
 @contextmanager
 def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> Iterator[None]:
-    """Raise gateway failures as translated errors; a rejected key also starts reauth."""
+    """Raise gateway failures as translated errors; a rejected key also starts reauth.
+
+    A refusal of what the user asked for (an unknown contacts list, a number already in it) is
+    the user's mistake: a ServiceValidationError quoting the gateway, not a failure.
+    """
     try:
         yield
     except GatewayAuthenticationError as err:
@@ -54,6 +59,8 @@ def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) 
             translation_key="certificate_verify_failed",
             translation_placeholders={"error": err.reason},
         ) from err
+    except GatewayRequestRefusedError as err:
+        raise validation_error("request_refused", error=err) from err
     except GatewayConnectionError as err:
         raise gateway_error("cannot_connect", err) from err
     except GatewayResponseError as err:

@@ -1,14 +1,22 @@
-"""Durable outbox: a validated send that could not reach the gateway is kept and retried.
+"""Durable outbox: every send goes through it; one that could not reach the gateway is kept.
 
-Records are stored (privately: they hold numbers and texts) when a send fails to reach the
-gateway, retried with a growing delay, kept across restarts, and dropped with an event when they
-expire. A send that may have reached the gateway (timeout after sending, garbled answer) is never
-sent again blindly: the gateway's message list is searched for it first.
+Sends through the same phone go out one request at a time, in the order they were made. Records
+are stored (privately: they hold numbers and texts) when a send fails to reach the gateway,
+retried with a growing delay, kept across restarts, and dropped with an event when they expire.
+A send that may have reached the gateway (timeout after sending, garbled answer) is never sent
+again blindly: the gateway's message list is searched for it first.
+
+The search must not take another message for this send, or the send would be dropped unsent: a
+repeated alert has the same recipient and text as the one before. So a gateway message is
+credited to at most one send, and only if it is newer than every message the gateway had
+shown us when this send's first attempt began (message ids only grow).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +35,7 @@ from .api import (
     GatewayResponseError,
     Message,
     MessageQuery,
+    MessageStatus,
     Routing,
     Sender,
     SendRequest,
@@ -37,7 +46,10 @@ from .const import DOMAIN, EVENT_MESSAGE_EXPIRED, LOGGER
 
 STORAGE_VERSION = 1
 RETRY_DELAYS = (30, 60, 120, 300, 600, 900)  # seconds, by attempt; the last one repeats
+# The search reads the gateway's messages from this long before the first attempt: its clock may
+# differ from ours. Older messages of that window are told apart by their ids.
 RECONCILE_MARGIN = timedelta(minutes=2)
+SAVE_DELAY = 10  # seconds; coalesces the store writes of the highest message id seen
 
 PENDING = "pending"  # never reached the gateway: safe to send again
 UNKNOWN = "unknown"  # may have reached the gateway: look for it before sending again
@@ -71,13 +83,20 @@ def signal_outbox_changed(entry_id: str) -> str:
 
 @dataclass(slots=True)
 class OutboxRecord:
-    """A send waiting for the gateway."""
+    """A send waiting for the gateway.
+
+    ``since`` and ``after_id`` describe the first attempt that may have reached the gateway:
+    when it began, and the highest gateway message id known then. Only a newer message can be
+    this send.
+    """
 
     id: str
     request: SendRequest
     created: datetime
     state: str
     attempts: int = 1
+    since: datetime | None = None
+    after_id: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form."""
@@ -87,6 +106,8 @@ class OutboxRecord:
             "created": self.created.isoformat(),
             "state": self.state,
             "attempts": self.attempts,
+            "since": self.since.isoformat() if self.since else None,
+            "after_id": self.after_id,
             "request": {
                 "recipients": list(request.recipients),
                 "text": request.text,
@@ -104,11 +125,14 @@ class OutboxRecord:
     def from_dict(cls, data: dict[str, Any]) -> OutboxRecord:
         """Rebuild a record from its stored form."""
         req = data["request"]
+        since = data.get("since")  # absent from records stored by older versions
         return cls(
             id=data["id"],
             created=datetime.fromisoformat(data["created"]),
             state=data["state"],
             attempts=data["attempts"],
+            since=datetime.fromisoformat(since) if since else None,
+            after_id=data.get("after_id", 0),
             request=SendRequest(
                 recipients=tuple(req["recipients"]),
                 text=req["text"],
@@ -124,7 +148,7 @@ class OutboxRecord:
 
 
 class Outbox:
-    """Keep, retry and expire sends the gateway did not take."""
+    """Send one request per phone at a time; keep, retry and expire what the gateway missed."""
 
     def __init__(
         self,
@@ -144,6 +168,11 @@ class Outbox:
         self._records: dict[str, OutboxRecord] = {}
         self._cancel_retry: CALLBACK_TYPE | None = None
         self._running = False
+        self._phone_locks: dict[str | None, asyncio.Lock] = {}
+        self._highest_id = 0  # the highest gateway message id seen
+        # Ids credited to a send; only needed while a record or a request could still take them.
+        self._claimed: set[int] = set()
+        self._in_flight = 0
 
     def __len__(self) -> int:
         """Return how many sends wait."""
@@ -151,10 +180,12 @@ class Outbox:
 
     async def async_load(self) -> None:
         """Load the records kept across a restart and retry them soon."""
-        stored = await self._store.async_load()
-        for data in (stored or {}).get("records", []):
+        stored = await self._store.async_load() or {}
+        for data in stored.get("records", []):
             record = OutboxRecord.from_dict(data)
             self._records[record.id] = record
+        self._highest_id = stored.get("highest_id", 0)
+        self._claimed = set(stored.get("claimed", []))
         if self._records:
             LOGGER.info("Resuming %s unsent message(s) from the outbox", len(self._records))
             self._schedule(0)
@@ -166,25 +197,80 @@ class Outbox:
             self._cancel_retry()
             self._cancel_retry = None
 
+    async def async_unload(self) -> None:
+        """Stop retrying and write what is not stored yet (the entry is unloading)."""
+        self.async_stop()
+        await self._store.async_save(self._stored())
+
     async def async_send(self, request: SendRequest) -> list[Message] | OutboxRecord:
         """Send now; if the gateway cannot be reached, keep the send and return its record."""
-        try:
-            return await self._gateway.send(request)
-        except (GatewayConnectionError, GatewayResponseError) as err:
-            record = OutboxRecord(
-                id=uuid.uuid4().hex,
-                request=request,
-                created=dt_util.utcnow(),
-                state=_state_after(err),
-            )
-            LOGGER.warning("Gateway unavailable (%s); the message waits in the outbox", err)
-            await self._add(record)
-            return record
-
-    async def _add(self, record: OutboxRecord) -> None:
-        self._records[record.id] = record
+        async with self._phones_free(request):
+            since, after_id = dt_util.utcnow(), self._highest_id
+            try:
+                return await self._send(request)
+            except (GatewayConnectionError, GatewayResponseError) as err:
+                record = OutboxRecord(
+                    id=uuid.uuid4().hex,
+                    request=request,
+                    created=since,
+                    state=_state_after(err),
+                    since=since,
+                    after_id=after_id,
+                )
+                self._records[record.id] = record
+                LOGGER.warning("Gateway unavailable (%s); the message waits in the outbox", err)
         await self._save()
         self._schedule(self._delay(record))
+        return record
+
+    async def async_send_to_list(self, list_id: int, request: SendRequest) -> list[Message]:
+        """Send to a contacts list now, in turn with the other sends of its phones."""
+        async with self._phones_free(request):
+            return await self._send(request, list_id)
+
+    @asynccontextmanager
+    async def _phones_free(self, request: SendRequest) -> AsyncIterator[None]:
+        """Wait for the turn of every phone the request sends from, in call order.
+
+        A request naming no phone lets the gateway choose (its primary phone, or all of them):
+        those share one turn.
+        """
+        phones: list[str | None] = [*sorted({sender.phone_id for sender in request.senders})]
+        async with AsyncExitStack() as stack:
+            for phone in phones or [None]:
+                lock = self._phone_locks.setdefault(phone, asyncio.Lock())
+                await stack.enter_async_context(lock)
+            yield
+
+    async def _send(self, request: SendRequest, list_id: int | None = None) -> list[Message]:
+        self._in_flight += 1
+        try:
+            if list_id is None:
+                messages = await self._gateway.send(request)
+            else:
+                messages = await self._gateway.send_to_list(list_id, request)
+        finally:
+            self._in_flight -= 1
+        self._claim(messages)
+        return messages
+
+    def _claim(self, messages: Iterable[Message]) -> None:
+        """Credit gateway messages to the send that made them; no other send can have them."""
+        ids = {message.id for message in messages}
+        self._claimed |= ids
+        self._seen(ids)
+        self._forget_claims_if_idle()
+
+    def _forget_claims_if_idle(self) -> None:
+        if not self._records and not self._in_flight:
+            # Every later attempt starts above the claimed ids: none needs them any more.
+            self._claimed.clear()
+
+    def _seen(self, ids: Iterable[int]) -> None:
+        highest = max(ids, default=0)
+        if highest > self._highest_id:
+            self._highest_id = highest
+            self._store.async_delay_save(self._stored, SAVE_DELAY)
 
     async def async_retry(self) -> None:
         """Retry every waiting send once (also called by the timer)."""
@@ -196,56 +282,82 @@ class Outbox:
                 await self._retry(record)
         finally:
             self._running = False
+        self._forget_claims_if_idle()
         await self._save()
         if self._records:
             self._schedule(min(self._delay(r) for r in self._records.values()))
 
     async def _retry(self, record: OutboxRecord) -> None:
-        if dt_util.utcnow() - record.created > self._ttl:
-            self._drop(record, "expired")
-            return
+        expired = dt_util.utcnow() - record.created > self._ttl
         if record.state == UNKNOWN:
+            # Even past its time to live: if the gateway has it, it was sent.
             try:
                 found = await self._find(record)
             except SmsBridgeError:
-                record.attempts += 1
-                return
+                if not expired:
+                    record.attempts += 1
+                    return
+                found = None
             if found:
                 LOGGER.info("A message kept in the outbox had reached the gateway")
+                self._claim(found)
                 del self._records[record.id]
                 self._on_sent(found)
                 return
             if found is None:
-                self._drop(record, "unconfirmed")
+                self._drop(record, "expired" if expired else "unconfirmed")
                 return
-        try:
-            messages = await self._gateway.send(record.request)
-        except (GatewayConnectionError, GatewayResponseError) as err:
-            record.state = _state_after(err)
-            record.attempts += 1
+        if expired:
+            self._drop(record, "expired")
             return
-        except SmsBridgeError as err:
-            LOGGER.error("The gateway refused a message from the outbox: %s", err)
-            self._drop(record, "rejected")
-            return
+        async with self._phones_free(record.request):
+            if record.state == PENDING:
+                record.since, record.after_id = dt_util.utcnow(), self._highest_id
+            # Stored before sending: if Home Assistant stops before the answer, the next start
+            # looks for the message instead of sending it again.
+            record.state = UNKNOWN
+            await self._save()
+            try:
+                messages = await self._send(record.request)
+            except (GatewayConnectionError, GatewayResponseError) as err:
+                record.state = _state_after(err)
+                record.attempts += 1
+                return
+            except SmsBridgeError as err:
+                LOGGER.error("The gateway refused a message from the outbox: %s", err)
+                self._drop(record, "rejected")
+                return
         del self._records[record.id]
         self._on_sent(messages)
 
     async def _find(self, record: OutboxRecord) -> list[Message] | None:
-        """Return the messages the gateway has for this send ([] when none, None if unknowable)."""
+        """Return the messages the gateway has for this send ([] when none, None if unknowable).
+
+        At most one per recipient: the oldest message that no other send took, newer than what
+        the gateway had shown us before this send's first attempt, to that recipient, with a
+        text the gateway may have made of ours. Incoming messages never count.
+        """
         if Capability.READ not in self._gateway.capabilities:
             return None
         request = record.request
-        candidates = await self._gateway.messages(
-            MessageQuery(start=record.created - RECONCILE_MARGIN)
-        )
+        since = record.since or record.created
+        candidates = await self._gateway.messages(MessageQuery(start=since - RECONCILE_MARGIN))
+        self._seen(message.id for message in candidates)
         recipients = {clean_number(number) for number in request.recipients}
-        return [
-            message
-            for message in candidates
-            if clean_number(message.number) in recipients
-            and may_be_sent_as(request.text, message.text)
-        ]
+        found: dict[str, Message] = {}
+        for message in sorted(candidates, key=lambda message: message.id):
+            number = clean_number(message.number)
+            if (
+                number is not None
+                and number in recipients
+                and number not in found
+                and message.id > record.after_id
+                and message.id not in self._claimed
+                and message.status is not MessageStatus.RECEIVED
+                and may_be_sent_as(request.text, message.text)
+            ):
+                found[number] = message
+        return list(found.values())
 
     def _drop(self, record: OutboxRecord, reason: str) -> None:
         del self._records[record.id]
@@ -265,8 +377,15 @@ class Outbox:
     def _delay(self, record: OutboxRecord) -> float:
         return RETRY_DELAYS[min(record.attempts, len(RETRY_DELAYS)) - 1]
 
+    def _stored(self) -> dict[str, Any]:
+        return {
+            "records": [record.as_dict() for record in self._records.values()],
+            "highest_id": self._highest_id,
+            "claimed": sorted(self._claimed),
+        }
+
     async def _save(self) -> None:
-        await self._store.async_save({"records": [r.as_dict() for r in self._records.values()]})
+        await self._store.async_save(self._stored())
         async_dispatcher_send(self._hass, signal_outbox_changed(self._entry_id))
 
     @callback

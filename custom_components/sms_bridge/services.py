@@ -185,7 +185,9 @@ async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
     request = build_list_request(entry, call.data[ATTR_MESSAGE], call.data)
     guard = entry.runtime_data.guard
     with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
-        messages = await entry.runtime_data.gateway.send_to_list(call.data[ATTR_LIST_ID], request)
+        messages = await entry.runtime_data.outbox.async_send_to_list(
+            call.data[ATTR_LIST_ID], request
+        )
         guard.settle(reservation, len(messages))
     entry.runtime_data.tracker.track(messages)
     return sent_response(request, messages) if call.return_response else None

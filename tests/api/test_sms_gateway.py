@@ -20,6 +20,7 @@ from custom_components.sms_bridge.api import (
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayConnectionError,
+    GatewayRequestRefusedError,
     GatewayResponseError,
     Message,
     MessageQuery,
@@ -347,10 +348,14 @@ async def test_send_many_mms_scheduled_prioritized(
 
 
 async def test_send_refused(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
-    """O15: business errors keep the gateway's text and code; nothing is stored."""
+    """Business errors keep the gateway's text and code; nothing is stored.
+
+    Code 500 is the gateway failing, not a refusal of the input.
+    """
     simulator.credits = 1
     with pytest.raises(GatewayApiError) as err:
         await client.send(SendRequest(("+15550101", "+15550102"), "too many"))
+    assert not isinstance(err.value, GatewayRequestRefusedError)
     assert err.value.code == 500
     assert str(err.value) == (
         "You have insufficient credits to complete this operation. "
@@ -416,8 +421,8 @@ async def test_send_to_list_one_sender(
 
 
 async def test_send_to_list_refused(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
-    """An unknown list (400) and a list without subscribers (204) are refusals."""
-    with pytest.raises(GatewayApiError) as err:
+    """An unknown list (400) and a list without subscribers (204) are refusals of the input."""
+    with pytest.raises(GatewayRequestRefusedError) as err:
         await client.send_to_list(999, SendRequest((), "x"))
     assert (err.value.code, str(err.value)) == (
         400,
@@ -425,7 +430,7 @@ async def test_send_to_list_refused(client: SmsGatewayClient, simulator: Gateway
     )
     await client.unsubscribe_contact(1, "+33600000101")
     await client.unsubscribe_contact(1, "+33600000102")
-    with pytest.raises(GatewayApiError) as err:
+    with pytest.raises(GatewayRequestRefusedError) as err:
         await client.send_to_list(1, SendRequest((), "x"))
     assert (err.value.code, str(err.value)) == (
         204,
@@ -509,8 +514,8 @@ async def test_resubscribe_unknown_number_adds_it(
 async def test_contact_refusals(
     client: SmsGatewayClient, simulator: GatewaySimulator, call: Any, code: int, message: str
 ) -> None:
-    """The gateway's 400/403 refusals become `GatewayApiError` with its code and text."""
-    with pytest.raises(GatewayApiError) as err:
+    """The gateway's 400/403 refusals of the input are typed as such, with its code and text."""
+    with pytest.raises(GatewayRequestRefusedError) as err:
         await call(client)
     assert (err.value.code, str(err.value)) == (code, message)
 

@@ -2,7 +2,8 @@
 
     POST /_sim/incoming         {"number", "message", "phone_id"?, "sim_slot"?}
                                 → {"message": row, "webhook_status": int | null}
-    POST /_sim/faults           {"latency"?, "http_500"?, "html_error"?, "reject_key"?, "hang"?}
+    POST /_sim/faults           {"latency"?, "http_500"?, "html_error"?, "reject_key"?, "hang"?,
+                                 "rate_limit"?, "healthy_calls"?}
                                 → the current faults
     POST /_sim/webhook          {"url": str | null} → {"url": ...}
     GET  /_sim/messages         → every stored message row
@@ -122,12 +123,15 @@ class ControlApi:
         return web.json_response(await self._sim.advance())
 
 
+_COUNTS = frozenset({"rate_limit", "healthy_calls"})
+
+
 def _valid_fault(name: str, value: object) -> bool:
     if isinstance(value, bool):
-        return name not in ("latency", "rate_limit")
+        return name != "latency" and name not in _COUNTS
     if name == "latency":
         return isinstance(value, int | float) and value >= 0
-    if name == "rate_limit":
+    if name in _COUNTS:
         return isinstance(value, int) and value >= 0
     return False
 

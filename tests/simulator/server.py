@@ -11,6 +11,7 @@ JSON envelope encoded like PHP `json_encode` (see services.py and send.py for th
 API also answers under any path prefix (`sim.url + "/sms/services/send.php"`), like an
 installation in a sub-folder. Each call is recorded in `sim.requests`, then `sim.faults` may
 delay, hang or spoil the answer (a faulty answer changes nothing in the state).
+`sim.peak_in_flight` is the most API calls the server was answering at the same time.
 
 Webhooks are posted like the real server's Guzzle client: `POST`, one form field (`messages`:
 JSON array of received messages, or `ussdRequest`: JSON object), `User-Agent: GuzzleHttp/7`,
@@ -103,6 +104,8 @@ class GatewaySimulator(GatewayState):
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
         self.webhook_results: list[int] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -163,7 +166,12 @@ class GatewaySimulator(GatewayState):
         php_request = await read_request(request)
         self.requests.append(RecordedRequest(request.path, request.method, php_request.fields))
         _LOGGER.info("%s %s", request.method, request.path)
-        failure = await self._failure()
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            failure = await self._failure()
+        finally:
+            self.in_flight -= 1
         if failure is not None:
             return failure
         handler = SCRIPTS.get(request.match_info["script"])
@@ -177,6 +185,9 @@ class GatewaySimulator(GatewayState):
 
     async def _failure(self) -> web.Response | None:
         """Apply `self.faults`; return the spoilt answer, if any."""
+        if self.faults.healthy_calls > 0:
+            self.faults.healthy_calls -= 1
+            return None
         # Faults are plain attributes that tests flip at will, so poll rather than wait.
         while self.faults.hang and not self._stopping:  # noqa: ASYNC110
             await asyncio.sleep(HANG_POLL)

@@ -80,6 +80,8 @@ class Faults:
     """Never answer until this is cleared (or the simulator stops)."""
     rate_limit: int = 0
     """When > 0, answer HTTP 429 with `Retry-After: <rate_limit>` (a reseller's proxy)."""
+    healthy_calls: int = 0
+    """Answer this many more API calls normally before the faults above apply (counts down)."""
 
     def reset(self) -> None:
         """Clear every fault."""

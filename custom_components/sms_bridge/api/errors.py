@@ -55,6 +55,14 @@ class GatewayApiError(SmsBridgeError):
         self.code = code
 
 
+class GatewayRequestRefusedError(GatewayApiError):
+    """The gateway refused what the request asks for, not because it failed.
+
+    An unknown contacts list, a number already in the list or not in it: the caller's input
+    is wrong, and the same request will be refused again.
+    """
+
+
 class CapabilityNotSupportedError(SmsBridgeError):
     """The provider does not offer the requested operation."""
 

@@ -28,6 +28,7 @@ from .errors import (
     GatewayCertificateError,
     GatewayConnectionError,
     GatewayRateLimitedError,
+    GatewayRequestRefusedError,
     GatewayResponseError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
@@ -71,6 +72,10 @@ _OPTION = {Routing.SPECIFIED: 0, Routing.ALL_PHONES: 1, Routing.ALL_SIMS: 2}
 _NOT_FOUND = 404
 _UNAUTHORIZED = 401
 _TOO_MANY_REQUESTS = 429
+# Error codes of refusals of the request's content: an unknown contacts list (400 on send.php,
+# 403 on manage-contacts.php), a number already in a list or not in it (400), a list without
+# subscribers (204). Failures of the gateway itself (no credits, phone offline) are code 500.
+_REFUSED_CODES = frozenset({204, 400, 403})
 _SHA256_SIZE = 32
 
 
@@ -435,6 +440,8 @@ def _envelope(body: str) -> dict[str, Any]:
     code = _int(error.get("code"), MIN_CODE, MAX_CODE)
     if code == _UNAUTHORIZED:
         raise GatewayAuthenticationError(message)
+    if code in _REFUSED_CODES:
+        raise GatewayRequestRefusedError(message, code=code)
     raise GatewayApiError(message, code=code)
 
 
