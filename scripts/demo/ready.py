@@ -1,7 +1,7 @@
 """Wait for the demo's Home Assistant, give it its demo user, and say when it can be opened.
 
 Run by scripts/develop after it starts Home Assistant:
-    python scripts/demo/ready.py URL
+    python scripts/demo/ready.py URL CONFIG_DIR
 The onboarding steps other than the user are marked done in the storage scripts/develop seeds;
 the user is created here through the onboarding API, the way the onboarding page does it, so
 Home Assistant itself hashes the password, links the credentials and creates the person.
@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 from http import HTTPStatus
+import json
+from pathlib import Path
 import sys
 import time
 from typing import Any
@@ -37,28 +39,31 @@ async def _json(response: aiohttp.ClientResponse) -> Any:
     return await response.json()
 
 
-async def wait_for_http(session: aiohttp.ClientSession, url: str, deadline: float) -> None:
-    """Return once Home Assistant's HTTP server answers with its onboarding API.
+def has_user(config: Path) -> bool:
+    """Tell whether onboarding has its user, from Home Assistant's storage."""
+    onboarding = json.loads((config / ".storage" / "onboarding").read_text())
+    return "user" in onboarding["data"]["done"]
 
-    That API needs no login, and asking it leaves no "invalid authentication" warning in the log.
+
+async def wait_for(session: aiohttp.ClientSession, url: str, deadline: float) -> None:
+    """Return once a GET of `url`, which needs no login, answers 200.
+
+    While Home Assistant starts, its HTTP server may answer before the API is set up.
     """
     while time.monotonic() < deadline:
         try:
-            async with session.get(f"{url}/api/onboarding") as response:
+            async with session.get(url) as response:
                 if response.status == HTTPStatus.OK:
                     return
         except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.5)
-    raise DemoError(f"Home Assistant did not answer on {url} within {START_TIMEOUT:.0f} s")
+    raise DemoError(f"Home Assistant did not answer {url} within {START_TIMEOUT:.0f} s")
 
 
-async def ensure_demo_user(session: aiohttp.ClientSession, url: str) -> None:
-    """Create the demo user unless onboarding already has one."""
-    async with session.get(f"{url}/api/onboarding") as response:
-        steps = await _json(response)
-    if any(step["step"] == "user" and step["done"] for step in steps):
-        return
+async def create_demo_user(session: aiohttp.ClientSession, url: str, deadline: float) -> None:
+    """Create the demo user through the onboarding API, as the onboarding page does."""
+    await wait_for(session, f"{url}/api/onboarding", deadline)
     payload = {
         "client_id": f"{url}/",
         "name": NAME,
@@ -111,12 +116,17 @@ async def wait_until_running(
     return entries
 
 
-async def prepare(url: str) -> dict[str, Any]:
-    """Wait for the demo, seed its user, and return the demo user's tokens once it runs."""
+async def prepare(url: str, config: Path | None = None) -> dict[str, Any]:
+    """Wait for the demo, seed its user, and return the demo user's tokens once it runs.
+
+    Without the config dir, the demo user must already exist.
+    """
     deadline = time.monotonic() + START_TIMEOUT
     async with aiohttp.ClientSession(timeout=REQUEST_TIMEOUT) as session:
-        await wait_for_http(session, url, deadline)
-        await ensure_demo_user(session, url)
+        if config is not None and not has_user(config):
+            await create_demo_user(session, url, deadline)
+        # Answers 200 once logins are possible (onboarding's user exists).
+        await wait_for(session, f"{url}/auth/providers", deadline)
         tokens = await log_in(session, url)
         entries = await wait_until_running(session, url, tokens["access_token"], deadline)
     for entry in entries:
@@ -133,9 +143,11 @@ def main() -> int:
     """Print the ready line, or why there is none."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url", help="Home Assistant's URL, e.g. http://127.0.0.1:8123")
-    url = parser.parse_args().url.rstrip("/")
+    parser.add_argument("config", type=Path, help="Home Assistant's config dir")
+    args = parser.parse_args()
+    url = args.url.rstrip("/")
     try:
-        asyncio.run(prepare(url))
+        asyncio.run(prepare(url, args.config))
     except (DemoError, aiohttp.ClientError, TimeoutError) as err:
         print(f"develop: error: {err or type(err).__name__}", file=sys.stderr, flush=True)
         return 1
