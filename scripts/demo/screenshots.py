@@ -212,7 +212,7 @@ async def take(url: str, simulator: str, output: Path) -> list[Path]:
                 "send-message.png",
                 "/developer-tools/action",
                 [send["description"], send["fields"]["recipients"]["name"]],
-                1180,
+                1400,
             ),
         ]
         # The form the developer tools open with: this action, a few fields filled, UI mode.
