@@ -44,6 +44,7 @@ CHROMIUM_FLAGS = (
 WIDTH = 1280
 RENDER_TIMEOUT = 60.0  # seconds for a page to show what it should
 SETTLE = 2.0  # seconds for animations and late icons once the page shows it
+READ_BACK = 12.0  # seconds: a sent message's status is read back 10 s after the send
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 # The text a page shows, including what lives in the shadow roots of Home Assistant's elements.
@@ -190,7 +191,7 @@ async def text_hi(session: aiohttp.ClientSession, simulator: str) -> None:
         answer = await response.json()
     if answer.get("webhook_status") != 200:
         raise DemoError(f"Home Assistant did not take the incoming SMS: {answer}")
-    await asyncio.sleep(SETTLE)  # the automation sends its reply
+    await asyncio.sleep(READ_BACK)  # the automation's reply is sent, then counted
 
 
 async def take(url: str, simulator: str, output: Path) -> list[Path]:
