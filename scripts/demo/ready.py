@@ -116,14 +116,11 @@ async def wait_until_running(
     return entries
 
 
-async def prepare(url: str, config: Path | None = None) -> dict[str, Any]:
-    """Wait for the demo, seed its user, and return the demo user's tokens once it runs.
-
-    Without the config dir, the demo user must already exist.
-    """
+async def prepare(url: str, config: Path) -> dict[str, Any]:
+    """Wait for the demo, seed its user, and return the demo user's tokens once it runs."""
     deadline = time.monotonic() + START_TIMEOUT
     async with aiohttp.ClientSession(timeout=REQUEST_TIMEOUT) as session:
-        if config is not None and not has_user(config):
+        if not has_user(config):
             await create_demo_user(session, url, deadline)
         # Answers 200 once logins are possible (onboarding's user exists).
         await wait_for(session, f"{url}/auth/providers", deadline)
