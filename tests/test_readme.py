@@ -1,4 +1,4 @@
-"""The README's examples stay true: they parse, and the dashboard names entities that exist."""
+"""The README's examples stay true: they parse, and the dashboard names the demo's entities."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ import yaml
 
 from tests.simulator import GatewaySimulator
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
+# The demo's entry, seeded by scripts/develop: its title names the account's entities.
+DEMO_TITLE = re.findall(r'"title": "([^"]+)"', (ROOT / "scripts" / "develop").read_text())
 
 
 def _entity_ids(card: dict[str, Any]) -> list[str]:
@@ -24,6 +27,19 @@ def _entity_ids(card: dict[str, Any]) -> list[str]:
     for child in card.get("cards", []):
         ids += _entity_ids(child)
     return ids
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The test entry, titled as the demo's."""
+    assert len(DEMO_TITLE) == 1
+    return MockConfigEntry(
+        domain=config_entry.domain,
+        title=DEMO_TITLE[0],
+        unique_id=config_entry.unique_id,
+        data=config_entry.data,
+        options=config_entry.options,
+    )
 
 
 @pytest.mark.parametrize("block", YAML_BLOCKS, ids=[b.split("\n")[0] for b in YAML_BLOCKS])
@@ -35,7 +51,7 @@ def test_yaml_examples_parse(block: str) -> None:
 async def test_dashboard_example_names_real_entities(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The dashboard's entities exist for the simulator's 'Office phone', battery aside.
+    """The dashboard's entities exist in the demo (phone 'Office phone'), battery aside.
 
     The SMS Gateway reports no battery, as the example's comment says.
     """
