@@ -119,7 +119,7 @@ async def test_a1_valid_signature_fires_one_event(
     assert [event.data for event in events] == [
         {
             "config_entry_id": init_integration.entry_id,
-            "message_id": row["ID"],
+            "message_id": str(row["ID"]),
             "number": "+33612345678",
             "number_e164": "+33612345678",
             "text": "Hello",
@@ -586,8 +586,8 @@ async def test_numbers_beyond_bounds_leave_fields_empty(
     assert await gateway.post_webhook("messages", value) == 200
     await hass.async_block_till_done()
     assert [(e.data["message_id"], e.data["sim"], e.data["phone_id"]) for e in events] == [
-        (41, None, "1"),
-        (42, 1, None),
+        ("41", None, "1"),
+        ("42", 1, None),
     ]
     for event in events:
         json_bytes(event.data)  # Home Assistant's own encoder: 64-bit integers at most
@@ -824,8 +824,8 @@ async def test_p12_captured_php_escaped_messages(
 
     assert response.status == 200
     assert [(e.data["message_id"], e.data["number"], e.data["text"]) for e in events] == [
-        (41, "+33612345678", 'Ça va? 😀 a/b "q" <tag> & 100%'),
-        (42, "InfoSMS", "line1\nline2"),
+        ("41", "+33612345678", 'Ça va? 😀 a/b "q" <tag> & 100%'),
+        ("42", "InfoSMS", "line1\nline2"),
     ]
 
 

@@ -29,6 +29,7 @@ from .const import (
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
+from .serialize import message_data
 
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_MESSAGE: Final = "message"
@@ -90,7 +91,7 @@ async def async_send(
 def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str, Any]:
     """Return the response data describing the messages a send created."""
     return {
-        "messages": [message.as_dict() for message in messages],
+        "messages": [message_data(message) for message in messages],
         "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
         "segments": 1 if request.mms else segment_count(request.text),
     }

@@ -7,10 +7,10 @@ import pytest
 from custom_components.sms_bridge.api.sms import (
     clean_number,
     is_gsm7,
-    may_be_sent_as,
     segment_count,
     to_e164,
 )
+from custom_components.sms_bridge.api.sms_gateway import may_be_sent_as
 
 
 @pytest.mark.parametrize(
