@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import Capability
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED
 from custom_components.sms_bridge.inbound import BACKFILL_CAP, BACKFILL_INTERVAL, BACKFILL_MARGIN
 from tests.conftest import WEBHOOK_ID

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from yarl import URL
 
 from custom_components.sms_bridge.api import Capability, Message, Sender, SendRequest
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_EXPIRED
 from custom_components.sms_bridge.outbox import PENDING, RETRY_DELAYS, UNKNOWN, Outbox, OutboxRecord
 from tests.conftest import API_KEY

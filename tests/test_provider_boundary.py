@@ -35,7 +35,7 @@ from custom_components.sms_bridge.api import (
     WebhookResult,
     WebhookSignatureError,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PROVIDER,

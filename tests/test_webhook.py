@@ -31,7 +31,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api.sms_gateway import sign
+from custom_components.sms_bridge.api.rbsoft import sign
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PREVIOUS_API_KEY,

@@ -45,8 +45,8 @@ from .api import (
     Phone,
     create_gateway,
 )
-from .api.sms import clean_number
-from .api.sms_gateway import normalize_url
+from .api.rbsoft import normalize_url
+from .api.text import clean_number
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,

@@ -43,7 +43,7 @@ from .api import (
     UssdRequest,
     id_order,
 )
-from .api.sms import to_e164
+from .api.text import to_e164
 from .const import (
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,

@@ -42,7 +42,7 @@ from .api import (
     SmsBridgeError,
     id_order,
 )
-from .api.sms import clean_number
+from .api.text import clean_number
 from .const import DOMAIN, EVENT_MESSAGE_EXPIRED, LOGGER
 
 STORAGE_VERSION = 1

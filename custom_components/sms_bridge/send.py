@@ -18,7 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, Message, Routing, Sender, SendRequest
-from .api.sms import clean_number, segment_count
+from .api.text import clean_number, segment_count
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,

@@ -25,7 +25,7 @@ from custom_components.sms_bridge.api import (
     WebhookSignatureError,
     create_gateway,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient, normalize_url, sign
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, normalize_url, sign
 
 API_DIR = Path(api.__file__).parent
 

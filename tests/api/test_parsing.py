@@ -26,7 +26,7 @@ from custom_components.sms_bridge.api import (
     Sim,
     UssdQuery,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from tests.api.canned import DROP, CannedGateway
 
 KEY = "canned-secret-key"

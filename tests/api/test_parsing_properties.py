@@ -38,7 +38,7 @@ from custom_components.sms_bridge.api import (
     UssdRequest,
     WebhookPayloadError,
 )
-from custom_components.sms_bridge.api.sms_gateway import (
+from custom_components.sms_bridge.api.rbsoft import (
     EARLIEST,
     LATEST,
     MAX_CODE,

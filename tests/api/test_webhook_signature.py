@@ -29,14 +29,14 @@ from custom_components.sms_bridge.api import (
     WebhookRequest,
     WebhookSignatureError,
 )
-from custom_components.sms_bridge.api.sms_gateway import (
+from custom_components.sms_bridge.api.rbsoft import (
     MAX_BATCH,
     MAX_TEXT,
     SmsGatewayClient,
     sign,
     verify_signature,
 )
-from tests.conftest import API_KEY
+from tests.api.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 
 OBSERVED_KEY = "testkey1234567890"

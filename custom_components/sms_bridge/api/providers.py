@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from .gateway import Capability, Gateway
-from .sms_gateway import SmsGatewayClient
+from .rbsoft import SmsGatewayClient
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.sms_bridge.api.sms import (
+from custom_components.sms_bridge.api.rbsoft import may_be_sent_as
+from custom_components.sms_bridge.api.text import (
     clean_number,
     is_gsm7,
     segment_count,
     to_e164,
 )
-from custom_components.sms_bridge.api.sms_gateway import may_be_sent_as
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,8 @@ from custom_components.sms_bridge.api import (
     SmsBridgeError,
     UssdQuery,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
-from tests.conftest import API_KEY
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
+from tests.api.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 
 ATTACHMENTS = ("https://example.com/a.png", "https://example.com/b.jpg")
