@@ -13,6 +13,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -28,6 +29,7 @@ from custom_components.sms_bridge.api import (
     InboundBatch,
     MessageQuery,
     MessageStatus,
+    Phone,
     Provider,
     WebhookPayloadError,
     WebhookReply,
@@ -92,10 +94,30 @@ class PollingGateway(SmsGatewayClient):
         return InboundBatch(messages=tuple(received))
 
 
+class PhonelessGateway(SmsGatewayClient):
+    """A service that sends for the account: it has no phones (the gateway picks one)."""
+
+    capabilities = SmsGatewayClient.capabilities - {
+        Capability.PHONES,
+        Capability.SIM_SELECT,
+        Capability.SPREAD,
+        Capability.LAST_SEEN,
+        Capability.USSD,
+    }
+
+    async def phones(self) -> list[Phone]:
+        """Return no phones."""
+        return []
+
+
 @pytest.fixture(autouse=True)
 def test_providers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the test providers selectable."""
-    for key, client_class in (("test_push", PushingGateway), ("test_poll", PollingGateway)):
+    for key, client_class in (
+        ("test_push", PushingGateway),
+        ("test_poll", PollingGateway),
+        ("test_phoneless", PhonelessGateway),
+    ):
 
         def create(session: Any, config: Mapping[str, Any], cls: Any = client_class) -> Any:
             return cls(session, config[CONF_URL], config[CONF_API_KEY])
@@ -104,7 +126,12 @@ def test_providers(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(PROVIDERS, key, provider)
 
 
-async def _set_up(hass: HomeAssistant, simulator: GatewaySimulator, provider: str) -> None:
+async def _set_up(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    provider: str,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=provider,
@@ -114,11 +141,12 @@ async def _set_up(hass: HomeAssistant, simulator: GatewaySimulator, provider: st
             CONF_API_KEY: API_KEY,
             CONF_WEBHOOK_ID: WEBHOOK_ID,
         },
-        options={"default_phone": "1"},
+        options={"default_phone": "1"} if options is None else options,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    return entry
 
 
 async def test_pushed_delivery_reports_move_states_forward_only(
@@ -210,3 +238,23 @@ async def test_providers_that_offer_polling_are_polled_for_what_comes_in(
     await next_poll()
     await next_poll()
     assert [event.data["text"] for event in events] == ["first", "second"]
+
+
+async def test_a_provider_without_phones_gets_an_account_notify_entity(
+    hass: HomeAssistant, simulator: GatewaySimulator, entity_registry: er.EntityRegistry
+) -> None:
+    """Without phones, one notify entity sends for the account; no phone entity exists."""
+    entry = await _set_up(hass, simulator, "test_phoneless", {"default_recipients": ["+15550100"]})
+    entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    notify = [e for e in entities if e.domain == "notify"]
+    assert [e.unique_id for e in notify] == [f"{entry.entry_id}_sms"]
+
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": notify[0].entity_id, "message": "hello"},
+        blocking=True,
+    )
+    assert [(row["number"], row["message"]) for row in simulator.messages.values()] == [
+        ("+15550100", "hello")
+    ]

@@ -20,6 +20,7 @@ MAX_WEBHOOK_BODY = 256 * 1024  # bytes a webhook request may carry; the caller e
 class Capability(StrEnum):
     """Something a provider can do beyond sending an SMS (which every provider does)."""
 
+    PHONES = auto()  # sends and receives through phones of the account (entities per phone)
     MMS = auto()
     SCHEDULE = auto()
     PRIORITY = auto()

@@ -97,6 +97,7 @@ class SmsGatewayClient(Gateway):
 
     capabilities = frozenset(
         {
+            Capability.PHONES,
             Capability.MMS,
             Capability.SCHEDULE,
             Capability.PRIORITY,
