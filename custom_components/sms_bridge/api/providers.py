@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from .gateway import Capability, Gateway
-from .rbsoft import SmsGatewayClient
+from .rbsoft import SmsGatewayClient, normalize_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,10 @@ class Provider:
     product: str  # the gateway software's name
     # What its client can do; the README's capability table is checked against it.
     capabilities: frozenset[Capability] = frozenset()
+    # The entry's title, from the config the user entered.
+    title: Callable[[Mapping[str, Any]], str] = lambda _config: "SMS Bridge"
+    # The server's base URL as the client uses it, from what the user typed (for a "url" field).
+    base_url: Callable[[str], str] = lambda url: url
     # Returns the config without what has expired in it, or None when nothing has.
     prune: Callable[[Mapping[str, Any]], dict[str, Any] | None] = lambda _config: None
 
@@ -71,6 +76,8 @@ PROVIDERS: dict[str, Provider] = {
             product="SMS Gateway",
             prune=_sms_gateway_prune,
             capabilities=SmsGatewayClient.capabilities,
+            title=lambda config: f"SMS Gateway ({urlsplit(config['url']).hostname})",
+            base_url=normalize_url,
         ),
     )
 }
