@@ -14,7 +14,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api.sms_gateway import sign
+from custom_components.sms_bridge.api.rbsoft import sign
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.simulator import GatewaySimulator

@@ -19,7 +19,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api.sms_gateway import sign
+from custom_components.sms_bridge.api.rbsoft import sign
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PROVIDER,

@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.sms_bridge.api import Capability
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.compat import vol
 from custom_components.sms_bridge.const import DOMAIN
 from tests.conftest import API_KEY
@@ -205,7 +205,7 @@ async def test_resend_by_id(
     assert params(simulator, RESEND) == [{"id": str(row["ID"])}]
     [message] = response["messages"]
     assert (message["message_id"], message["status"], message["retries"]) == (
-        row["ID"],
+        str(row["ID"]),
         "pending",
         1,
     )
@@ -223,7 +223,7 @@ async def test_resend_by_group_and_status(hass: HomeAssistant, simulator: Gatewa
     response = await call(hass, "resend_messages", group_id="group-a", status="failed")
 
     assert params(simulator, RESEND) == [{"groupId": "group-a", "status": "Failed"}]
-    assert [m["message_id"] for m in response["messages"]] == [failed["ID"]]
+    assert [m["message_id"] for m in response["messages"]] == [str(failed["ID"])]
 
 
 @pytest.mark.usefixtures("integration")
@@ -256,7 +256,7 @@ async def test_resend_by_status_phone_sim_window(
             "endTimestamp": str(int(end.timestamp())),
         }
     ]
-    assert [m["message_id"] for m in response["messages"]] == [wanted["ID"]]
+    assert [m["message_id"] for m in response["messages"]] == [str(wanted["ID"])]
 
 
 async def test_resend_nothing_matches(
@@ -359,7 +359,7 @@ async def test_get_by_id_and_group(hass: HomeAssistant, simulator: GatewaySimula
     assert params(simulator, READ) == [{"id": str(first["ID"])}, {"groupId": "group-a"}]
     assert by_id["messages"] == [
         {
-            "message_id": first["ID"],
+            "message_id": str(first["ID"]),
             "group_id": "group-a",
             "number": "+15550100",
             "text": "Delivered message",
@@ -378,8 +378,8 @@ async def test_get_by_id_and_group(hass: HomeAssistant, simulator: GatewaySimula
         }
     ]
     assert [(m["message_id"], m["sim"]) for m in by_group["messages"]] == [
-        (first["ID"], 1),
-        (second["ID"], 2),
+        (str(first["ID"]), 1),
+        (str(second["ID"]), 2),
     ]
 
 
@@ -405,7 +405,7 @@ async def test_get_received_in_window(hass: HomeAssistant, simulator: GatewaySim
         {"startTimestamp": str(int(start.timestamp()))},
     ]
     assert [(m["message_id"], m["text"]) for m in response["messages"]] == [
-        (received["ID"], "Hello")
+        (str(received["ID"]), "Hello")
     ]
     assert len(everything["messages"]) == 2
 

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import Capability
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED
 from custom_components.sms_bridge.inbound import BACKFILL_CAP, BACKFILL_INTERVAL, BACKFILL_MARGIN
 from tests.conftest import WEBHOOK_ID
@@ -171,7 +171,7 @@ async def test_missed_message_fires_like_a_webhook(
     assert [event.data for event in events] == [
         {
             "config_entry_id": entry.entry_id,
-            "message_id": row["ID"],
+            "message_id": str(row["ID"]),
             "number": "+33612345678",
             "number_e164": "+33612345678",
             "text": "Missed",
@@ -193,7 +193,7 @@ async def test_periodic_backfill(
 
     row = simulator.add_received("+33612345678", "Missed", 1, 1, None)
     await run_backfill()
-    assert [event.data["message_id"] for event in events] == [row["ID"]]
+    assert [event.data["message_id"] for event in events] == [str(row["ID"])]
     assert reads(simulator)[-1]["startTimestamp"] == start(NOW)
 
     await run_backfill()
@@ -218,7 +218,7 @@ async def test_mark_survives_a_restart(
     during = simulator.add_received("+33612345678", "Missed", 1, 0, None)
     await set_up()
     assert reads(simulator)[-1]["startTimestamp"] == start(NOW + 2 * BACKFILL_INTERVAL)
-    assert [event.data["message_id"] for event in events] == [before["ID"], during["ID"]]
+    assert [event.data["message_id"] for event in events] == [str(before["ID"]), str(during["ID"])]
 
 
 async def test_webhook_then_backfill_fires_once(
@@ -260,7 +260,7 @@ async def test_order_and_cap(
         simulator.add_received("+33612345678", f"n{n}", 1, 0, NOW - timedelta(seconds=n + 1))
         for n in range(count)
     ]
-    oldest_first = [row["ID"] for row in reversed(rows)]
+    oldest_first = [str(row["ID"]) for row in reversed(rows)]
 
     await set_up()
     assert [event.data["message_id"] for event in events] == oldest_first[:BACKFILL_CAP]
@@ -298,7 +298,7 @@ async def test_gateway_errors_are_logged_once_and_retried(
 
     simulator.faults.reset()
     await run_backfill()
-    assert [event.data["message_id"] for event in events] == [row["ID"]]
+    assert [event.data["message_id"] for event in events] == [str(row["ID"])]
     assert "works again" in caplog.text
 
 

@@ -50,7 +50,7 @@ from tests.simulator import GatewaySimulator
 NEW_KEY = "rotated-api-key-9876543210"
 PHONES_PATH = "/services/get-devices.php"
 CREDITS_PATH = "/services/send.php"
-PHONES_CALL = "custom_components.sms_bridge.api.sms_gateway.SmsGatewayClient.phones"
+PHONES_CALL = "custom_components.sms_bridge.api.rbsoft.SmsGatewayClient.phones"
 
 
 def account_id(url: str, api_key: str) -> str:
@@ -345,7 +345,7 @@ async def test_credits_failure_is_reported(
     """The credits call is part of the test: its failure is a form error too."""
     result = await start_credentials(hass)
     with patch(
-        "custom_components.sms_bridge.api.sms_gateway.SmsGatewayClient.account",
+        "custom_components.sms_bridge.api.rbsoft.SmsGatewayClient.account",
         side_effect=GatewayApiError("Invalid request format.", code=400),
     ):
         result = await hass.config_entries.flow.async_configure(

@@ -151,7 +151,7 @@ async def test_crash_after_a_message_does_not_fire_it_again(
         await before.hass.async_block_till_done()
         fired = async_capture_events(before.hass, EVENT_MESSAGE_RECEIVED)
         row = await simulator.receive_sms("+33612345678", "Hello")
-        assert [event.data["message_id"] for event in fired] == [row["ID"]]
+        assert [event.data["message_id"] for event in fired] == [str(row["ID"])]
         before.crash()
 
     refired = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)

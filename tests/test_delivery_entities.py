@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 from yarl import URL
 
 from custom_components.sms_bridge.api import Capability
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_STATUS
 from custom_components.sms_bridge.outbox import RETRY_DELAYS
 from custom_components.sms_bridge.sensor import DELIVERY_SENSORS, FAILURE_REASONS

@@ -43,7 +43,13 @@ def batch(*messages: dict[str, Any]) -> str:
 
 def message(message_id: int) -> Message:
     """A parsed incoming message."""
-    return Message(id=message_id, number="+15550100", text="hi", status=MessageStatus.RECEIVED)
+    return Message(id=str(message_id), number="+15550100", text="hi", status=MessageStatus.RECEIVED)
+
+
+def new_dispatcher(hass: HomeAssistant, entry: MockConfigEntry) -> InboundDispatcher:
+    """Return a dispatcher of ``entry`` on the entry's storage, as after a restart."""
+    data = entry.runtime_data
+    return InboundDispatcher(hass, entry, data.gateway, data.coordinator, data.tracker.apply)
 
 
 def event_entity_id(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) -> str | None:
@@ -110,7 +116,7 @@ async def test_p13_missing_and_unparseable_fields(
     assert [event.data for event in events] == [
         {
             "config_entry_id": init_integration.entry_id,
-            "message_id": 5,
+            "message_id": "5",
             "number": "+33612345678",
             "number_e164": "+33612345678",
             "text": "Hello",
@@ -173,7 +179,7 @@ async def test_r1_same_request_twice(gateway: GatewaySimulator, events: list[Eve
     value = batch(received(5))
     assert await gateway.post_webhook("messages", value) == 200
     assert await gateway.post_webhook("messages", value) == 200
-    assert [event.data["message_id"] for event in events] == [5]
+    assert [event.data["message_id"] for event in events] == ["5"]
 
 
 async def test_r2_replay_after_reload(
@@ -189,7 +195,7 @@ async def test_r2_replay_after_reload(
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert hass_storage[storage_key(init_integration)]["data"] == {
-        "messages": {"ids": [[5, ANY]], "horizon": None},
+        "messages": {"ids": [["5", ANY]], "horizon": None},
         "ussd": {"ids": [], "horizon": None},
         "read_until": ANY,
     }
@@ -205,15 +211,15 @@ async def test_r2_new_dispatcher_on_same_storage(
 ) -> None:
     """A dispatcher built on the stored ids (as after a restart) drops what was seen."""
     await delayed_saves_done(hass)  # the entry's own dispatcher saved its backfill mark
-    first = InboundDispatcher(hass, init_integration)
+    first = new_dispatcher(hass, init_integration)
     await first.async_load()
     await first.async_process(InboundBatch(messages=(message(5),)))
     await delayed_saves_done(hass)
 
-    second = InboundDispatcher(hass, init_integration)
+    second = new_dispatcher(hass, init_integration)
     await second.async_load()
     await second.async_process(InboundBatch(messages=(message(5), message(6))))
-    assert [event.data["message_id"] for event in events] == [5, 6]
+    assert [event.data["message_id"] for event in events] == ["5", "6"]
 
 
 async def test_ids_are_stored_before_they_fire(
@@ -238,21 +244,21 @@ async def test_ids_are_stored_before_they_fire(
     assert await gateway.post_webhook("messages", batch(received(5), received(6))) == 200
     value = php.json_encode({"ID": 7, "request": "*100#", "response": "Hi", "deviceID": 1})
     assert await gateway.post_webhook("ussdRequest", value) == 200
-    assert stored_when_fired == [[5, 6], [5, 6], [7]]
+    assert stored_when_fired == [["5", "6"], ["5", "6"], ["7"]]
 
 
 async def test_r3_batch_with_seen_id(gateway: GatewaySimulator, events: list[Event]) -> None:
     """Only the unseen messages of a batch fire."""
     assert await gateway.post_webhook("messages", batch(received(5))) == 200
     assert await gateway.post_webhook("messages", batch(*map(received, (4, 5, 6)))) == 200
-    assert [event.data["message_id"] for event in events] == [5, 4, 6]
+    assert [event.data["message_id"] for event in events] == ["5", "4", "6"]
 
 
 async def test_r4_identical_texts(gateway: GatewaySimulator, events: list[Event]) -> None:
     """The same text twice from the same sender is two messages."""
     first = await gateway.receive_sms("+33612345678", "Hello")
     second = await gateway.receive_sms("+33612345678", "Hello")
-    assert [event.data["message_id"] for event in events] == [first["ID"], second["ID"]]
+    assert [event.data["message_id"] for event in events] == [str(first["ID"]), str(second["ID"])]
 
 
 async def test_r5_batch_out_of_order(gateway: GatewaySimulator, events: list[Event]) -> None:
@@ -264,7 +270,7 @@ async def test_r5_batch_out_of_order(gateway: GatewaySimulator, events: list[Eve
         received(1, sentDate="2025-05-01T10:01:00+0000"),
     )
     assert await gateway.post_webhook("messages", value) == 200
-    assert [event.data["message_id"] for event in events] == [1, 2, 3, 9]
+    assert [event.data["message_id"] for event in events] == ["1", "2", "3", "9"]
 
 
 async def test_r7_bounded_store(
@@ -274,7 +280,7 @@ async def test_r7_bounded_store(
     events: list[Event],
 ) -> None:
     """Past MAX_SEEN ids the oldest is forgotten; the store stays that size."""
-    dispatcher = InboundDispatcher(hass, init_integration)
+    dispatcher = new_dispatcher(hass, init_integration)
     await dispatcher.async_load()
     await dispatcher.async_process(
         InboundBatch(messages=tuple(message(i) for i in range(1, MAX_SEEN + 2)))
@@ -283,10 +289,10 @@ async def test_r7_bounded_store(
 
     stored = hass_storage[storage_key(init_integration)]["data"]["messages"]["ids"]
     assert len(stored) == MAX_SEEN
-    assert stored[0][0] == 2
-    assert stored[-1][0] == MAX_SEEN + 1
+    assert stored[0][0] == "2"
+    assert stored[-1][0] == str(MAX_SEEN + 1)
 
-    restarted = InboundDispatcher(hass, init_integration)
+    restarted = new_dispatcher(hass, init_integration)
     await restarted.async_load()
     assert restarted.seen_count == MAX_SEEN
     await restarted.async_process(InboundBatch(messages=(message(MAX_SEEN + 1),)))
@@ -348,7 +354,7 @@ async def test_message_older_than_the_store_covers_is_dropped(
 
     # Anything after the last forgotten message still fires.
     assert await gateway.post_webhook("messages", batch(dated(9003, now))) == 200
-    assert [event.data["message_id"] for event in events[count:]] == [9003]
+    assert [event.data["message_id"] for event in events[count:]] == ["9003"]
 
 
 @pytest.fixture
@@ -389,7 +395,33 @@ async def test_ids_of_the_first_store_version_are_kept(
     assert await simulator.post_webhook("messages", batch(received(5), received(6))) == 200
     value = php.json_encode({"ID": 7, "request": "*100#", "response": "Hi", "deviceID": 1})
     assert await simulator.post_webhook("ussdRequest", value) == 200
-    assert [event.data["message_id"] for event in events] == [6]
+    assert [event.data["message_id"] for event in events] == ["6"]
+    assert ussd_events == []
+
+
+async def test_numeric_ids_of_the_second_store_version_are_kept(
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    set_up_on_storage: Callable[[], Awaitable[GatewaySimulator]],
+    events: list[Event],
+    ussd_events: list[Event],
+) -> None:
+    """Ids stored as numbers by the versions with numeric ids still drop their messages."""
+    now = int(dt_util.utcnow().timestamp())
+    hass_storage[storage_key(config_entry)] = {
+        "version": 2,
+        "data": {
+            "messages": {"ids": [[5, now]], "horizon": None},
+            "ussd": {"ids": [[7, now]], "horizon": None},
+            "read_until": None,
+        },
+    }
+    simulator = await set_up_on_storage()
+
+    assert await simulator.post_webhook("messages", batch(received(5), received(6))) == 200
+    value = php.json_encode({"ID": 7, "request": "*100#", "response": "Hi", "deviceID": 1})
+    assert await simulator.post_webhook("ussdRequest", value) == 200
+    assert [event.data["message_id"] for event in events] == ["6"]
     assert ussd_events == []
 
 
@@ -420,7 +452,7 @@ async def test_full_store_of_the_first_version_covers_from_the_backfill_on(
     after_mark = mark - BACKFILL_MARGIN + timedelta(minutes=1)
     value = batch(dated(9001, before_mark), dated(9002, after_mark))
     assert await simulator.post_webhook("messages", value) == 200
-    assert [event.data["message_id"] for event in events] == [9002]
+    assert [event.data["message_id"] for event in events] == ["9002"]
 
 
 async def test_store_removed_with_entry(
@@ -498,7 +530,7 @@ async def test_ussd_answer(
     assert [event.data for event in ussd_events] == [
         {
             "config_entry_id": init_integration.entry_id,
-            "ussd_id": request["ID"],
+            "ussd_id": str(request["ID"]),
             "request": "*150#",
             "response": "Balance: 12.50 EUR",
             "phone_id": "2",
@@ -518,7 +550,7 @@ async def test_s3_unsolicited_ussd_answer(
     )
     assert await gateway.post_webhook("ussdRequest", value) == 200
     assert [(e.data["ussd_id"], e.data["sim"], e.data["sent_at"]) for e in ussd_events] == [
-        (99, None, None)
+        ("99", None, None)
     ]
 
 

@@ -130,7 +130,7 @@ async def test_l1_unload_stops_everything(
 
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     stored = hass_storage[f"{DOMAIN}.{config_entry.entry_id}.inbound"]["data"]
-    assert [item_id for item_id, _ in stored["messages"]["ids"]] == [first["ID"]]
+    assert [item_id for item_id, _ in stored["messages"]["ids"]] == [str(first["ID"])]
 
     await gateway.receive_sms("+33612345678", "Hello")
     assert gateway.webhook_results == [200, 200]  # Home Assistant's answer to an unknown id
@@ -231,7 +231,7 @@ async def test_l4_cloud_reconnect_backfills(
 
     async_dispatcher_send(hass, CLOUD_SIGNAL, CloudConnectionState.CLOUD_CONNECTED)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert [event.data["message_id"] for event in events] == [row["ID"]]
+    assert [event.data["message_id"] for event in events] == [str(row["ID"])]
 
     gateway.webhook_url = webhook_url
     assert await gateway.post_webhook("messages", php.json_encode([webhook_view(row)])) == 200

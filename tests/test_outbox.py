@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from yarl import URL
 
 from custom_components.sms_bridge.api import Capability, Message, Sender, SendRequest
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_EXPIRED
 from custom_components.sms_bridge.outbox import PENDING, RETRY_DELAYS, UNKNOWN, Outbox, OutboxRecord
 from tests.conftest import API_KEY
@@ -265,7 +265,7 @@ async def test_two_kept_identical_sends_take_one_message_each(
 
     await outbox.async_retry()
     assert len(simulator.messages) == 2
-    assert sorted(m.id for m in sent) == sorted(simulator.messages)
+    assert sorted(int(m.id) for m in sent) == sorted(simulator.messages)
     assert len(outbox) == 0
     outbox.async_stop()
 
@@ -395,4 +395,31 @@ async def test_records_of_an_older_version_are_resumed(
     await outbox.async_retry()
     assert _texts(simulator) == ["outbox test"]
     assert len(outbox) == 0
+    outbox.async_stop()
+
+
+async def test_claims_stored_as_numbers_by_older_versions_still_hold(
+    hass: HomeAssistant, simulator: GatewaySimulator, hass_storage: dict[str, Any]
+) -> None:
+    """A gateway message credited to a send, stored as a number, is not credited again."""
+    client = SmsGatewayClient(async_get_clientsession(hass), simulator.url, API_KEY)
+    [taken] = await client.send(REQUEST)
+    expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
+    record = OutboxRecord(
+        "unknown", REQUEST, dt_util.utcnow(), UNKNOWN, since=dt_util.utcnow() - TTL / 2
+    ).as_dict()
+    hass_storage[f"{DOMAIN}.entry.outbox"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.entry.outbox",
+        "data": {"records": [record], "highest_id": 0, "claimed": [int(taken.id)]},
+    }
+    sent: list[Message] = []
+    outbox = _outbox(hass, simulator, sent)
+    await outbox.async_load()
+
+    await outbox.async_retry()
+    assert [message.id for message in sent] != [taken.id]  # sent again, not credited
+    assert _texts(simulator) == ["outbox test", "outbox test"]
+    assert expired == []
     outbox.async_stop()

@@ -11,7 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sms_bridge.api import GatewayRateLimitedError
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import DEFAULT_UPDATE_INTERVAL
 from tests.conftest import API_KEY
 from tests.simulator import GatewaySimulator

@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from yarl import URL
 
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,

@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sms_bridge.api import Capability, Phone
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import DOMAIN, ONLINE_WINDOW
 from tests.helpers import poll

@@ -22,7 +22,7 @@ from syrupy.assertion import SnapshotAssertion
 from yarl import URL
 
 from custom_components.sms_bridge.api import Capability
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_DEFAULT_PHONE,

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.sms_bridge.api import Capability, MessageStatus, Sender, SendRequest
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_STATUS
 from custom_components.sms_bridge.tracking import (
     FIRST_POLL,
@@ -34,7 +34,7 @@ def _tracker(hass: HomeAssistant, simulator: GatewaySimulator) -> DeliveryTracke
     return DeliveryTracker(hass, "entry", client)
 
 
-async def _send(tracker: DeliveryTracker, *numbers: str) -> list[int]:
+async def _send(tracker: DeliveryTracker, *numbers: str) -> list[str]:
     messages = await tracker._gateway.send(
         SendRequest(recipients=numbers, text="hello", senders=(Sender("1", 0),))
     )
@@ -224,6 +224,33 @@ async def test_stored_messages_are_resumed(
     await hass.async_block_till_done(wait_background_tasks=True)
     tracker.async_stop()
     assert [(e.data["message_id"], e.data["status"]) for e in events] == [(fresh, "queued")]
+
+
+async def test_ids_stored_as_numbers_by_older_versions_are_resumed(
+    hass: HomeAssistant, simulator: GatewaySimulator, hass_storage: dict[str, Any]
+) -> None:
+    """Messages an older version stored with numeric ids are still followed."""
+    events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+    sender = _tracker(hass, simulator)
+    [message_id] = await _send(sender, "+15550001")
+    sender.async_stop()
+    since = dt_util.utcnow().isoformat()
+    hass_storage["sms_bridge.entry.tracking"] = {
+        "version": 1,
+        "data": {
+            "messages": [
+                {"id": int(message_id), "status": "pending", "group_id": None, "since": since}
+            ]
+        },
+    }
+    await simulator.advance()
+
+    tracker = _tracker(hass, simulator)
+    await tracker.async_load()
+    tracker.async_resume(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    tracker.async_stop()
+    assert [(e.data["message_id"], e.data["status"]) for e in events] == [(message_id, "queued")]
 
 
 async def test_nothing_to_resume(hass: HomeAssistant, simulator: GatewaySimulator) -> None:

@@ -95,7 +95,7 @@ async def test_without_wait(hass: HomeAssistant, simulator: GatewaySimulator) ->
     row = simulator.ussd_requests[1]
     assert response == {
         "request": {
-            "ussd_id": 1,
+            "ussd_id": "1",
             "request": "*100#",
             "response": None,
             "phone_id": "1",
@@ -128,7 +128,7 @@ async def test_wait_answered_by_webhook(hass: HomeAssistant, simulator: GatewayS
     assert response is not None
     assert response["timed_out"] is False
     assert response["request"] | {"sent_at": None} == {
-        "ussd_id": 1,
+        "ussd_id": "1",
         "request": "*100#",
         "response": BALANCE,
         "phone_id": "2",
@@ -158,7 +158,9 @@ async def test_wait_answered_by_polling(hass: HomeAssistant, simulator: GatewayS
     assert (response["request"]["response"], response["timed_out"]) == (BALANCE, False)
     assert calls(simulator, READ_USSD) == [{"id": "1"}, {"id": "1"}]
     await hass.async_block_till_done()
-    assert [(event.data["ussd_id"], event.data["response"]) for event in answers] == [(1, BALANCE)]
+    assert [(event.data["ussd_id"], event.data["response"]) for event in answers] == [
+        ("1", BALANCE)
+    ]
 
 
 @pytest.mark.usefixtures("integration")
@@ -193,11 +195,11 @@ async def test_wait_times_out(
 
     assert response is not None
     assert response["timed_out"] is True
-    assert (response["request"]["ussd_id"], response["request"]["response"]) == (1, None)
+    assert (response["request"]["ussd_id"], response["request"]["response"]) == ("1", None)
     assert [event.data for event in timeouts] == [
         {
             "config_entry_id": integration.entry_id,
-            "ussd_id": 1,
+            "ussd_id": "1",
             "request": "*100#",
             "phone_id": "1",
             "sim": 2,
@@ -218,7 +220,7 @@ async def test_timeout_without_wait(hass: HomeAssistant, simulator: GatewaySimul
     assert timeouts == []
     skip_time(hass, 60)
     await until(lambda: bool(timeouts))
-    assert timeouts[0].data["ussd_id"] == 1
+    assert timeouts[0].data["ussd_id"] == "1"
 
 
 @pytest.mark.usefixtures("gateway")

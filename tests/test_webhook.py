@@ -31,7 +31,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api.sms_gateway import sign
+from custom_components.sms_bridge.api.rbsoft import sign
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PREVIOUS_API_KEY,
@@ -119,7 +119,7 @@ async def test_a1_valid_signature_fires_one_event(
     assert [event.data for event in events] == [
         {
             "config_entry_id": init_integration.entry_id,
-            "message_id": row["ID"],
+            "message_id": str(row["ID"]),
             "number": "+33612345678",
             "number_e164": "+33612345678",
             "text": "Hello",
@@ -250,7 +250,7 @@ async def test_a8_lowercase_header_name(client: TestClient, events: list[Event])
 
 
 async def test_a9_php_cgi_header_name(client: TestClient, events: list[Event]) -> None:
-    """A9: `HTTP_X_SG_SIGNATURE` is PHP's name for the header, not a header."""
+    """`HTTP_X_SG_SIGNATURE` is PHP's name for the header, not a header."""
     response = await client.post(
         PATH,
         data=php.form_encode("messages", MESSAGES),
@@ -586,8 +586,8 @@ async def test_numbers_beyond_bounds_leave_fields_empty(
     assert await gateway.post_webhook("messages", value) == 200
     await hass.async_block_till_done()
     assert [(e.data["message_id"], e.data["sim"], e.data["phone_id"]) for e in events] == [
-        (41, None, "1"),
-        (42, 1, None),
+        ("41", None, "1"),
+        ("42", 1, None),
     ]
     for event in events:
         json_bytes(event.data)  # Home Assistant's own encoder: 64-bit integers at most
@@ -644,7 +644,7 @@ async def test_p3_field_count(client: TestClient, events: list[Event], body: str
 
 
 async def test_p4_duplicated_field(client: TestClient, events: list[Event]) -> None:
-    """P4: `messages=A&messages=B`: what is verified must be what is processed."""
+    """`messages=A&messages=B`: what is verified must be what is processed."""
     other = php.json_encode([received(42)])
     body = f"{php.form_encode('messages', MESSAGES)}&{php.form_encode('messages', other)}"
     response = await client.post(PATH, data=body, headers=signed(MESSAGES))
@@ -824,8 +824,8 @@ async def test_p12_captured_php_escaped_messages(
 
     assert response.status == 200
     assert [(e.data["message_id"], e.data["number"], e.data["text"]) for e in events] == [
-        (41, "+33612345678", 'Ça va? 😀 a/b "q" <tag> & 100%'),
-        (42, "InfoSMS", "line1\nline2"),
+        ("41", "+33612345678", 'Ça va? 😀 a/b "q" <tag> & 100%'),
+        ("42", "InfoSMS", "line1\nline2"),
     ]
 
 

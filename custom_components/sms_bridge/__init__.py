@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.components.notify.legacy import async_reload as async_reload_notify
 from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util import dt as dt_util
 
-from .api import create_gateway
+from .api import PROVIDERS
 from .const import (
     CONF_OUTBOX_TTL,
-    CONF_PREVIOUS_API_KEY,
-    CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
     CONF_VERIFY_SSL,
     DATA_HASS_CONFIG,
@@ -33,6 +29,7 @@ from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher, async_remove_inbound_store
+from .inbound_poll import InboundPoller
 from .outbox import Outbox, async_remove_outbox_store
 from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .services import async_setup_services
@@ -58,21 +55,22 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> bool:
     """Set up SMS Bridge from a config entry."""
-    gateway = create_gateway(
+    provider = PROVIDERS[entry.data[CONF_PROVIDER]]
+    if (pruned := provider.prune(entry.data)) is not None:
+        hass.config_entries.async_update_entry(entry, data=pruned)
+    gateway = provider.create(
         async_get_clientsession(
             hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL)
         ),
-        entry.data[CONF_PROVIDER],
         entry.data,
-        _async_previous_keys(hass, entry),
     )
     coordinator = SmsBridgeCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
 
-    inbound = InboundDispatcher(hass, entry)
-    await inbound.async_load()
     tracker = DeliveryTracker(hass, entry.entry_id, gateway)
     await tracker.async_load()
+    inbound = InboundDispatcher(hass, entry, gateway, coordinator, tracker.apply)
+    await inbound.async_load()
     entry.async_on_unload(tracker.async_stop)
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
     ttl = entry.options.get(CONF_OUTBOX_TTL)
@@ -101,6 +99,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     inbound.async_start_backfill()  # after the event entities exist
+    InboundPoller(hass, entry, gateway, inbound.async_process).async_start()
     entry.async_on_unload(async_at_started(hass, tracker.async_resume))
 
     # The legacy notify.<name> service takes target numbers, which notify entities cannot.
@@ -157,26 +156,3 @@ def _reload_on_change(
             hass.config_entries.async_schedule_reload(entry.entry_id)
 
     return _listener
-
-
-@callback
-def _async_previous_keys(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> tuple[str, ...]:
-    """Return the API key replaced within the grace period, and reload when it expires."""
-    previous = entry.data.get(CONF_PREVIOUS_API_KEY)
-    expires = entry.data.get(CONF_PREVIOUS_API_KEY_EXPIRES)
-    if not previous or not expires:
-        return ()
-    remaining = (datetime.fromisoformat(expires) - dt_util.utcnow()).total_seconds()
-    if remaining <= 0:
-        data = dict(entry.data)
-        data.pop(CONF_PREVIOUS_API_KEY)
-        data.pop(CONF_PREVIOUS_API_KEY_EXPIRES)
-        hass.config_entries.async_update_entry(entry, data=data)
-        return ()
-
-    @callback
-    def _expire(_now: datetime) -> None:
-        hass.config_entries.async_schedule_reload(entry.entry_id)
-
-    entry.async_on_unload(async_call_later(hass, remaining, _expire))
-    return (previous,)

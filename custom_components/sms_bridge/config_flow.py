@@ -45,8 +45,7 @@ from .api import (
     Phone,
     create_gateway,
 )
-from .api.sms import clean_number
-from .api.sms_gateway import normalize_url
+from .api.text import clean_number
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -103,7 +102,7 @@ def _fields_schema(provider: str) -> vol.Schema:
     )
 
 
-def _normalize(url: str) -> str | None:
+def _normalize(provider: str, url: str) -> str | None:
     """Return the gateway's base URL, or None when it is not a plain HTTP(S) URL.
 
     A bare host ("sms.example.com") gets https://; a plain-HTTP server must be typed
@@ -113,7 +112,7 @@ def _normalize(url: str) -> str | None:
     url = url.strip()
     if "://" not in url:
         url = f"https://{url}"
-    url = normalize_url(url)
+    url = PROVIDERS[provider].base_url(url)
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -178,7 +177,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(account_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=f"SMS Gateway ({urlsplit(data[CONF_URL]).hostname})",
+                    title=PROVIDERS[self._provider].title(data),
                     data={**data, CONF_WEBHOOK_ID: async_generate_id()},
                 )
         return self.async_show_form(
@@ -232,7 +231,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_validate(self, data: dict[str, Any], errors: dict[str, str]) -> str | None:
         """Normalise ``data`` in place and test it; return the account id, or fill ``errors``."""
         if CONF_URL in data:
-            if (url := _normalize(data[CONF_URL])) is None:
+            if (url := _normalize(data[CONF_PROVIDER], data[CONF_URL])) is None:
                 errors[CONF_URL] = "invalid_url"
                 return None
             data[CONF_URL] = url
@@ -241,7 +240,8 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         gateway = create_gateway(session, data[CONF_PROVIDER], data)
         try:
-            await gateway.phones()
+            if Capability.PHONES in gateway.capabilities:
+                await gateway.phones()
             if Capability.CREDITS in gateway.capabilities:
                 await gateway.account()
         except GatewayAuthenticationError:

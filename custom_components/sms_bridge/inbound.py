@@ -18,6 +18,7 @@ previous backfill (``read_until``) minus a margin. The first backfill of an entr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 import math
 from typing import Any, TypedDict
@@ -32,14 +33,17 @@ from homeassistant.util.signal_type import SignalType
 
 from .api import (
     Capability,
+    DeliveryReport,
+    Gateway,
     InboundBatch,
     Message,
     MessageQuery,
     MessageStatus,
     SmsBridgeError,
     UssdRequest,
+    id_order,
 )
-from .api.sms import to_e164
+from .api.text import to_e164
 from .const import (
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,
@@ -48,7 +52,9 @@ from .const import (
     EVENT_USSD_RESPONSE,
     LOGGER,
 )
+from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
+from .serialize import ussd_data
 from .webhook import async_listen_cloud_connected
 
 STORAGE_VERSION = 2
@@ -65,7 +71,7 @@ type InboundSignal = SignalType[str, str, dict[str, Any]]
 
 
 class _StoredSeen(TypedDict):
-    ids: list[tuple[int, int | None]]  # (id, date of the item in epoch seconds), oldest first
+    ids: list[tuple[str, int | None]]  # (id, date of the item in epoch seconds), oldest first
     horizon: int | None  # epoch seconds; None while nothing was forgotten
 
 
@@ -96,9 +102,9 @@ class _InboundStore(Store[_StoredInbound]):
         mark = datetime.fromisoformat(read_until) if read_until else dt_util.utcnow()
         horizon = math.floor((mark - BACKFILL_MARGIN).timestamp())
 
-        def seen(ids: list[int]) -> _StoredSeen:
+        def seen(ids: list[int | str]) -> _StoredSeen:
             return {
-                "ids": [(item_id, now) for item_id in ids],
+                "ids": [(str(item_id), now) for item_id in ids],
                 "horizon": horizon if len(ids) >= MAX_SEEN else None,
             }
 
@@ -130,8 +136,11 @@ class SeenIds:
 
     def __init__(self, stored: _StoredSeen | None = None) -> None:
         """Initialize, from the stored form if there is one."""
-        # Dicts keep insertion order: the first key is the oldest id.
-        self._dates: dict[int, int | None] = dict(stored["ids"]) if stored else {}
+        # Dicts keep insertion order: the first key is the oldest id. Versions that had
+        # numeric ids stored numbers: they are read as the strings the providers give now.
+        self._dates: dict[str, int | None] = (
+            {str(item_id): date for item_id, date in stored["ids"]} if stored else {}
+        )
         self.horizon: int | None = stored["horizon"] if stored else None
 
     def __len__(self) -> int:
@@ -146,7 +155,7 @@ class SeenIds:
         """Return True when an item so dated may have been seen and forgotten since."""
         return date is not None and self.horizon is not None and date.timestamp() <= self.horizon
 
-    def add(self, item_id: int, date: datetime | None) -> None:
+    def add(self, item_id: str, date: datetime | None) -> None:
         """Keep ``item_id``; past MAX_SEEN forget the oldest, moving the horizon up to its date."""
         self._dates[item_id] = None if date is None else math.ceil(date.timestamp())
         while len(self._dates) > MAX_SEEN:
@@ -171,12 +180,26 @@ def _ussd_date(ussd: UssdRequest) -> datetime | None:
 
 
 class InboundDispatcher:
-    """Deduplicate incoming messages (persisted, bounded) and fire them once."""
+    """Deduplicate incoming messages (persisted, bounded) and fire them once.
 
-    def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+    Delivery reports go to ``apply_reports`` (the delivery tracker): replaying one is harmless,
+    as a status never moves backwards.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SmsBridgeConfigEntry,
+        gateway: Gateway,
+        coordinator: SmsBridgeCoordinator,
+        apply_reports: Callable[[Iterable[DeliveryReport]], None],
+    ) -> None:
         """Initialize."""
         self.hass = hass
         self.entry = entry
+        self._gateway = gateway
+        self._coordinator = coordinator
+        self._apply_reports = apply_reports
         self._store = _store(hass, entry)
         self._messages = SeenIds()
         self._ussd = SeenIds()
@@ -204,6 +227,8 @@ class InboundDispatcher:
 
     async def async_process(self, batch: InboundBatch) -> None:
         """Fire events for what is new in ``batch`` (already in the order to fire)."""
+        if batch.delivery_reports:
+            self._apply_reports(batch.delivery_reports)
         messages = [
             message
             for message in batch.messages
@@ -224,7 +249,7 @@ class InboundDispatcher:
         for ussd in answers:
             self._fire_ussd(ussd)
 
-    def _is_new(self, seen: SeenIds, kind: str, item_id: int, date: datetime | None) -> bool:
+    def _is_new(self, seen: SeenIds, kind: str, item_id: str, date: datetime | None) -> bool:
         """Record ``item_id``; return False when it was seen, or may have been."""
         if item_id in seen:
             LOGGER.debug("Dropped %s %s of %s: already received", kind, item_id, self.entry.title)
@@ -236,7 +261,7 @@ class InboundDispatcher:
         return True
 
     def _report_too_old(
-        self, seen: SeenIds, kind: str, item_id: int, date: datetime | None
+        self, seen: SeenIds, kind: str, item_id: str, date: datetime | None
     ) -> None:
         """Log the first drop for age at info level, the next ones at debug level."""
         horizon = dt_util.utc_from_timestamp(seen.horizon or 0).isoformat()
@@ -269,7 +294,7 @@ class InboundDispatcher:
 
         Not before start: automations only listen from then on.
         """
-        capabilities = self.entry.runtime_data.gateway.capabilities
+        capabilities = self._gateway.capabilities
         if not {Capability.READ, Capability.INBOUND_WEBHOOK} <= capabilities:
             return
         self.entry.async_on_unload(async_at_started(self.hass, self._async_request_backfill))
@@ -312,7 +337,7 @@ class InboundDispatcher:
             status=MessageStatus.RECEIVED, start=self._read_until - BACKFILL_MARGIN
         )
         try:
-            received = await self.entry.runtime_data.gateway.messages(query)
+            received = await self._gateway.messages(query)
         except SmsBridgeError as err:
             if self._backfill_failed:
                 LOGGER.debug("Backfill of %s failed again: %s", self.entry.title, err)
@@ -329,7 +354,9 @@ class InboundDispatcher:
         if self._backfill_failed:
             LOGGER.info("Reading back the messages %s received works again", self.entry.title)
             self._backfill_failed = False
-        ordered = sorted(received, key=lambda m: (m.sent_at is None, m.sent_at or now, m.id))
+        ordered = sorted(
+            received, key=lambda m: (m.sent_at is None, m.sent_at or now, id_order(m.id))
+        )
         missed = [message for message in ordered if message.id not in self._messages]
         LOGGER.debug(
             "Backfill of %s: %s received messages read, %s missed",
@@ -363,7 +390,7 @@ class InboundDispatcher:
 
     @callback
     def _fire_ussd(self, ussd: UssdRequest) -> None:
-        self._fire(EVENT_USSD_RESPONSE, EVENT_TYPE_USSD_RESPONSE, ussd.phone_id, ussd.as_dict())
+        self._fire(EVENT_USSD_RESPONSE, EVENT_TYPE_USSD_RESPONSE, ussd.phone_id, ussd_data(ussd))
 
     @callback
     def _fire(
@@ -379,7 +406,7 @@ class InboundDispatcher:
         """Return the phone's name; ask for the phone list again when the phone is new to us."""
         if phone_id is None:
             return None
-        coordinator = self.entry.runtime_data.coordinator
+        coordinator = self._coordinator
         if phone := coordinator.data.phones.get(phone_id):
             return phone.display_name
         LOGGER.debug("A message arrived through phone %s, unknown so far", phone_id)

@@ -1,4 +1,4 @@
-"""Notify: an entity per phone, and the legacy notify.<entry title> service with targets."""
+"""Notify: an entity per phone (or for the account), and the legacy notify.<entry title> service."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
-from .api import Phone
+from .api import Capability, Phone
 from .compat import NotifyEntityFeature, vol
 from .const import DOMAIN
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
-from .entity import SmsBridgePhoneEntity, async_add_phone_entities
+from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
 from .send import ATTR_PHONE, SEND_OPTIONS, async_send
 
 PARALLEL_UPDATES = 1
@@ -37,11 +37,30 @@ async def async_setup_entry(
     entry: SmsBridgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a notify entity for every phone."""
+    """Add a notify entity for every phone, or one for the account of a provider without phones."""
     coordinator = entry.runtime_data.coordinator
+    if Capability.PHONES not in coordinator.gateway.capabilities:
+        async_add_entities([SmsBridgeAccountNotifyEntity(coordinator, SMS_DESCRIPTION)])
+        return
     async_add_phone_entities(
         entry, async_add_entities, lambda phone: [SmsBridgeNotifyEntity(coordinator, phone)]
     )
+
+
+class SmsBridgeAccountNotifyEntity(SmsBridgeAccountEntity, NotifyEntity):
+    """Send an SMS through the account to the default recipients (a provider without phones)."""
+
+    _attr_supported_features = NotifyEntityFeature.TITLE
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Send the message; the provider chooses how."""
+        await async_send(
+            self.hass,
+            self.coordinator.config_entry,
+            None,
+            _text(message, title),
+            NOTIFY_DATA_SCHEMA({}),
+        )
 
 
 class SmsBridgeNotifyEntity(SmsBridgePhoneEntity, NotifyEntity):

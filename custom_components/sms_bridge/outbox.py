@@ -8,8 +8,8 @@ again blindly: the gateway's message list is searched for it first.
 
 The search must not take another message for this send, or the send would be dropped unsent: a
 repeated alert has the same recipient and text as the one before. So a gateway message is
-credited to at most one send, and only if it is newer than every message the gateway had
-shown us when this send's first attempt began (message ids only grow).
+credited to at most one send and, when the provider numbers its messages in order, only if it
+is newer than every message the gateway had shown us when this send's first attempt began.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 import uuid
 
@@ -40,8 +40,9 @@ from .api import (
     Sender,
     SendRequest,
     SmsBridgeError,
+    id_order,
 )
-from .api.sms import clean_number, may_be_sent_as
+from .api.text import clean_number
 from .const import DOMAIN, EVENT_MESSAGE_EXPIRED, LOGGER
 
 STORAGE_VERSION = 1
@@ -49,7 +50,7 @@ RETRY_DELAYS = (30, 60, 120, 300, 600, 900)  # seconds, by attempt; the last one
 # The search reads the gateway's messages from this long before the first attempt: its clock may
 # differ from ours. Older messages of that window are told apart by their ids.
 RECONCILE_MARGIN = timedelta(minutes=2)
-SAVE_DELAY = 10  # seconds; coalesces the store writes of the highest message id seen
+SAVE_DELAY = 10  # seconds; coalesces the store writes of the highest message sequence seen
 
 PENDING = "pending"  # never reached the gateway: safe to send again
 UNKNOWN = "unknown"  # may have reached the gateway: look for it before sending again
@@ -86,8 +87,8 @@ class OutboxRecord:
     """A send waiting for the gateway.
 
     ``since`` and ``after_id`` describe the first attempt that may have reached the gateway:
-    when it began, and the highest gateway message id known then. Only a newer message can be
-    this send.
+    when it began, and the highest message sequence (``Gateway.sequence``) known then. Only a
+    newer message can be this send.
     """
 
     id: str
@@ -169,9 +170,9 @@ class Outbox:
         self._cancel_retry: CALLBACK_TYPE | None = None
         self._running = False
         self._phone_locks: dict[str | None, asyncio.Lock] = {}
-        self._highest_id = 0  # the highest gateway message id seen
+        self._highest_id = 0  # the highest message sequence seen
         # Ids credited to a send; only needed while a record or a request could still take them.
-        self._claimed: set[int] = set()
+        self._claimed: set[str] = set()
         self._in_flight = 0
 
     def __len__(self) -> int:
@@ -185,7 +186,8 @@ class Outbox:
             record = OutboxRecord.from_dict(data)
             self._records[record.id] = record
         self._highest_id = stored.get("highest_id", 0)
-        self._claimed = set(stored.get("claimed", []))
+        # Versions with numeric ids stored numbers: read as the strings the providers give now.
+        self._claimed = {str(item_id) for item_id in stored.get("claimed", [])}
         if self._records:
             LOGGER.info("Resuming %s unsent message(s) from the outbox", len(self._records))
             self._schedule(0)
@@ -256,9 +258,9 @@ class Outbox:
 
     def _claim(self, messages: Iterable[Message]) -> None:
         """Credit gateway messages to the send that made them; no other send can have them."""
-        ids = {message.id for message in messages}
-        self._claimed |= ids
-        self._seen(ids)
+        messages = list(messages)
+        self._claimed |= {message.id for message in messages}
+        self._seen(messages)
         self._forget_claims_if_idle()
 
     def _forget_claims_if_idle(self) -> None:
@@ -266,8 +268,9 @@ class Outbox:
             # Every later attempt starts above the claimed ids: none needs them any more.
             self._claimed.clear()
 
-    def _seen(self, ids: Iterable[int]) -> None:
-        highest = max(ids, default=0)
+    def _seen(self, messages: Iterable[Message]) -> None:
+        sequences = (self._gateway.sequence(message) for message in messages)
+        highest = max((sequence for sequence in sequences if sequence is not None), default=0)
         if highest > self._highest_id:
             self._highest_id = highest
             self._store.async_delay_save(self._stored, SAVE_DELAY)
@@ -342,22 +345,32 @@ class Outbox:
         request = record.request
         since = record.since or record.created
         candidates = await self._gateway.messages(MessageQuery(start=since - RECONCILE_MARGIN))
-        self._seen(message.id for message in candidates)
+        self._seen(candidates)
         recipients = {clean_number(number) for number in request.recipients}
         found: dict[str, Message] = {}
-        for message in sorted(candidates, key=lambda message: message.id):
+        for message in sorted(candidates, key=self._order):
             number = clean_number(message.number)
+            sequence = self._gateway.sequence(message)
             if (
                 number is not None
                 and number in recipients
                 and number not in found
-                and message.id > record.after_id
+                and (sequence is None or sequence > record.after_id)
                 and message.id not in self._claimed
                 and message.status is not MessageStatus.RECEIVED
-                and may_be_sent_as(request.text, message.text)
+                and self._gateway.may_have_sent(request.text, message)
             ):
                 found[number] = message
         return list(found.values())
+
+    def _order(self, message: Message) -> tuple[int, datetime, tuple[int, int, str]]:
+        """Oldest first: by sequence when the provider gives one, else by date."""
+        sequence = self._gateway.sequence(message)
+        return (
+            sequence or 0,
+            message.sent_at or datetime.min.replace(tzinfo=UTC),
+            id_order(message.id),
+        )
 
     def _drop(self, record: OutboxRecord, reason: str) -> None:
         del self._records[record.id]

@@ -18,7 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, Message, Routing, Sender, SendRequest
-from .api.sms import clean_number, segment_count
+from .api.text import clean_number, segment_count
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -29,6 +29,7 @@ from .const import (
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
+from .serialize import message_data
 
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_MESSAGE: Final = "message"
@@ -90,7 +91,7 @@ async def async_send(
 def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str, Any]:
     """Return the response data describing the messages a send created."""
     return {
-        "messages": [message.as_dict() for message in messages],
+        "messages": [message_data(message) for message in messages],
         "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
         "segments": 1 if request.mms else segment_count(request.text),
     }

@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, MessageQuery, MessageStatus
-from .api.sms import clean_number
+from .api.text import clean_number
 from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
@@ -39,6 +39,7 @@ from .send import (
     build_list_request,
     sent_response,
 )
+from .serialize import contact_data, message_data
 from .ussd import async_send_ussd, is_ussd_code
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
@@ -74,11 +75,15 @@ READ_STATUSES: Final = [status.value for status in MessageStatus if status != Me
 _ENTRY: Final[dict[vol.Marker, Any]] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 _POSITIVE_INT: Final = vol.All(vol.Coerce(int), vol.Range(min=1))
 _NOT_BLANK: Final = vol.All(cv.string, vol.Strip, vol.Length(min=1))
+# Ids are strings; a number, as automations written for numeric ids give, is read as one.
+_ID: Final = vol.All(
+    vol.Any(vol.All(int, vol.Range(min=0)), str), cv.string, vol.Strip, vol.Length(min=1)
+)
 
 
 def _filters(statuses: list[str]) -> dict[vol.Marker, Any]:
     return {
-        vol.Optional(ATTR_MESSAGE_ID): _POSITIVE_INT,
+        vol.Optional(ATTR_MESSAGE_ID): _ID,
         vol.Optional(ATTR_GROUP_ID): _NOT_BLANK,
         vol.Optional(ATTR_STATUS): vol.In(statuses),
         vol.Optional(ATTR_PHONE): _NOT_BLANK,
@@ -205,7 +210,7 @@ async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
     entry.runtime_data.tracker.track(messages)
     if not call.return_response:
         return None
-    return {"messages": [message.as_dict() for message in messages]}
+    return {"messages": [message_data(message) for message in messages]}
 
 
 async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
@@ -217,7 +222,7 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
     )
     with translated_gateway_errors(call.hass, entry):
         messages = await entry.runtime_data.gateway.messages(query)
-    return {"messages": [message.as_dict() for message in messages]}
+    return {"messages": [message_data(message) for message in messages]}
 
 
 def _message_query(
@@ -274,7 +279,7 @@ async def _async_subscribe_contact(call: ServiceCall) -> ServiceResponse:
             name=call.data.get(ATTR_NAME) or None,
             resubscribe=call.data[ATTR_RESUBSCRIBE],
         )
-    return {"contact": contact.as_dict()} if call.return_response else None
+    return {"contact": contact_data(contact)} if call.return_response else None
 
 
 async def _async_unsubscribe_contact(call: ServiceCall) -> ServiceResponse:
@@ -284,7 +289,7 @@ async def _async_unsubscribe_contact(call: ServiceCall) -> ServiceResponse:
         contact = await entry.runtime_data.gateway.unsubscribe_contact(
             call.data[ATTR_LIST_ID], number
         )
-    return {"contact": contact.as_dict()} if call.return_response else None
+    return {"contact": contact_data(contact)} if call.return_response else None
 
 
 async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:

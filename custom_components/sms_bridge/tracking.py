@@ -1,8 +1,8 @@
 """Delivery tracking: follow sent messages until they reach a final state.
 
-The SMS Gateway pushes no status webhooks, so messages sent through the integration are read
-back by group (one request per send and phone), with a growing interval while nothing changes.
-A status only ever moves forward: a late or out-of-order report never lowers it.
+States come two ways, whichever the provider offers: delivery reports it pushes (applied as they
+arrive), and reading the messages back, with a growing interval while nothing changes. A status
+only ever moves forward: a late, replayed or out-of-order report never lowers it.
 
 The messages followed are stored (ids, groups and states, no numbers or texts), so tracking
 goes on after a restart, once Home Assistant has started.
@@ -11,9 +11,10 @@ goes on after a restart, once Home Assistant has started.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -23,8 +24,18 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.signal_type import SignalType
 
-from .api import Capability, Gateway, Message, MessageQuery, MessageStatus, SmsBridgeError
+from .api import (
+    Capability,
+    DeliveryReport,
+    Gateway,
+    Message,
+    MessageQuery,
+    MessageStatus,
+    SmsBridgeError,
+    TrackedMessage,
+)
 from .const import DOMAIN, EVENT_MESSAGE_STATUS, LOGGER
+from .serialize import MESSAGE_KEYS, message_data
 
 FIRST_POLL = 10.0  # seconds after a send
 MAX_POLL_INTERVAL = 600.0
@@ -38,7 +49,7 @@ SAVE_DELAY = 10  # seconds; Home Assistant writes what is pending when it stops
 
 
 class _StoredMessage(TypedDict):
-    id: int
+    id: str  # a number in the stores of versions that had numeric ids
     status: str
     group_id: str | None
     since: str  # ISO time tracking started
@@ -98,7 +109,7 @@ class DeliveryTracker:
         self._entry_id = entry_id
         self._gateway = gateway
         self._store = _store(hass, entry_id)
-        self._tracked: dict[int, _Tracked] = {}
+        self._tracked: dict[str, _Tracked] = {}
         self._counters: dict[str, PhoneCounters] = {}
         self._interval = FIRST_POLL
         self._next_query = 0
@@ -107,7 +118,13 @@ class DeliveryTracker:
 
     @property
     def enabled(self) -> bool:
-        """Return True when the provider lets us read message states back."""
+        """Return True when the provider reports message states, or lets us read them back."""
+        return bool(
+            {Capability.STATUS_POLL, Capability.STATUS_WEBHOOK} & self._gateway.capabilities
+        )
+
+    @property
+    def _polls(self) -> bool:
         return Capability.STATUS_POLL in self._gateway.capabilities
 
     @property
@@ -127,7 +144,7 @@ class DeliveryTracker:
         """Load the messages followed before a restart (polled once Home Assistant started)."""
         stored = await self._store.async_load()
         for item in stored["messages"] if stored else ():
-            self._tracked[item["id"]] = _Tracked(
+            self._tracked[str(item["id"])] = _Tracked(
                 MessageStatus(item["status"]),
                 item["group_id"],
                 datetime.fromisoformat(item["since"]),
@@ -142,7 +159,7 @@ class DeliveryTracker:
     @callback
     def async_resume(self, _hass: HomeAssistant) -> None:
         """Poll the messages followed before a restart."""
-        if self._tracked:
+        if self._tracked and self._polls:
             LOGGER.debug("Resuming the tracking of %s message(s)", len(self._tracked))
             self._start_poll(dt_util.utcnow())
 
@@ -158,8 +175,28 @@ class DeliveryTracker:
             self._tracked[message.id] = _Tracked(message.status, message.group_id)
         self._bound()
         self._save_later()
-        self._interval = FIRST_POLL
-        self._schedule(FIRST_POLL)
+        if self._polls:
+            self._interval = FIRST_POLL
+            self._schedule(FIRST_POLL)
+
+    @callback
+    def apply(self, reports: Iterable[DeliveryReport]) -> None:
+        """Apply the delivery reports the provider pushed; untracked messages are ignored."""
+        changes: StatusChanges = {}
+        changed = False
+        for report in reports:
+            changed |= self._advance(
+                report.message_id,
+                report.status,
+                changes,
+                phone_id=report.phone_id,
+                failure_reason=report.failure_reason,
+                describe=partial(_report_data, report),
+            )
+        if changes:
+            async_dispatcher_send(self._hass, signal_message_status(self._entry_id), changes)
+        if changed:
+            self._save_later()
 
     def _bound(self) -> None:
         while len(self._tracked) > MAX_TRACKED:
@@ -238,18 +275,15 @@ class DeliveryTracker:
             self._schedule(self._interval)
 
     def _queries(self) -> list[MessageQuery]:
-        """Return one query per group (a whole send), and per message without a group.
+        """Return the queries the provider reads the tracked messages back with.
 
         Beyond MAX_QUERIES_PER_POLL, each poll goes on where the previous one stopped: the
         first sends, stuck at Sent without delivery reports, must not hide the later ones.
         """
-        groups = {t.group_id for t in self._tracked.values() if t.group_id}
-        queries = [MessageQuery(group_id=group) for group in sorted(groups)]
-        queries += [
-            MessageQuery(message_id=message_id)
-            for message_id, t in self._tracked.items()
-            if not t.group_id
-        ]
+        queries = self._gateway.status_queries(
+            TrackedMessage(message_id, tracked.group_id)
+            for message_id, tracked in self._tracked.items()
+        )
         if len(queries) <= MAX_QUERIES_PER_POLL:
             return queries
         start = self._next_query % len(queries)
@@ -267,38 +301,79 @@ class DeliveryTracker:
 
     def _update(self, message: Message, changes: StatusChanges) -> bool:
         """Apply a read-back state; return True if it moved the message forward."""
-        tracked = self._tracked.get(message.id)
-        if tracked is None or message.status.rank <= tracked.status.rank:
+        return self._advance(
+            message.id,
+            message.status,
+            changes,
+            phone_id=message.phone_id,
+            failure_reason=message.failure_reason,
+            describe=partial(message_data, message),
+        )
+
+    def _advance(
+        self,
+        message_id: str,
+        status: MessageStatus,
+        changes: StatusChanges,
+        *,
+        phone_id: str | None,
+        failure_reason: str | None,
+        describe: Callable[[], dict[str, Any]],
+    ) -> bool:
+        """Move a tracked message to ``status``, never backwards; return True if it moved."""
+        tracked = self._tracked.get(message_id)
+        if tracked is None or status.rank <= tracked.status.rank:
             return False
         previous = tracked.status
-        tracked.status = message.status
-        if message.status.is_final:
-            del self._tracked[message.id]
-        self._count(message, previous)
-        data = self._fire(message, previous)
-        if message.phone_id is not None:
-            changes.setdefault(message.phone_id, []).append(data)
+        tracked.status = status
+        if status.is_final:
+            del self._tracked[message_id]
+        self._count(phone_id, status, previous, failure_reason)
+        data = self._fire(describe(), previous)
+        if phone_id is not None:
+            changes.setdefault(phone_id, []).append(data)
         return True
 
-    def _count(self, message: Message, previous: MessageStatus) -> None:
-        if message.phone_id is None:
+    def _count(
+        self,
+        phone_id: str | None,
+        status: MessageStatus,
+        previous: MessageStatus,
+        failure_reason: str | None,
+    ) -> None:
+        if phone_id is None:
             return
-        counters = self.counters(message.phone_id)
-        if message.status is MessageStatus.FAILED:
+        counters = self.counters(phone_id)
+        if status is MessageStatus.FAILED:
             counters.failed += 1
-            counters.last_failure = message.failure_reason
+            counters.last_failure = failure_reason
         elif (
-            message.status in (MessageStatus.SENT, MessageStatus.DELIVERED)
+            status in (MessageStatus.SENT, MessageStatus.DELIVERED)
             and previous.rank < MessageStatus.SENT.rank
         ):
             counters.sent += 1
 
-    def _fire(self, message: Message, previous: MessageStatus) -> dict[str, Any]:
+    def _fire(self, message: dict[str, Any], previous: MessageStatus) -> dict[str, Any]:
         """Fire the bus event of one change (one per message); return its data."""
         data: dict[str, Any] = {
             "config_entry_id": self._entry_id,
-            **message.as_dict(),
+            **message,
             "previous_status": previous.value,
         }
         self._hass.bus.async_fire(EVENT_MESSAGE_STATUS, data)
         return data
+
+
+def _report_data(report: DeliveryReport) -> dict[str, Any]:
+    """Return the event data of a pushed report: what it does not tell is None."""
+    at = report.at.isoformat() if report.at else None
+    return dict.fromkeys(MESSAGE_KEYS) | {
+        "message_id": report.message_id,
+        "number": report.number,
+        "status": report.status.value,
+        "phone_id": report.phone_id,
+        "attachments": [],
+        "delivered_at": at if report.status is MessageStatus.DELIVERED else None,
+        "error_code": report.error_code,
+        "failure_reason": report.failure_reason,
+    }

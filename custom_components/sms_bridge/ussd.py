@@ -23,6 +23,7 @@ from .api import InboundBatch, SmsBridgeError, UssdQuery, UssdRequest
 from .const import DOMAIN, EVENT_USSD_RESPONSE, EVENT_USSD_TIMEOUT, LOGGER
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors
+from .serialize import ussd_data
 
 MAX_CODE_LENGTH: Final = 30
 # Starts with * or #, ends with #, holds at least one digit: *100#, *123*1#, #123#.
@@ -74,7 +75,7 @@ async def async_send_ussd(
     if wait:
         return await watch
     entry.async_create_background_task(hass, watch, f"{DOMAIN} USSD {request.id}")
-    return {"request": request.as_dict(), "timed_out": False}
+    return {"request": ussd_data(request), "timed_out": False}
 
 
 def _lock(
@@ -108,7 +109,7 @@ async def _async_watch(
     if answer is not None:
         return {"request": answer, "timed_out": False}
     LOGGER.debug("No answer to USSD request %s within %s seconds", request.id, seconds)
-    data = request.as_dict()
+    data = ussd_data(request)
     hass.bus.async_fire(
         EVENT_USSD_TIMEOUT,
         {
@@ -134,7 +135,7 @@ async def _async_answer(
             and not from_webhook.done()
         ):
             from_webhook.set_result(
-                request.as_dict()
+                ussd_data(request)
                 | {"response": data.get("response"), "responded_at": data.get("responded_at")}
             )
 
@@ -155,7 +156,7 @@ async def _async_answer(
     return next(iter(done)).result()
 
 
-async def _async_poll(entry: SmsBridgeConfigEntry, ussd_id: int) -> dict[str, Any]:
+async def _async_poll(entry: SmsBridgeConfigEntry, ussd_id: str) -> dict[str, Any]:
     """Read the request back, less and less often, until it has an answer."""
     attempt = 0
     while True:
@@ -171,4 +172,4 @@ async def _async_poll(entry: SmsBridgeConfigEntry, ussd_id: int) -> dict[str, An
                 await entry.runtime_data.inbound.async_process(
                     InboundBatch(ussd_requests=(answer,))
                 )
-                return answer.as_dict()
+                return ussd_data(answer)

@@ -2,8 +2,8 @@
 
 The same handler serves direct HTTP requests and Nabu Casa cloudhooks, which arrive as a
 ``MockRequest`` without ``read()``, ``content_type`` or ``content_length``: it only uses the
-headers and ``request.content``. Only ``application/x-www-form-urlencoded`` is accepted, which is
-what the gateway sends; the cloud relay could not parse a multipart body anyway.
+method, headers, query and ``request.content``. The provider authenticates and parses what it
+reads (within the size cap), and chooses the reply.
 
 The Nabu Casa cloud component is imported inside functions, and only once it is loaded: the
 module cannot even be imported where the cloud's requirements are missing.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from http import HTTPStatus
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 from homeassistant.components import webhook
@@ -27,16 +27,18 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    InboundBatch,
+    MAX_WEBHOOK_BODY,
+    WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
+    WebhookRequest,
+    WebhookResult,
     WebhookSignatureError,
 )
 from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
 from .data import SmsBridgeConfigEntry
 
-MAX_BODY = 256 * 1024  # bytes; a full batch of the gateway is far smaller
-FORM = "application/x-www-form-urlencoded"
+MAX_BODY = MAX_WEBHOOK_BODY
 WARNING_INTERVAL = timedelta(minutes=1)
 ISSUE_NOT_HTTPS = "webhook_not_https"
 ISSUE_BAD_SIGNATURE = "webhook_bad_signature"
@@ -181,7 +183,7 @@ class _WebhookHandler:
     ) -> web.Response:
         """Answer with an explicit status: anything raised would become a 200 and a traceback."""
         try:
-            batch = await self._async_parse(request)
+            result = await self._async_parse(request)
         except _RejectedError as err:
             self._log_rejection(err)
             if err.status is HTTPStatus.UNAUTHORIZED:
@@ -190,31 +192,34 @@ class _WebhookHandler:
         if self._bad_signatures:
             self._bad_signatures = 0
             ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+        batch = result.batch
         LOGGER.debug(
-            "Webhook of %s: %s messages, %s USSD answers",
+            "Webhook of %s: %s messages, %s USSD answers, %s delivery reports",
             self._entry.title,
             len(batch.messages),
             len(batch.ussd_requests),
+            len(batch.delivery_reports),
         )
         await self._entry.runtime_data.inbound.async_process(batch)
-        return web.Response(status=HTTPStatus.OK)
+        reply = result.reply
+        return web.Response(status=reply.status, text=reply.text, content_type=reply.content_type)
 
-    async def _async_parse(self, request: web.Request) -> InboundBatch:
+    async def _async_parse(self, request: web.Request) -> WebhookResult:
         length = request.headers.get(hdrs.CONTENT_LENGTH, "")
         if length.isdigit() and int(length) > MAX_BODY:
             raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
-        content_type = request.headers.get(hdrs.CONTENT_TYPE, "")
-        if content_type.partition(";")[0].strip().lower() != FORM:
-            raise _RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "not a URL-encoded form")
-        body = await _async_read(request)
+        received = WebhookRequest(
+            method=request.method,
+            headers=request.headers,
+            query=request.query,
+            body=await _async_read(request),
+        )
         try:
-            form = parse_qsl(body.decode(), keep_blank_values=True)
-        except UnicodeDecodeError:
-            raise _RejectedError(HTTPStatus.BAD_REQUEST, "body not UTF-8") from None
-        try:
-            return self._entry.runtime_data.gateway.parse_webhook(request.headers, form)
+            return self._entry.runtime_data.gateway.handle_webhook(received)
         except WebhookSignatureError as err:
             raise _RejectedError(HTTPStatus.UNAUTHORIZED, str(err)) from None
+        except WebhookMediaTypeError as err:
+            raise _RejectedError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, str(err)) from None
         except WebhookPayloadTooLargeError as err:
             raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(err)) from None
         except WebhookPayloadError as err:

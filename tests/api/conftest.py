@@ -7,10 +7,11 @@ from collections.abc import AsyncGenerator
 import aiohttp
 import pytest
 
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from tests.api.canned import CannedGateway
-from tests.conftest import API_KEY
 from tests.simulator import GatewaySimulator
+
+API_KEY = "test-api-key-0123456789"  # the simulated account's key
 
 
 @pytest.fixture(autouse=True)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from custom_components.sms_bridge.api import (
     Account,
-    Contact,
     InboundBatch,
-    Message,
     MessageQuery,
     MessageStatus,
-    MessageType,
     Phone,
     Sim,
-    UssdRequest,
+    id_order,
 )
 
 SENT = datetime(2026, 11, 22, 2, 15, 56, tzinfo=UTC)
@@ -95,101 +92,29 @@ def test_account_defaults() -> None:
     assert Account(credits=None, unlimited=True).unlimited is True
 
 
-def test_message_as_dict() -> None:
-    """Every field is JSON-ready: ISO dates, 1-based SIM number, enum values."""
-    message = Message(
-        id=4,
-        number="+11234567890",
-        text="MMS body",
-        status=MessageStatus.DELIVERED,
-        phone_id="1",
-        sim_slot=0,
-        group_id="EyCmE0UjimWVlYS8UQ6b02505d876313.22767494",
-        type=MessageType.MMS,
-        attachments=("https://example.com/a.png", "https://example.com/b.jpg"),
-        sent_at=SENT,
-        delivered_at=datetime(2026, 11, 22, 4, 17, 30, tzinfo=timezone(timedelta(hours=2))),
-        schedule=datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
-        result_code=-1,
-        error_code=-1,
-        retries=0,
-        prioritize=True,
-        failure_reason=None,
-    )
-    assert message.as_dict() == {
-        "message_id": 4,
-        "group_id": "EyCmE0UjimWVlYS8UQ6b02505d876313.22767494",
-        "number": "+11234567890",
-        "text": "MMS body",
-        "status": "delivered",
-        "type": "mms",
-        "phone_id": "1",
-        "sim": 1,
-        "attachments": ["https://example.com/a.png", "https://example.com/b.jpg"],
-        "sent_at": "2026-11-22T02:15:56+00:00",
-        "delivered_at": "2026-11-22T04:17:30+02:00",
-        "schedule": "2026-11-22T03:00:00+00:00",
-        "result_code": -1,
-        "error_code": -1,
-        "failure_reason": None,
-        "retries": 0,
-    }
-
-
-def test_message_as_dict_with_nothing_known() -> None:
-    """Missing values stay None (no SIM 0, no empty date strings)."""
-    data = Message(id=1, number="InfoSMS", text="", status=MessageStatus.UNKNOWN).as_dict()
-    assert data["sim"] is None
-    assert data["type"] is None
-    assert data["attachments"] == []
-    assert data["sent_at"] is None
-    assert data["delivered_at"] is None
-    assert data["schedule"] is None
-
-
-def test_ussd_as_dict() -> None:
-    """USSD requests serialise with their answer and the 1-based SIM number."""
-    request = UssdRequest(
-        id=1,
-        request="*150#",
-        response="Your balance is 12.50 EUR",
-        phone_id="1",
-        sim_slot=1,
-        sent_at=SENT,
-    )
-    assert request.as_dict() == {
-        "ussd_id": 1,
-        "request": "*150#",
-        "response": "Your balance is 12.50 EUR",
-        "phone_id": "1",
-        "sim": 2,
-        "sent_at": "2026-11-22T02:15:56+00:00",
-        "responded_at": None,
-    }
-
-
-def test_contact_as_dict() -> None:
-    """Contacts serialise with their list and subscription state."""
-    contact = Contact(id=5, number="+11234567899", name=None, subscribed=False, list_id=1)
-    assert contact.as_dict() == {
-        "contact_id": 5,
-        "number": "+11234567899",
-        "name": None,
-        "subscribed": False,
-        "list_id": 1,
-    }
-
-
 def test_inbound_batch_defaults_to_empty() -> None:
-    """An empty batch carries neither messages nor USSD answers."""
-    assert InboundBatch() == InboundBatch(messages=(), ussd_requests=())
+    """An empty batch carries neither messages, USSD answers nor delivery reports."""
+    assert InboundBatch() == InboundBatch(messages=(), ussd_requests=(), delivery_reports=())
+
+
+@pytest.mark.parametrize(
+    ("ids", "ordered"),
+    [
+        (["10", "9", "100"], ["9", "10", "100"]),
+        (["b", "2", "a", "1"], ["1", "2", "a", "b"]),
+        (["٣", "2"], ["2", "٣"]),  # Arabic-Indic digits are not a number here
+    ],
+)
+def test_id_order(ids: list[str], ordered: list[str]) -> None:
+    """Decimal ids sort as numbers, any other id after them."""
+    assert sorted(ids, key=id_order) == ordered
 
 
 @pytest.mark.parametrize(
     ("query", "empty"),
     [
         (MessageQuery(), True),
-        (MessageQuery(message_id=0), False),
+        (MessageQuery(message_id="0"), False),
         (MessageQuery(group_id="g"), False),
         (MessageQuery(status=MessageStatus.FAILED), False),
         (MessageQuery(phone_id="1"), False),

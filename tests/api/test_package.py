@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import ast
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from custom_components.sms_bridge import api
-from custom_components.sms_bridge.api import PROVIDERS, Capability, create_gateway
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient, normalize_url, sign
+from custom_components.sms_bridge.api import (
+    PROVIDERS,
+    Capability,
+    CapabilityNotSupportedError,
+    Gateway,
+    Message,
+    MessageQuery,
+    MessageStatus,
+    SendRequest,
+    TrackedMessage,
+    UssdQuery,
+    WebhookRequest,
+    WebhookSignatureError,
+    create_gateway,
+)
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, normalize_url, sign
 
 API_DIR = Path(api.__file__).parent
 
@@ -49,27 +64,50 @@ def test_package_exports() -> None:
 
 
 async def test_create_gateway_builds_the_rbsoft_client() -> None:
-    """The provider table builds a client that honours the previous keys."""
+    """The provider table builds a client that honours the previous key until it expires."""
     assert PROVIDERS["sms_gateway"].fields == ("url", "api_key", "verify_ssl")
+    value = "[]"
+    form = [("messages", value)]
+    old_signature = {"X-SG-Signature": sign("old-key", value)}
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    earlier = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    config = {"url": "https://sms.example.com/", "api_key": "new-key"}
     async with aiohttp.ClientSession() as session:
         gateway = create_gateway(
             session,
             "sms_gateway",
-            {"url": "https://sms.example.com/", "api_key": "new-key"},
-            ["old-key"],
+            config | {"previous_api_key": "old-key", "previous_api_key_expires": later},
         )
         assert isinstance(gateway, SmsGatewayClient)
         assert Capability.USSD in gateway.capabilities
         assert Capability.BATTERY not in gateway.capabilities
-        value = "[]"
-        form = [("messages", value)]
-        assert (
-            gateway.parse_webhook({"X-SG-Signature": sign("old-key", value)}, form).messages == ()
+        assert gateway.capabilities == PROVIDERS["sms_gateway"].capabilities
+        assert gateway.parse_form(old_signature, form).messages == ()
+        expired = create_gateway(
+            session,
+            "sms_gateway",
+            config | {"previous_api_key": "old-key", "previous_api_key_expires": earlier},
         )
+        with pytest.raises(WebhookSignatureError):
+            expired.parse_form(old_signature, form)
         default = create_gateway(session, "sms_gateway", {"url": "http://x", "api_key": "k"})
         assert isinstance(default, SmsGatewayClient)
         with pytest.raises(KeyError):
             create_gateway(session, "nope", {"url": "http://x", "api_key": "k"})
+
+
+def test_rbsoft_forgets_the_previous_key_once_expired() -> None:
+    """Pruning drops an expired previous key from the config and keeps one still valid."""
+    prune = PROVIDERS["sms_gateway"].prune
+    config = {"url": "http://x", "api_key": "new", "previous_api_key": "old"}
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    assert prune(config | {"previous_api_key_expires": later}) is None
+    assert prune(config | {"previous_api_key_expires": earlier}) == {
+        "url": "http://x",
+        "api_key": "new",
+    }
+    assert prune({"url": "http://x", "api_key": "new"}) is None
 
 
 @pytest.mark.parametrize(
@@ -99,3 +137,59 @@ async def test_account_id_is_stable_and_secret_free() -> None:
     assert first != other
     assert first.startswith("https://sms.example.com#")
     assert key not in first
+
+
+async def test_a_provider_overrides_only_what_it_offers() -> None:
+    """The base gateway refuses what a provider does not offer, and assumes no id order."""
+
+    class Minimal(Gateway):
+        capabilities = frozenset()
+
+    gateway = Minimal()
+    for call in (
+        gateway.account(),
+        gateway.send_to_list(1, SendRequest(("+1",), "x")),
+        gateway.messages(MessageQuery()),
+        gateway.resend(MessageQuery(message_id="1")),
+        gateway.subscribe_contact(1, "+1"),
+        gateway.unsubscribe_contact(1, "+1"),
+        gateway.send_ussd("1", "*1#"),
+        gateway.ussd_requests(UssdQuery()),
+        gateway.poll_inbound(datetime.now(UTC)),
+    ):
+        with pytest.raises(CapabilityNotSupportedError):
+            await call
+    with pytest.raises(CapabilityNotSupportedError):
+        gateway.handle_webhook(WebhookRequest("POST", {}, {}, b""))
+    assert await gateway.phones() == []
+    message = Message(id="b", number="+1", text="{a|b}", status=MessageStatus.SENT)
+    assert gateway.sequence(message) is None
+    assert gateway.may_have_sent("{a|b}", message)
+    assert not gateway.may_have_sent("a", message)
+    assert gateway.status_queries([TrackedMessage("1", "g"), TrackedMessage("2")]) == [
+        MessageQuery(message_id="1"),
+        MessageQuery(message_id="2"),
+    ]
+
+
+async def test_rbsoft_rules_live_in_its_client() -> None:
+    """Ids in order, spintax and reading back by group are the SMS Gateway's own rules."""
+    async with aiohttp.ClientSession() as session:
+        client = SmsGatewayClient(session, "http://x", "k")
+        message = Message(id="12", number="+1", text="Hi b", status=MessageStatus.SENT)
+        assert client.sequence(message) == 12
+        assert client.may_have_sent("Hi {a|b}", message)
+        assert not client.may_have_sent("Hi a", message)
+        queries = client.status_queries(
+            [
+                TrackedMessage("1", "g2"),
+                TrackedMessage("2", "g1"),
+                TrackedMessage("3", "g2"),
+                TrackedMessage("4"),
+            ]
+        )
+        assert queries == [
+            MessageQuery(group_id="g1"),
+            MessageQuery(group_id="g2"),
+            MessageQuery(message_id="4"),
+        ]

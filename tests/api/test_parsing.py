@@ -6,6 +6,7 @@ broken installation answers HTML or a bare error. Each test serves one hand-made
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -25,7 +26,7 @@ from custom_components.sms_bridge.api import (
     Sim,
     UssdQuery,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from tests.api.canned import DROP, CannedGateway
 
 KEY = "canned-secret-key"
@@ -177,8 +178,8 @@ async def test_no_phones(client: SmsGatewayClient, canned: CannedGateway, data: 
 async def test_message_with_string_numbers(client: SmsGatewayClient, canned: CannedGateway) -> None:
     """The documented (older) shape: numbers as strings, `+02:00` offsets, unknown fields."""
     canned.succeed("read-messages.php", {"messages": [row(extra={"nested": [1]})]})
-    (message,) = await client.messages(MessageQuery(message_id=12))
-    assert message.id == 12
+    (message,) = await client.messages(MessageQuery(message_id="12"))
+    assert message.id == "12"
     assert message.phone_id == "1"
     assert message.sim_slot == 0
     assert message.retries == 0
@@ -212,7 +213,7 @@ async def test_statuses(
 ) -> None:
     """Every status the gateway writes maps to ours; anything else is unknown."""
     canned.succeed("read-messages.php", {"messages": [row(status=wire)]})
-    (message,) = await client.messages(MessageQuery(message_id=12))
+    (message,) = await client.messages(MessageQuery(message_id="12"))
     assert message.status is status
 
 
@@ -271,7 +272,7 @@ async def test_message_fields(
 ) -> None:
     """Each field accepts the shapes seen on the wire and falls back to None, never fails."""
     canned.succeed("read-messages.php", {"messages": [row(**fields)]})
-    (message,) = await client.messages(MessageQuery(message_id=12))
+    (message,) = await client.messages(MessageQuery(message_id="12"))
     assert {name: getattr(message, name) for name in expected} == expected
 
 
@@ -292,7 +293,7 @@ async def test_failure_reason(
 ) -> None:
     """A failed message names its Android result code; other messages have no reason."""
     canned.succeed("read-messages.php", {"messages": [row(**fields)]})
-    (message,) = await client.messages(MessageQuery(message_id=12))
+    (message,) = await client.messages(MessageQuery(message_id="12"))
     assert message.failure_reason == reason
 
 
@@ -306,8 +307,8 @@ async def test_malformed_message_lists(
     canned.succeed("read-messages.php", data)
     canned.succeed("resend.php", data)
     canned.succeed("send.php", data)
-    assert await client.messages(MessageQuery(message_id=1)) == []
-    assert await client.resend(MessageQuery(message_id=1)) == []
+    assert await client.messages(MessageQuery(message_id="1")) == []
+    assert await client.resend(MessageQuery(message_id="1")) == []
     assert await client.send(SendRequest(recipients=("+1555",), text="x")) == []
 
 
@@ -315,8 +316,8 @@ async def test_malformed_message_lists(
     ("script", "call"),
     [
         ("read-messages.php", lambda c: c.messages(MessageQuery(status=MessageStatus.RECEIVED))),
-        ("resend.php", lambda c: c.resend(MessageQuery(message_id=999999))),
-        ("read-ussd-requests.php", lambda c: c.ussd_requests(UssdQuery(ussd_id=999))),
+        ("resend.php", lambda c: c.resend(MessageQuery(message_id="999999"))),
+        ("read-ussd-requests.php", lambda c: c.ussd_requests(UssdQuery(ussd_id="999"))),
     ],
 )
 async def test_not_found_is_empty(
@@ -357,7 +358,7 @@ async def test_ussd_with_strings(client: SmsGatewayClient, canned: CannedGateway
         },
     )
     first, second = await client.ussd_requests(UssdQuery(request="*150#"))
-    assert (first.id, first.phone_id, first.sim_slot) == (1, "1", 0)
+    assert (first.id, first.phone_id, first.sim_slot) == ("1", "1", 0)
     assert first.responded_at == datetime(2026, 11, 22, 2, 17, 26, tzinfo=UTC)
     assert second.response is None
     assert second.phone_id is None
@@ -522,12 +523,12 @@ async def test_rows_without_a_valid_id_are_dropped(
     rows = [row(ID=value) for value in NOT_AN_ID]
     canned.succeed("read-messages.php", {"messages": [row(ID="7"), *rows, row(ID=2**53 - 1)]})
     assert [m.id for m in await client.messages(MessageQuery(status=MessageStatus.RECEIVED))] == [
-        7,
-        2**53 - 1,
+        "7",
+        str(2**53 - 1),
     ]
     requests = [{"ID": value, "request": "*150#"} for value in NOT_AN_ID]
     canned.succeed("read-ussd-requests.php", {"requests": [*requests, {"ID": 3, "request": "*1#"}]})
-    assert [ussd.id for ussd in await client.ussd_requests(UssdQuery(request="*1#"))] == [3]
+    assert [ussd.id for ussd in await client.ussd_requests(UssdQuery(request="*1#"))] == ["3"]
 
 
 async def test_phones_without_a_valid_id_are_dropped(
@@ -573,17 +574,17 @@ async def test_out_of_range_numbers_in_answers_are_dropped(
         "groupID": huge,
     }
     canned.succeed("read-messages.php", {"messages": [row(**fields)]})
-    (message,) = await client.messages(MessageQuery(message_id=12))
-    assert message.as_dict() == {
-        "message_id": 12,
+    (message,) = await client.messages(MessageQuery(message_id="12"))
+    assert dataclasses.asdict(message) == {
+        "id": "12",
         "group_id": None,
         "number": "",
         "text": "",
-        "status": "unknown",
-        "type": "sms",
+        "status": MessageStatus.UNKNOWN,
+        "type": MessageType.SMS,
         "phone_id": None,
-        "sim": None,
-        "attachments": [],
+        "sim_slot": None,
+        "attachments": (),
         "sent_at": None,
         "delivered_at": None,
         "schedule": None,
@@ -591,6 +592,7 @@ async def test_out_of_range_numbers_in_answers_are_dropped(
         "error_code": None,
         "failure_reason": None,
         "retries": None,
+        "prioritize": None,
     }
     canned.succeed(
         "manage-contacts.php",
@@ -606,8 +608,8 @@ async def test_out_of_range_numbers_in_answers_are_dropped(
         (lambda c: c.account(), "send.php"),
         (lambda c: c.phones(), "get-devices.php"),
         (lambda c: c.send(SendRequest(("+15550100",), "x")), "send.php"),
-        (lambda c: c.messages(MessageQuery(message_id=1)), "read-messages.php"),
-        (lambda c: c.ussd_requests(UssdQuery(ussd_id=1)), "read-ussd-requests.php"),
+        (lambda c: c.messages(MessageQuery(message_id="1")), "read-messages.php"),
+        (lambda c: c.ussd_requests(UssdQuery(ussd_id="1")), "read-ussd-requests.php"),
     ],
 )
 async def test_deeply_nested_answer(
@@ -634,7 +636,7 @@ async def test_error_codes_are_bounded(
     """An error code out of range or not in ASCII digits is no code at all."""
     canned.answer("read-messages.php", {"success": False, "data": None, "error": error})
     with pytest.raises(GatewayApiError) as err:
-        await client.messages(MessageQuery(message_id=1))
+        await client.messages(MessageQuery(message_id="1"))
     assert err.value.code == code
 
 

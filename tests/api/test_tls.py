@@ -17,8 +17,8 @@ from custom_components.sms_bridge.api import (
     GatewayConnectionError,
     SendRequest,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
-from tests.conftest import API_KEY
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
+from tests.api.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 from tests.simulator.tls import client_context, server_context, write_self_signed_certificate
 

@@ -1,4 +1,4 @@
-"""Tests of webhook authentication and parsing (`SmsGatewayClient.parse_webhook`).
+"""Tests of webhook authentication and parsing (`SmsGatewayClient.parse_form`).
 
 The captures below are the exact requests a real v9.4.9 server posted,
 signed with its API key: PHP-escaped JSON, Guzzle form encoding with `+` for spaces.
@@ -7,13 +7,14 @@ signed with its API key: PHP-escaped JSON, Guzzle form encoding with `+` for spa
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Callable
+import dataclasses
+from datetime import UTC, datetime, timedelta
 import hashlib
 import hmac
 import json
 from unittest.mock import patch
-from urllib.parse import parse_qsl, quote_plus
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -21,18 +22,21 @@ import pytest
 
 from custom_components.sms_bridge.api import (
     MessageStatus,
+    WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
+    WebhookReply,
+    WebhookRequest,
     WebhookSignatureError,
 )
-from custom_components.sms_bridge.api.sms_gateway import (
+from custom_components.sms_bridge.api.rbsoft import (
     MAX_BATCH,
     MAX_TEXT,
     SmsGatewayClient,
     sign,
     verify_signature,
 )
-from tests.conftest import API_KEY
+from tests.api.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 
 OBSERVED_KEY = "testkey1234567890"
@@ -135,10 +139,10 @@ def observed_client(session: aiohttp.ClientSession) -> SmsGatewayClient:
 def test_observed_single_message(observed_client: SmsGatewayClient) -> None:
     """A real capture authenticates and parses with every field."""
     signature, body = CAPTURE_HI
-    batch = observed_client.parse_webhook(headers(signature), decode_form(body))
+    batch = observed_client.parse_form(headers(signature), decode_form(body))
     assert batch.ussd_requests == ()
     (message,) = batch.messages
-    assert message.id == 38
+    assert message.id == "38"
     assert message.number == "+11234567890"
     assert message.text == "hi"
     assert message.status is MessageStatus.RECEIVED
@@ -155,12 +159,12 @@ def test_observed_single_message(observed_client: SmsGatewayClient) -> None:
 def test_observed_php_escaped_batch(observed_client: SmsGatewayClient) -> None:
     """P11/P12: `\\/`, `\\uXXXX`, `+` for spaces, `&`, `%`, emoji and newlines survive."""
     signature, body = CAPTURE_BATCH
-    batch = observed_client.parse_webhook(headers(signature), decode_form(body))
+    batch = observed_client.parse_form(headers(signature), decode_form(body))
     first, second = batch.messages
-    assert first.id == 41
+    assert first.id == "41"
     assert first.text == 'Ça va? 😀 a/b "q" <tag> & 100%'
     assert first.sim_slot is None  # the phone reported -1, the gateway posts null
-    assert second.id == 42
+    assert second.id == "42"
     assert second.number == "InfoSMS"
     assert second.text == "line1\nline2"
     assert second.sim_slot == 1
@@ -169,20 +173,20 @@ def test_observed_php_escaped_batch(observed_client: SmsGatewayClient) -> None:
 def test_observed_space_is_signed_decoded(observed_client: SmsGatewayClient) -> None:
     """The MAC covers the form-decoded value: `+` must have become a space before checking."""
     signature, body = CAPTURE_SPACES
-    (message,) = observed_client.parse_webhook(headers(signature), decode_form(body)).messages
+    (message,) = observed_client.parse_form(headers(signature), decode_form(body)).messages
     assert message.text == "hello there"
     raw_value = body.removeprefix("messages=")
     with pytest.raises(WebhookSignatureError):
-        observed_client.parse_webhook(headers(signature), [("messages", raw_value)])
+        observed_client.parse_form(headers(signature), [("messages", raw_value)])
 
 
 def test_observed_ussd_answer(observed_client: SmsGatewayClient) -> None:
     """A USSD answer arrives as one `ussdRequest` object."""
     signature, body = CAPTURE_USSD
-    batch = observed_client.parse_webhook(headers(signature), decode_form(body))
+    batch = observed_client.parse_form(headers(signature), decode_form(body))
     assert batch.messages == ()
     (ussd,) = batch.ussd_requests
-    assert ussd.id == 1
+    assert ussd.id == "1"
     assert ussd.request == "*150#"
     assert ussd.response == "Your balance is 12.50 EUR / valid till 31/12 😀"
     assert ussd.phone_id == "1"
@@ -192,9 +196,9 @@ def test_observed_ussd_answer(observed_client: SmsGatewayClient) -> None:
 
 
 def test_header_name_is_case_insensitive(observed_client: SmsGatewayClient) -> None:
-    """A8: `x-sg-signature` is the same header."""
+    """`x-sg-signature` is the same header."""
     signature, body = CAPTURE_HI
-    batch = observed_client.parse_webhook({"x-sg-signature": signature}, decode_form(body))
+    batch = observed_client.parse_form({"x-sg-signature": signature}, decode_form(body))
     assert len(batch.messages) == 1
 
 
@@ -202,8 +206,8 @@ def test_other_fields_are_ignored(client: SmsGatewayClient) -> None:
     """Fields the gateway does not sign are not read."""
     value = json.dumps([inbound(1)])
     request_headers, form = signed("messages", value)
-    batch = client.parse_webhook(request_headers, [("noise", ""), *form, ("extra", "x")])
-    assert [message.id for message in batch.messages] == [1]
+    batch = client.parse_form(request_headers, [("noise", ""), *form, ("extra", "x")])
+    assert [message.id for message in batch.messages] == ["1"]
 
 
 def test_sign_matches_the_gateway() -> None:
@@ -233,7 +237,7 @@ def test_missing_signature(client: SmsGatewayClient, request_headers: dict[str, 
     good = sign(KEY, value)
     request_headers = {name: text.format(signature=good) for name, text in request_headers.items()}
     with pytest.raises(WebhookSignatureError):
-        client.parse_webhook(request_headers, [("messages", value)])
+        client.parse_form(request_headers, [("messages", value)])
 
 
 def test_wrong_key(client: SmsGatewayClient) -> None:
@@ -241,7 +245,7 @@ def test_wrong_key(client: SmsGatewayClient) -> None:
     value = json.dumps([inbound(1)])
     request_headers, form = signed("messages", value, key="another-key")
     with pytest.raises(WebhookSignatureError):
-        client.parse_webhook(request_headers, form)
+        client.parse_form(request_headers, form)
 
 
 def test_tampered_value(observed_client: SmsGatewayClient) -> None:
@@ -250,7 +254,7 @@ def test_tampered_value(observed_client: SmsGatewayClient) -> None:
     ((field, value),) = decode_form(body)
     tampered = value.replace('"hi"', '"hI"')
     with pytest.raises(WebhookSignatureError):
-        observed_client.parse_webhook(headers(signature), [(field, tampered)])
+        observed_client.parse_form(headers(signature), [(field, tampered)])
 
 
 def test_reserialised_json_is_not_what_is_signed(observed_client: SmsGatewayClient) -> None:
@@ -259,7 +263,7 @@ def test_reserialised_json_is_not_what_is_signed(observed_client: SmsGatewayClie
     ((field, value),) = decode_form(body)
     assert "\\/" in value
     with pytest.raises(WebhookSignatureError):
-        observed_client.parse_webhook(headers(signature), [(field, value.replace("\\/", "/"))])
+        observed_client.parse_form(headers(signature), [(field, value.replace("\\/", "/"))])
 
 
 def test_invalid_utf8_escape_fails_the_mac(client: SmsGatewayClient) -> None:
@@ -268,7 +272,7 @@ def test_invalid_utf8_escape_fails_the_mac(client: SmsGatewayClient) -> None:
     signature = sign(KEY, value)
     body = "messages=" + quote_plus(value).replace("caf%5Cu00e9", "caf%FF%FE")
     with pytest.raises(WebhookSignatureError):
-        client.parse_webhook(headers(signature), decode_form(body))
+        client.parse_form(headers(signature), decode_form(body))
 
 
 @pytest.mark.parametrize(
@@ -291,7 +295,7 @@ def test_malformed_signature(client: SmsGatewayClient, signature: str) -> None:
     hex_digest = hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
     signature = signature.format(good=good, good_unpadded=good.rstrip("="), hex=hex_digest)
     with pytest.raises(WebhookSignatureError):
-        client.parse_webhook(headers(signature), [("messages", value)])
+        client.parse_form(headers(signature), [("messages", value)])
     assert not verify_signature(KEY, value, signature)
 
 
@@ -306,7 +310,7 @@ def test_constant_time_compare(client: SmsGatewayClient) -> None:
     value = json.dumps([inbound(1)])
     request_headers, form = signed("messages", value)
     with patch("hmac.compare_digest", wraps=hmac.compare_digest) as compare:
-        client.parse_webhook(request_headers, form)
+        client.parse_form(request_headers, form)
     compare.assert_called_once()
     provided, expected = compare.call_args.args
     assert isinstance(provided, bytes)
@@ -318,7 +322,7 @@ def test_empty_key_fails_closed(session: aiohttp.ClientSession) -> None:
     value = json.dumps([inbound(1)])
     keyless = SmsGatewayClient(session, "http://127.0.0.1:1", "", previous_api_keys=("",))
     with pytest.raises(WebhookSignatureError):
-        keyless.parse_webhook(*signed("messages", value, key=""))
+        keyless.parse_form(*signed("messages", value, key=""))
     assert not verify_signature("", value, sign("", value))
 
 
@@ -327,11 +331,11 @@ def test_key_rotation(session: aiohttp.ClientSession) -> None:
     value = json.dumps([inbound(1)])
     old_signed = signed("messages", value, key="old-key")
     rotating = SmsGatewayClient(session, "http://x", "new-key", previous_api_keys=("old-key",))
-    assert len(rotating.parse_webhook(*old_signed).messages) == 1
-    assert len(rotating.parse_webhook(*signed("messages", value, key="new-key")).messages) == 1
+    assert len(rotating.parse_form(*old_signed).messages) == 1
+    assert len(rotating.parse_form(*signed("messages", value, key="new-key")).messages) == 1
     rotated = SmsGatewayClient(session, "http://x", "new-key")
     with pytest.raises(WebhookSignatureError):
-        rotated.parse_webhook(*old_signed)
+        rotated.parse_form(*old_signed)
 
 
 # -- payload errors ------------------------------------------------------------------------
@@ -349,7 +353,7 @@ def test_key_rotation(session: aiohttp.ClientSession) -> None:
 def test_field_count(client: SmsGatewayClient, form: list[tuple[str, str]]) -> None:
     """Exactly one `messages` or `ussdRequest` field, so what is verified is what is read."""
     with pytest.raises(WebhookPayloadError) as err:
-        client.parse_webhook(headers(sign(KEY, "[]")), form)
+        client.parse_form(headers(sign(KEY, "[]")), form)
     assert not isinstance(err.value, WebhookPayloadTooLargeError)
 
 
@@ -376,7 +380,7 @@ def test_field_count(client: SmsGatewayClient, form: list[tuple[str, str]]) -> N
 def test_payload_shape(client: SmsGatewayClient, field: str, value: str) -> None:
     """An authentic request with an unreadable payload is a payload error."""
     with pytest.raises(WebhookPayloadError) as err:
-        client.parse_webhook(*signed(field, value))
+        client.parse_form(*signed(field, value))
     assert not isinstance(err.value, WebhookPayloadTooLargeError)
 
 
@@ -405,14 +409,14 @@ def test_message_id_out_of_range_or_not_a_number(
     """An ID that is not a whole number in ASCII digits, from 0 to 2**53 - 1, refuses the batch."""
     value = json.dumps([inbound(1), inbound(2) | {"ID": message_id}])
     with pytest.raises(WebhookPayloadError, match=r"^Message 2 has no valid 'ID' \(a whole"):
-        client.parse_webhook(*signed("messages", value))
+        client.parse_form(*signed("messages", value))
 
 
 def test_largest_message_id(client: SmsGatewayClient) -> None:
     """The bounds are inclusive, and ids given as ASCII digits with blanks around are read."""
     value = json.dumps([inbound(2**53 - 1), inbound(" 0 ")])
-    batch = client.parse_webhook(*signed("messages", value))
-    assert [message.id for message in batch.messages] == [0, 2**53 - 1]
+    batch = client.parse_form(*signed("messages", value))
+    assert [message.id for message in batch.messages] == ["0", str(2**53 - 1)]
 
 
 @pytest.mark.parametrize("ussd_id", [None, {"ID": 1}, [1], True, 2**64, -1, "\u0667"])
@@ -420,7 +424,7 @@ def test_ussd_id_out_of_range_or_not_a_number(client: SmsGatewayClient, ussd_id:
     """A USSD answer is refused for its ID as a message is."""
     value = json.dumps({"ID": ussd_id, "request": "*150#", "response": "Balance: 1"})
     with pytest.raises(WebhookPayloadError, match="no valid 'ID'"):
-        client.parse_webhook(*signed("ussdRequest", value))
+        client.parse_form(*signed("ussdRequest", value))
 
 
 @pytest.mark.parametrize(
@@ -436,11 +440,11 @@ def test_payload_errors_name_the_message(
     """The error says which message and which field is wrong, without quoting any value."""
     value = json.dumps([inbound(1) | changes, inbound(2)])
     with pytest.raises(WebhookPayloadError) as err:
-        client.parse_webhook(*signed("messages", value))
+        client.parse_form(*signed("messages", value))
     assert str(err.value) == error
     value = json.dumps([inbound(1), "+33612345678"])
     with pytest.raises(WebhookPayloadError) as err:
-        client.parse_webhook(*signed("messages", value))
+        client.parse_form(*signed("messages", value))
     assert str(err.value) == "Message 2 of the batch is not an object"
 
 
@@ -466,14 +470,14 @@ def test_out_of_range_optional_numbers_are_dropped(client: SmsGatewayClient) -> 
             )
         ]
     )
-    (message,) = client.parse_webhook(*signed("messages", value)).messages
-    assert message.id == 1
+    (message,) = client.parse_form(*signed("messages", value)).messages
+    assert message.id == "1"
     assert message.text == "text 1"
     assert (message.phone_id, message.sim_slot, message.schedule) == (None, None, None)
     assert (message.result_code, message.error_code, message.retries) == (None, None, None)
     assert message.prioritize is None
     assert message.failure_reason == "unknown"
-    json.dumps(message.as_dict(), allow_nan=False)
+    json.dumps(dataclasses.asdict(message), allow_nan=False, default=str)
 
 
 @pytest.mark.parametrize(
@@ -502,9 +506,11 @@ def test_field_bounds(
 ) -> None:
     """Each bounded field keeps its limits and drops what lies beyond them."""
     value = json.dumps([inbound(1) | fields])
-    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    (message,) = client.parse_form(*signed("messages", value)).messages
     assert {name: getattr(message, name) for name in expected} == expected
-    json.dumps(message.as_dict(), allow_nan=False).encode()  # no lone surrogate survives
+    json.dumps(
+        dataclasses.asdict(message), allow_nan=False, default=str
+    ).encode()  # no lone surrogate survives
 
 
 @pytest.mark.parametrize(
@@ -520,7 +526,7 @@ def test_field_bounds(
 def test_deeply_nested_json(client: SmsGatewayClient, field: str, value: str) -> None:
     """JSON nested far deeper than any gateway writes is a payload error, not a RecursionError."""
     with pytest.raises(WebhookPayloadError, match="nested over 32 levels"):
-        client.parse_webhook(*signed(field, value))
+        client.parse_form(*signed(field, value))
 
 
 def test_nesting_limit(client: SmsGatewayClient) -> None:
@@ -529,11 +535,11 @@ def test_nesting_limit(client: SmsGatewayClient) -> None:
     item = json.dumps(inbound(1, message=brackets))[:-1]
     levels_30 = "[" * 30 + "]" * 30  # + the message object + the batch list = 32
     value = f'[{item}, "x": {levels_30}}}]'
-    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    (message,) = client.parse_form(*signed("messages", value)).messages
     assert message.text == brackets
     too_deep = f'[{item}, "x": [{levels_30}]}}]'
     with pytest.raises(WebhookPayloadError, match="nested over 32 levels"):
-        client.parse_webhook(*signed("messages", too_deep))
+        client.parse_form(*signed("messages", too_deep))
 
 
 def test_nan_and_infinity_are_no_numbers(client: SmsGatewayClient) -> None:
@@ -542,11 +548,11 @@ def test_nan_and_infinity_are_no_numbers(client: SmsGatewayClient) -> None:
         '[{"ID": 1, "number": "+1", "message": "x", "deviceID": NaN, "simSlot": Infinity,'
         ' "schedule": -Infinity, "retries": NaN, "groupID": NaN}]'
     )
-    (message,) = client.parse_webhook(*signed("messages", value)).messages
+    (message,) = client.parse_form(*signed("messages", value)).messages
     assert (message.phone_id, message.sim_slot, message.schedule) == (None, None, None)
     assert (message.retries, message.group_id) == (None, None)
     with pytest.raises(WebhookPayloadError, match="no valid 'ID'"):
-        client.parse_webhook(*signed("messages", value.replace('"ID": 1', '"ID": NaN')))
+        client.parse_form(*signed("messages", value.replace('"ID": 1', '"ID": NaN')))
 
 
 def test_messages_value_posted_as_ussd(observed_client: SmsGatewayClient) -> None:
@@ -554,37 +560,37 @@ def test_messages_value_posted_as_ussd(observed_client: SmsGatewayClient) -> Non
     signature, body = CAPTURE_HI
     ((_, value),) = decode_form(body)
     with pytest.raises(WebhookPayloadError):
-        observed_client.parse_webhook(headers(signature), [("ussdRequest", value)])
+        observed_client.parse_form(headers(signature), [("ussdRequest", value)])
 
 
 def test_signature_checked_before_json(client: SmsGatewayClient) -> None:
     """An unsigned payload is refused as unauthentic, whatever it contains."""
     with pytest.raises(WebhookSignatureError):
-        client.parse_webhook(headers(sign("other", "not json")), [("messages", "not json")])
+        client.parse_form(headers(sign("other", "not json")), [("messages", "not json")])
 
 
 def test_batch_size_cap(client: SmsGatewayClient) -> None:
     """At most MAX_BATCH messages in one request."""
     full = [inbound(i) for i in range(1, MAX_BATCH + 1)]
-    assert len(client.parse_webhook(*signed("messages", json.dumps(full))).messages) == MAX_BATCH
+    assert len(client.parse_form(*signed("messages", json.dumps(full))).messages) == MAX_BATCH
     too_many = [*full, inbound(MAX_BATCH + 1)]
     with pytest.raises(WebhookPayloadTooLargeError):
-        client.parse_webhook(*signed("messages", json.dumps(too_many)))
+        client.parse_form(*signed("messages", json.dumps(too_many)))
 
 
 def test_text_size_cap(client: SmsGatewayClient) -> None:
     """At most MAX_TEXT characters in one message."""
     longest = json.dumps([inbound(1, message="x" * MAX_TEXT)])
-    (message,) = client.parse_webhook(*signed("messages", longest)).messages
+    (message,) = client.parse_form(*signed("messages", longest)).messages
     assert len(message.text) == MAX_TEXT
     too_long = json.dumps([inbound(1), inbound(2, message="x" * (MAX_TEXT + 1))])
     with pytest.raises(WebhookPayloadTooLargeError):
-        client.parse_webhook(*signed("messages", too_long))
+        client.parse_form(*signed("messages", too_long))
 
 
 def test_empty_batch(client: SmsGatewayClient) -> None:
     """An authentic empty list is an empty batch, not an error."""
-    assert client.parse_webhook(*signed("messages", "[]")).messages == ()
+    assert client.parse_form(*signed("messages", "[]")).messages == ()
 
 
 # -- tolerant parsing and ordering -------------------------------------------------------
@@ -604,8 +610,8 @@ def test_tolerant_message_fields(client: SmsGatewayClient) -> None:
         inbound(8, deviceID=None, simSlot=-1, status="Whatever", sentDate="1795313833000"),
         inbound(9, simSlot=5, deviceID="abc", sentDate=None),
     ]
-    seven, eight, nine = client.parse_webhook(*signed("messages", json.dumps(items))).messages
-    assert seven.id == 7
+    seven, eight, nine = client.parse_form(*signed("messages", json.dumps(items))).messages
+    assert seven.id == "7"
     assert seven.phone_id == "2"
     assert seven.sim_slot == 1
     assert seven.group_id is None
@@ -628,15 +634,15 @@ def test_batch_is_sorted_by_sent_date_then_id(client: SmsGatewayClient) -> None:
         inbound(2, sent="2026-11-22T02:17:00+00:00"),
         inbound(0, sent="bad date"),
     ]
-    batch = client.parse_webhook(*signed("messages", json.dumps(items)))
-    assert [message.id for message in batch.messages] == [4, 2, 3, 1, 0, 5]
+    batch = client.parse_form(*signed("messages", json.dumps(items)))
+    assert [message.id for message in batch.messages] == ["4", "2", "3", "1", "0", "5"]
 
 
 def test_naive_sent_date_does_not_break_sorting(client: SmsGatewayClient) -> None:
     """A date without an offset is not one the gateway writes: it is dropped, not compared."""
     items = [inbound(2, sent="2026-11-22 02:17:11"), inbound(1, sent="2026-11-22T02:17:00+0000")]
-    first, second = client.parse_webhook(*signed("messages", json.dumps(items))).messages
-    assert (first.id, second.id) == (1, 2)
+    first, second = client.parse_form(*signed("messages", json.dumps(items))).messages
+    assert (first.id, second.id) == ("1", "2")
     assert second.sent_at is None
 
 
@@ -645,9 +651,9 @@ def test_ussd_with_strings_and_nulls(client: SmsGatewayClient) -> None:
     value = json.dumps(
         {"ID": "3", "request": "*101#", "response": None, "deviceID": "1", "simSlot": None}
     )
-    (ussd,) = client.parse_webhook(*signed("ussdRequest", value)).ussd_requests
+    (ussd,) = client.parse_form(*signed("ussdRequest", value)).ussd_requests
     assert (ussd.id, ussd.request, ussd.response, ussd.phone_id, ussd.sim_slot) == (
-        3,
+        "3",
         "*101#",
         None,
         "1",
@@ -716,8 +722,8 @@ async def test_simulated_sms(
     row = await simulator.receive_sms("+33612345678", text, phone_id=2, sim_slot=None)
     ((request_headers, form),) = receiver.requests
     assert request_headers["User-Agent"] == "GuzzleHttp/7"
-    (message,) = sim_client.parse_webhook(request_headers, form).messages
-    assert message.id == row["ID"]
+    (message,) = sim_client.parse_form(request_headers, form).messages
+    assert message.id == str(row["ID"])
     assert message.text == text
     assert message.number == "+33612345678"
     assert message.phone_id == "2"
@@ -733,7 +739,7 @@ async def test_simulated_ussd_answer(
     sent = await sim_client.send_ussd("1", "*150#", sim_slot=1)
     await simulator.answer_ussd(sent.id, "Solde: 12,50 € / valide")
     ((request_headers, form),) = receiver.requests
-    batch = sim_client.parse_webhook(request_headers, form)
+    batch = sim_client.parse_form(request_headers, form)
     assert batch.messages == ()
     (ussd,) = batch.ussd_requests
     assert (ussd.id, ussd.request, ussd.response) == (sent.id, "*150#", "Solde: 12,50 € / valide")
@@ -751,7 +757,7 @@ async def test_simulated_forgery(
     await simulator.post_webhook("messages", json.dumps([inbound(1)]), signature=signature)
     ((request_headers, form),) = receiver.requests
     with pytest.raises(WebhookSignatureError):
-        sim_client.parse_webhook(request_headers, form)
+        sim_client.parse_form(request_headers, form)
 
 
 async def test_simulated_post_with_another_key(
@@ -761,6 +767,69 @@ async def test_simulated_post_with_another_key(
     await simulator.receive_sms("+33612345678", "signed with the old key")
     ((request_headers, form),) = receiver.requests
     rotating = SmsGatewayClient(session, simulator.url, "new-key", previous_api_keys=(API_KEY,))
-    assert len(rotating.parse_webhook(request_headers, form).messages) == 1
+    assert len(rotating.parse_form(request_headers, form).messages) == 1
     with pytest.raises(WebhookSignatureError):
-        SmsGatewayClient(session, simulator.url, "new-key").parse_webhook(request_headers, form)
+        SmsGatewayClient(session, simulator.url, "new-key").parse_form(request_headers, form)
+
+
+# -- the raw request ----------------------------------------------------------------------
+
+
+def _raw(
+    body: bytes, content_type: str = "application/x-www-form-urlencoded; charset=UTF-8"
+) -> Callable[[str], WebhookRequest]:
+    return lambda signature: WebhookRequest(
+        method="POST",
+        headers={"Content-Type": content_type, "X-SG-Signature": signature},
+        query={},
+        body=body,
+    )
+
+
+def test_raw_form_request_is_read_and_answered_with_an_empty_200(
+    client: SmsGatewayClient,
+) -> None:
+    """The gateway's URL-encoded body is decoded, checked and parsed; the reply is a plain 200."""
+    value = json.dumps([inbound(1)])
+    body = urlencode({"messages": value}).encode()
+    result = client.handle_webhook(_raw(body)(sign(KEY, value)))
+    assert [message.id for message in result.batch.messages] == ["1"]
+    assert result.reply == WebhookReply()
+    assert (result.reply.status, result.reply.text) == (200, "")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "multipart/form-data; boundary=b", "", "text/plain"]
+)
+def test_raw_request_of_another_media_type_is_refused(
+    client: SmsGatewayClient, content_type: str
+) -> None:
+    """The gateway only posts URL-encoded forms: anything else is refused before reading it."""
+    value = json.dumps([inbound(1)])
+    with pytest.raises(WebhookMediaTypeError):
+        client.handle_webhook(_raw(value.encode(), content_type)(sign(KEY, value)))
+
+
+def test_raw_request_not_in_utf8_is_refused(client: SmsGatewayClient) -> None:
+    """A body that is not UTF-8 is an unreadable payload."""
+    with pytest.raises(WebhookPayloadError, match="UTF-8"):
+        client.handle_webhook(_raw(b"messages=\xff")(sign(KEY, "\ufffd")))
+
+
+def test_previous_key_stops_authenticating_once_expired(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Key rotation is the client's business: the previous key works until it expires."""
+    value = json.dumps([inbound(1)])
+    request = signed("messages", value, key="old-key")
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    valid = SmsGatewayClient(
+        session, "http://x", "new", previous_api_keys=("old-key",), previous_keys_expire=soon
+    )
+    assert len(valid.parse_form(*request).messages) == 1
+    expired = SmsGatewayClient(
+        session, "http://x", "new", previous_api_keys=("old-key",), previous_keys_expire=past
+    )
+    with pytest.raises(WebhookSignatureError):
+        expired.parse_form(*request)

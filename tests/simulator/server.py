@@ -265,7 +265,7 @@ class GatewaySimulator(GatewayState):
         await self.notify("messages", [webhook_view(row)])
         return dict(row)
 
-    async def answer_ussd(self, ussd_id: int, response: str) -> Row:
+    async def answer_ussd(self, ussd_id: int | str, response: str) -> Row:
         """The phone answers a USSD request: store it and post the `ussdRequest` webhook."""
         row = self.set_ussd_response(ussd_id, response)
         await self.notify("ussdRequest", row)

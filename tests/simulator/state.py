@@ -44,6 +44,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+class Rows(dict[int, Row]):
+    """Rows by their integer id, also found by the id as text (the clients' ids are strings)."""
+
+    def __getitem__(self, key: int | str) -> Row:
+        return super().__getitem__(int(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(int(key) if isinstance(key, str) and key.isdecimal() else key)
+
+
 @dataclass
 class FakePhone:
     """An Android phone running the SMS Gateway app, as get-devices.php describes it."""
@@ -181,8 +191,8 @@ class GatewayState:
         self.password = ACCOUNT_PASSWORD
         self.credits = credits
         self.phones: dict[int, FakePhone] = {phone.id: phone for phone in default_phones(now)}
-        self.messages: dict[int, Row] = {}
-        self.ussd_requests: dict[int, Row] = {}
+        self.messages: Rows = Rows()
+        self.ussd_requests: Rows = Rows()
         self.contacts_lists: dict[int, str] = {1: "Customers"}
         self.contacts: dict[int, Row] = {
             1: contact_row(1, "Alice", "+33600000101", 1),
@@ -298,7 +308,7 @@ class GatewayState:
         )
         return self.store_message(row)
 
-    def set_ussd_response(self, ussd_id: int, response: str) -> Row:
+    def set_ussd_response(self, ussd_id: int | str, response: str) -> Row:
         """Record the phone's answer to a USSD request."""
         if ussd_id not in self.ussd_requests:
             raise ValueError(f"no USSD request with id {ussd_id}")
@@ -316,7 +326,7 @@ class GatewayState:
 
     def set_status(
         self,
-        message_id: int,
+        message_id: int | str,
         status: str,
         result_code: int | None = None,
         error_code: int | None = None,

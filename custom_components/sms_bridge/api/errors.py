@@ -63,6 +63,10 @@ class GatewayRequestRefusedError(GatewayApiError):
     """
 
 
+class InvalidQueryError(SmsBridgeError):
+    """The caller asked for something the library refuses to send, such as an unbounded resend."""
+
+
 class CapabilityNotSupportedError(SmsBridgeError):
     """The provider does not offer the requested operation."""
 
@@ -77,3 +81,7 @@ class WebhookPayloadError(SmsBridgeError):
 
 class WebhookPayloadTooLargeError(WebhookPayloadError):
     """A webhook request carries more than we accept in one go."""
+
+
+class WebhookMediaTypeError(WebhookPayloadError):
+    """A webhook request carries a body of a type the provider never posts."""

@@ -10,17 +10,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum, auto
-from typing import Protocol
 
+from .errors import CapabilityNotSupportedError
 from .models import Account, Contact, InboundBatch, Message, MessageStatus, Phone, UssdRequest
+
+MAX_WEBHOOK_BODY = 256 * 1024  # bytes a webhook request may carry; the caller enforces it
 
 
 class Capability(StrEnum):
-    """Something a provider can do."""
+    """Something a provider can do beyond sending an SMS (which every provider does)."""
 
-    SMS = auto()
+    PHONES = auto()  # sends and receives through phones of the account (entities per phone)
     MMS = auto()
-    BULK = auto()  # many recipients in one request
     SCHEDULE = auto()
     PRIORITY = auto()
     SIM_SELECT = auto()
@@ -74,7 +75,7 @@ class SendRequest:
 class MessageQuery:
     """Filters for reading or resending messages; all given filters must match."""
 
-    message_id: int | None = None
+    message_id: str | None = None
     group_id: str | None = None
     status: MessageStatus | None = None
     phone_id: str | None = None
@@ -92,7 +93,7 @@ class MessageQuery:
 class UssdQuery:
     """Filters for reading USSD requests."""
 
-    ussd_id: int | None = None
+    ussd_id: str | None = None
     request: str | None = None
     phone_id: str | None = None
     sim_slot: int | None = None
@@ -100,56 +101,134 @@ class UssdQuery:
     end: datetime | None = None
 
 
-class Gateway(Protocol):
-    """A provider client. Methods a provider lacks raise ``CapabilityNotSupportedError``."""
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A webhook request as it arrived: the provider authenticates and parses it.
 
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        """Return what this provider can do."""
+    ``query`` matters to providers that put a secret in the callback URL; ``body`` holds at
+    most ``MAX_WEBHOOK_BODY`` bytes.
+    """
+
+    method: str
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReply:
+    """The answer a provider expects to an accepted webhook request."""
+
+    status: int = 200
+    text: str = ""
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResult:
+    """What an accepted webhook request brought in, and how to answer it."""
+
+    batch: InboundBatch
+    reply: WebhookReply = WebhookReply()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedMessage:
+    """A sent message whose state is followed: its id, and the group of its send if any."""
+
+    message_id: str
+    group_id: str | None = None
+
+
+class Gateway:
+    """A provider client.
+
+    A provider overrides what it offers and declares it in ``capabilities``; every other
+    operation raises ``CapabilityNotSupportedError``. The rules that differ between providers
+    (how ids order, what the provider may make of a text, how states are best read back) are
+    methods too, with defaults that assume nothing of the provider.
+    """
+
+    capabilities: frozenset[Capability] = frozenset()
 
     @property
     def account_id(self) -> str:
         """Return a stable identifier of server + account, free of secrets."""
+        raise NotImplementedError
 
     async def account(self) -> Account:
         """Return account figures (credits)."""
+        raise _unsupported(Capability.CREDITS)
 
     async def phones(self) -> list[Phone]:
-        """Return the phones of the account."""
+        """Return the phones of the account (empty for a provider without phones)."""
+        return []
 
     async def send(self, request: SendRequest) -> list[Message]:
         """Send a message to every recipient in as few requests as the provider allows."""
+        raise NotImplementedError
 
     async def send_to_list(self, list_id: int, request: SendRequest) -> list[Message]:
         """Send a message to every subscribed contact of a contacts list."""
+        raise _unsupported(Capability.LIST_SEND)
 
     async def messages(self, query: MessageQuery) -> list[Message]:
         """Return the messages matching ``query`` (empty when none)."""
+        raise _unsupported(Capability.READ)
 
     async def resend(self, query: MessageQuery) -> list[Message]:
         """Resend the messages matching a non-empty ``query``."""
+        raise _unsupported(Capability.RESEND)
 
     async def subscribe_contact(
         self, list_id: int, number: str, *, name: str | None = None, resubscribe: bool = False
     ) -> Contact:
         """Add a contact to a list, or subscribe it again."""
+        raise _unsupported(Capability.CONTACTS)
 
     async def unsubscribe_contact(self, list_id: int, number: str) -> Contact:
         """Unsubscribe a contact from a list."""
+        raise _unsupported(Capability.CONTACTS)
 
     async def send_ussd(
         self, phone_id: str, code: str, *, sim_slot: int | None = None
     ) -> UssdRequest:
         """Send a USSD request; the answer arrives later."""
+        raise _unsupported(Capability.USSD)
 
     async def ussd_requests(self, query: UssdQuery) -> list[UssdRequest]:
         """Return the USSD requests matching ``query`` (empty when none)."""
+        raise _unsupported(Capability.USSD)
 
-    def parse_webhook(
-        self, headers: Mapping[str, str], form: Iterable[tuple[str, str]]
-    ) -> InboundBatch:
-        """Authenticate and parse a webhook request.
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Authenticate and parse a webhook request, and choose the reply.
 
-        Raises ``WebhookSignatureError`` when it is not authentic and
-        ``WebhookPayloadError`` when it is authentic but unreadable.
+        Raises ``WebhookSignatureError`` when it is not authentic, ``WebhookMediaTypeError``
+        when its body is of a type the provider never posts, and ``WebhookPayloadError`` when
+        it is authentic but unreadable.
         """
+        raise _unsupported(Capability.INBOUND_WEBHOOK)
+
+    async def poll_inbound(self, since: datetime) -> InboundBatch:
+        """Return what came in since ``since``: messages, USSD answers, delivery reports."""
+        raise _unsupported(Capability.INBOUND_POLL)
+
+    def sequence(self, message: Message) -> int | None:
+        """Return where the message stands in the order the provider created them.
+
+        None when its ids do not tell: a message is then never told apart from an older one
+        with the same recipient and text by its id.
+        """
+        return None
+
+    def may_have_sent(self, text: str, message: Message) -> bool:
+        """Return True when ``message`` may be what the provider made of ``text``."""
+        return message.text == text
+
+    def status_queries(self, tracked: Iterable[TrackedMessage]) -> list[MessageQuery]:
+        """Return the queries reading back the states of these messages (one each here)."""
+        return [MessageQuery(message_id=message.message_id) for message in tracked]
+
+
+def _unsupported(capability: Capability) -> CapabilityNotSupportedError:
+    return CapabilityNotSupportedError(f"The provider does not offer {capability.value}")

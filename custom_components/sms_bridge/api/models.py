@@ -1,8 +1,8 @@
 """Provider-neutral data models.
 
-Every provider module turns its own wire format into these. Phone ids are strings because
-providers disagree on their type; SIM slots are 0-based as on the wire (``Sim.number`` gives
-the 1-based number people see on their phone).
+Every provider module turns its own wire format into these. Ids (of messages, USSD requests,
+phones) are strings because providers disagree on their type; SIM slots are 0-based as on the
+wire (``Sim.number`` gives the 1-based number people see on their phone).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import re
-from typing import Any
 
 # A phone number as phones show it: digits with an optional leading + and separators.
 _PHONE_NUMBER = re.compile(r"\+?\d[\d ().-]{2,}")
@@ -124,7 +123,7 @@ class Account:
 class Message:
     """An outgoing or received message."""
 
-    id: int
+    id: str
     number: str
     text: str
     status: MessageStatus
@@ -142,51 +141,18 @@ class Message:
     prioritize: bool | None = None
     failure_reason: str | None = None  # decoded from the provider's result code
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict (response data, events, diagnostics)."""
-        return {
-            "message_id": self.id,
-            "group_id": self.group_id,
-            "number": self.number,
-            "text": self.text,
-            "status": self.status.value,
-            "type": self.type.value if self.type else None,
-            "phone_id": self.phone_id,
-            "sim": _sim_number(self.sim_slot),
-            "attachments": list(self.attachments),
-            "sent_at": _iso(self.sent_at),
-            "delivered_at": _iso(self.delivered_at),
-            "schedule": _iso(self.schedule),
-            "result_code": self.result_code,
-            "error_code": self.error_code,
-            "failure_reason": self.failure_reason,
-            "retries": self.retries,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class UssdRequest:
     """A USSD request and, once the phone reports it, its answer."""
 
-    id: int
+    id: str
     request: str
     response: str | None = None
     phone_id: str | None = None
     sim_slot: int | None = None
     sent_at: datetime | None = None
     responded_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict."""
-        return {
-            "ussd_id": self.id,
-            "request": self.request,
-            "response": self.response,
-            "phone_id": self.phone_id,
-            "sim": _sim_number(self.sim_slot),
-            "sent_at": _iso(self.sent_at),
-            "responded_at": _iso(self.responded_at),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,28 +165,31 @@ class Contact:
     subscribed: bool
     list_id: int | None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict."""
-        return {
-            "contact_id": self.id,
-            "number": self.number,
-            "name": self.name,
-            "subscribed": self.subscribed,
-            "list_id": self.list_id,
-        }
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A status the provider pushed for a message sent earlier."""
+
+    message_id: str
+    status: MessageStatus
+    phone_id: str | None = None
+    number: str | None = None
+    at: datetime | None = None  # when the status was reached, when the provider tells
+    error_code: int | None = None
+    failure_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class InboundBatch:
-    """What one authenticated webhook request brought in."""
+    """What one authenticated webhook request (or one poll) brought in."""
 
     messages: tuple[Message, ...] = field(default=())
     ussd_requests: tuple[UssdRequest, ...] = field(default=())
+    delivery_reports: tuple[DeliveryReport, ...] = field(default=())
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _sim_number(slot: int | None) -> int | None:
-    return None if slot is None else slot + 1
+def id_order(item_id: str) -> tuple[int, int, str]:
+    """Return a sort key putting decimal ids in numeric order, and any other id after them."""
+    if item_id.isdecimal() and item_id.isascii():
+        return (0, int(item_id), "")
+    return (1, 0, item_id)

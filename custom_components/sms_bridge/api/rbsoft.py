@@ -18,7 +18,7 @@ import hmac
 import json
 import re
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -30,11 +30,23 @@ from .errors import (
     GatewayRateLimitedError,
     GatewayRequestRefusedError,
     GatewayResponseError,
+    InvalidQueryError,
+    WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
     WebhookSignatureError,
 )
-from .gateway import Capability, MessageQuery, Routing, SendRequest, UssdQuery
+from .gateway import (
+    Capability,
+    Gateway,
+    MessageQuery,
+    Routing,
+    SendRequest,
+    TrackedMessage,
+    UssdQuery,
+    WebhookRequest,
+    WebhookResult,
+)
 from .models import (
     Account,
     Contact,
@@ -51,6 +63,7 @@ DEFAULT_TIMEOUT: Final = 30.0
 SIGNATURE_HEADER: Final = "X-SG-Signature"
 FIELD_MESSAGES: Final = "messages"
 FIELD_USSD: Final = "ussdRequest"
+FORM: Final = "application/x-www-form-urlencoded"  # the only body type the gateway posts
 MAX_BATCH: Final = 500  # messages in one webhook request
 MAX_TEXT: Final = 10_000  # characters of one message text
 MAX_DEPTH: Final = 32  # nesting of JSON arrays and objects; the gateway's deepest answer has 5
@@ -79,14 +92,13 @@ _REFUSED_CODES = frozenset({204, 400, 403})
 _SHA256_SIZE = 32
 
 
-class SmsGatewayClient:
+class SmsGatewayClient(Gateway):
     """Asynchronous client of one SMS Gateway server and account."""
 
-    capabilities: Final = frozenset(
+    capabilities = frozenset(
         {
-            Capability.SMS,
+            Capability.PHONES,
             Capability.MMS,
-            Capability.BULK,
             Capability.SCHEDULE,
             Capability.PRIORITY,
             Capability.SIM_SELECT,
@@ -111,12 +123,19 @@ class SmsGatewayClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         previous_api_keys: Sequence[str] = (),
+        previous_keys_expire: datetime | None = None,
     ) -> None:
-        """Create a client; ``previous_api_keys`` still authenticate webhooks (key rotation)."""
+        """Create a client.
+
+        ``previous_api_keys`` still authenticate webhooks until ``previous_keys_expire`` (for
+        ever without it): the gateway keeps signing with the old key until the user changes it
+        there too.
+        """
         self._session = session
         self._base_url = normalize_url(url)
         self._api_key = api_key
-        self._webhook_keys = tuple(key for key in (api_key, *previous_api_keys) if key)
+        self._previous_keys = tuple(key for key in previous_api_keys if key)
+        self._previous_keys_expire = previous_keys_expire
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
 
     @property
@@ -179,7 +198,7 @@ class SmsGatewayClient:
     async def resend(self, query: MessageQuery) -> list[Message]:
         """Resend the matching messages. An empty query would resend the whole history."""
         if query.is_empty:
-            raise ValueError("Refusing to resend without a filter")
+            raise InvalidQueryError("Refusing to resend without a filter")
         data = await self._read("resend.php", _query_params(query))
         return _messages(data)
 
@@ -233,16 +252,31 @@ class SmsGatewayClient:
 
     # -- webhook ------------------------------------------------------------------------
 
-    def parse_webhook(
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Read the URL-encoded form the gateway posts, then authenticate and parse it.
+
+        The gateway reads no answer beyond the status: an empty 200 accepts the request.
+        """
+        content_type = _header(request.headers, "Content-Type") or ""
+        if content_type.partition(";")[0].strip().lower() != FORM:
+            raise WebhookMediaTypeError("not a URL-encoded form")
+        try:
+            form = parse_qsl(request.body.decode(), keep_blank_values=True)
+        except UnicodeDecodeError:
+            raise WebhookPayloadError("body not UTF-8") from None
+        return WebhookResult(self.parse_form(request.headers, form))
+
+    def parse_form(
         self, headers: Mapping[str, str], form: Iterable[tuple[str, str]]
     ) -> InboundBatch:
-        """Authenticate a webhook request, then parse it.
+        """Authenticate a decoded webhook form, then parse it.
 
         The signature is checked over the exact (form-decoded) field value: never over
         re-serialised JSON, which PHP escapes differently.
         """
         signature = _header(headers, SIGNATURE_HEADER)
-        if not self._webhook_keys or not signature:
+        keys = self._webhook_keys()
+        if not keys or not signature:
             raise WebhookSignatureError("Missing signature or no API key configured")
         fields = [(name, value) for name, value in form if name in (FIELD_MESSAGES, FIELD_USSD)]
         if len(fields) != 1:
@@ -250,12 +284,46 @@ class SmsGatewayClient:
                 f"Expected one '{FIELD_MESSAGES}' or '{FIELD_USSD}' field, got {len(fields)}"
             )
         name, value = fields[0]
-        if not any(verify_signature(key, value, signature) for key in self._webhook_keys):
+        if not any(verify_signature(key, value, signature) for key in keys):
             raise WebhookSignatureError("Signature does not match")
         payload = _json(value)
         if name == FIELD_MESSAGES:
             return InboundBatch(messages=_inbound_messages(payload))
         return InboundBatch(ussd_requests=(_inbound_ussd(payload),))
+
+    # -- how this gateway numbers and rewrites messages ------------------------------------
+
+    def sequence(self, message: Message) -> int | None:
+        """Return the message's id as a number: the gateway numbers its messages in order."""
+        return int(message.id) if message.id.isdecimal() else None
+
+    def may_have_sent(self, text: str, message: Message) -> bool:
+        """Return True when the gateway may have stored ``text`` as the message's text.
+
+        The gateway rewrites what it sends: spintax ``{a|b}`` picks one option and
+        ``%random-N%`` becomes N random characters. Anything else must match exactly.
+        """
+        return may_be_sent_as(text, message.text)
+
+    def status_queries(self, tracked: Iterable[TrackedMessage]) -> list[MessageQuery]:
+        """Return one query per group (a whole send), and per message without a group."""
+        tracked = list(tracked)
+        groups = sorted({message.group_id for message in tracked if message.group_id})
+        queries = [MessageQuery(group_id=group) for group in groups]
+        queries += [
+            MessageQuery(message_id=message.message_id)
+            for message in tracked
+            if not message.group_id
+        ]
+        return queries
+
+    def _webhook_keys(self) -> tuple[str, ...]:
+        """Return the keys that authenticate webhooks now: the previous ones until they expire."""
+        current = (self._api_key,) if self._api_key else ()
+        expire = self._previous_keys_expire
+        if expire is not None and datetime.now(UTC) >= expire:
+            return current
+        return current + self._previous_keys
 
     # -- transport ----------------------------------------------------------------------
 
@@ -293,6 +361,28 @@ class SmsGatewayClient:
         if status != 200:
             raise GatewayResponseError(f"The gateway answered HTTP {status}")
         return _envelope(body)
+
+
+_TEMPLATE_PART = re.compile(r"\{([^{}]*)\}|%random-(\d*)%")
+
+
+def may_be_sent_as(text: str, sent: str) -> bool:
+    """Return True when the gateway may have stored ``text`` as ``sent``.
+
+    Taking another message for this one would drop it unsent, which is worse than sending it
+    twice: only the gateway's own rewrites are allowed for.
+    """
+    pattern: list[str] = []
+    position = 0
+    for match in _TEMPLATE_PART.finditer(text):
+        pattern.append(re.escape(text[position : match.start()]))
+        if match[1] is not None:
+            pattern.append(f"(?:{'|'.join(re.escape(option) for option in match[1].split('|'))})")
+        else:
+            pattern.append(f".{{{int(match[2] or 0)}}}")
+        position = match.end()
+    pattern.append(re.escape(text[position:]))
+    return re.fullmatch("".join(pattern), sent, re.DOTALL) is not None
 
 
 def _certificate_reason(err: aiohttp.ClientConnectorCertificateError) -> str:
@@ -512,7 +602,9 @@ def _inbound_messages(payload: Any) -> tuple[Message, ...]:
             raise WebhookPayloadTooLargeError(f"A message is longer than {MAX_TEXT} characters")
         messages.append(message)
     # Fire in the order the messages were written, whatever order the batch came in.
-    return tuple(sorted(messages, key=lambda m: (m.sent_at is None, m.sent_at or 0, m.id)))
+    return tuple(
+        sorted(messages, key=lambda m: (m.sent_at is None, m.sent_at or EARLIEST, int(m.id)))
+    )
 
 
 def _inbound_ussd(payload: Any) -> UssdRequest:
@@ -533,7 +625,7 @@ def _messages(data: Mapping[str, Any]) -> list[Message]:
 
 def _message(item: Mapping[str, Any]) -> Message | None:
     """Return the message, or None without a valid ID: it could be neither tracked nor deduped."""
-    if (message_id := _int(item.get("ID"), 0, MAX_ID)) is None:
+    if (message_id := _id(item.get("ID"))) is None:
         return None
     kind = item.get("type")
     return Message(
@@ -620,7 +712,7 @@ def _sims(value: Any) -> tuple[Sim, ...]:
 
 def _ussd(item: Mapping[str, Any]) -> UssdRequest | None:
     """Return the USSD request, or None without a valid ID (its answer could not be matched)."""
-    if (ussd_id := _int(item.get("ID"), 0, MAX_ID)) is None:
+    if (ussd_id := _id(item.get("ID"))) is None:
         return None
     return UssdRequest(
         id=ussd_id,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.sms_bridge.api.sms import (
+from custom_components.sms_bridge.api.rbsoft import may_be_sent_as
+from custom_components.sms_bridge.api.text import (
     clean_number,
     is_gsm7,
-    may_be_sent_as,
     segment_count,
     to_e164,
 )

@@ -51,26 +51,3 @@ def segment_count(text: str) -> int:
     if length <= single:
         return 1
     return -(-length // multi)
-
-
-_TEMPLATE_PART = re.compile(r"\{([^{}]*)\}|%random-(\d*)%")
-
-
-def may_be_sent_as(text: str, sent: str) -> bool:
-    """Return True when the gateway may have stored ``text`` as ``sent``.
-
-    Gateways rewrite what they send: spintax ``{a|b}`` picks one option and ``%random-N%``
-    becomes N random characters. Anything else must match exactly: taking another message for
-    this one would drop it unsent, which is worse than sending it twice.
-    """
-    pattern: list[str] = []
-    position = 0
-    for match in _TEMPLATE_PART.finditer(text):
-        pattern.append(re.escape(text[position : match.start()]))
-        if match[1] is not None:
-            pattern.append(f"(?:{'|'.join(re.escape(option) for option in match[1].split('|'))})")
-        else:
-            pattern.append(f".{{{int(match[2] or 0)}}}")
-        position = match.end()
-    pattern.append(re.escape(text[position:]))
-    return re.fullmatch("".join(pattern), sent, re.DOTALL) is not None

@@ -22,6 +22,7 @@ from custom_components.sms_bridge.api import (
     GatewayConnectionError,
     GatewayRequestRefusedError,
     GatewayResponseError,
+    InvalidQueryError,
     Message,
     MessageQuery,
     MessageStatus,
@@ -33,8 +34,8 @@ from custom_components.sms_bridge.api import (
     SmsBridgeError,
     UssdQuery,
 )
-from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
-from tests.conftest import API_KEY
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
+from tests.api.conftest import API_KEY
 from tests.simulator import GatewaySimulator
 
 ATTACHMENTS = ("https://example.com/a.png", "https://example.com/b.jpg")
@@ -69,7 +70,7 @@ async def test_credits(client: SmsGatewayClient, simulator: GatewaySimulator) ->
 
 
 async def test_credits_unlimited(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
-    """O10: `credits: null` means unlimited."""
+    """`credits: null` means unlimited."""
     simulator.credits = None
     assert await client.account() == Account(credits=None, unlimited=True)
 
@@ -608,7 +609,7 @@ async def test_read_by_status_and_filters(
 async def test_read_nothing_found(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
     """The gateway's "404 No messages found." is an empty list."""
     assert await client.messages(MessageQuery(status=MessageStatus.RECEIVED)) == []
-    assert await client.messages(MessageQuery(message_id=999999)) == []
+    assert await client.messages(MessageQuery(message_id="999999")) == []
     past = datetime.now(UTC) - timedelta(days=2)
     assert await client.messages(MessageQuery(end=past)) == []
 
@@ -695,14 +696,14 @@ async def test_resend_by_status_and_filters(
 
 async def test_resend_nothing_found(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
     """Nothing to resend is an empty list."""
-    assert await client.resend(MessageQuery(message_id=999999)) == []
+    assert await client.resend(MessageQuery(message_id="999999")) == []
 
 
 async def test_resend_refuses_an_empty_query(
     client: SmsGatewayClient, simulator: GatewaySimulator
 ) -> None:
     """An empty query would resend the whole history: refused before any request."""
-    with pytest.raises(ValueError, match="filter"):
+    with pytest.raises(InvalidQueryError, match="filter"):
         await client.resend(MessageQuery())
     assert simulator.requests == []
 
@@ -796,13 +797,13 @@ async def test_wrong_key(session: aiohttp.ClientSession, simulator: GatewaySimul
         wrong.account,
         wrong.phones,
         lambda: wrong.send(SendRequest(("+15550100",), "x")),
-        lambda: wrong.messages(MessageQuery(message_id=1)),
-        lambda: wrong.resend(MessageQuery(message_id=1)),
+        lambda: wrong.messages(MessageQuery(message_id="1")),
+        lambda: wrong.resend(MessageQuery(message_id="1")),
         lambda: wrong.subscribe_contact(1, "+15550100"),
         lambda: wrong.unsubscribe_contact(1, "+33600000101"),
         lambda: wrong.send_to_list(1, SendRequest((), "x")),
         lambda: wrong.send_ussd("1", "*150#"),
-        lambda: wrong.ussd_requests(UssdQuery(ussd_id=1)),
+        lambda: wrong.ussd_requests(UssdQuery(ussd_id="1")),
     ]
     for call in calls:
         with pytest.raises(GatewayAuthenticationError, match=r"^This API key is invalid\.$"):
