@@ -113,7 +113,7 @@ async def test_entity_without_default_recipients(
 async def test_entity_gateway_error(
     hass: HomeAssistant, integration: MockConfigEntry, simulator: GatewaySimulator
 ) -> None:
-    """O15 through the entity: a translated error, not a traceback."""
+    """A gateway refusal through the entity: a translated error, not a traceback."""
     simulator.credits = 0
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(

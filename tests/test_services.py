@@ -433,7 +433,7 @@ async def test_phone_disabled_on_gateway(hass: HomeAssistant, simulator: Gateway
 async def test_bad_answer_is_kept_for_reconciliation(
     hass: HomeAssistant, simulator: GatewaySimulator, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
-    """O3/O14 for sends: a garbled answer may hide a stored message: kept, not an error."""
+    """A garbled answer to a send may hide a stored message: kept, not an error."""
     setattr(simulator.faults, fault, True)
     response = await send(hass, recipients=["+15550100"], message="Hi")
     assert response["messages"] == []
@@ -447,7 +447,7 @@ async def test_bad_answer_is_kept_for_reconciliation(
 async def test_rejected_key(
     hass: HomeAssistant, simulator: GatewaySimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """O6/O9 for sends: a rejected key fails the call and starts re-authentication."""
+    """A rejected key on a send fails the call and starts re-authentication."""
     simulator.faults.reject_key = True
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, recipients=["+15550100"], message="Hi")
@@ -483,7 +483,7 @@ async def test_connection_refused_is_sent_when_back(
 async def test_outbox_ttl_option_expires_unsent_messages(
     hass: HomeAssistant, simulator: GatewaySimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """O18 through the options: a send kept past the chosen minutes is dropped, never sent."""
+    """A send kept past the chosen minutes is dropped, never sent."""
     expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
     port = URL(simulator.url).port
     await simulator.stop()

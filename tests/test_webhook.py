@@ -732,7 +732,7 @@ async def test_p9_invalid_utf8(client: TestClient, events: list[Event]) -> None:
 
 
 async def test_p10_escaped_invalid_utf8(client: TestClient, events: list[Event]) -> None:
-    """P10: `%FF%FE` decodes to U+FFFD, so the signature over "\xff\xfe" no longer matches."""
+    """`%FF%FE` decodes to U+FFFD, so the signature over "\xff\xfe" no longer matches."""
     value = php.json_encode([received(message="ab")]).replace('"ab"', '"\xff\xfe"')
     body = php.form_encode("messages", value).replace("%C3%BF%C3%BE", "%FF%FE")
     assert "%FF%FE" in body

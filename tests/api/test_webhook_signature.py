@@ -157,7 +157,7 @@ def test_observed_single_message(observed_client: SmsGatewayClient) -> None:
 
 
 def test_observed_php_escaped_batch(observed_client: SmsGatewayClient) -> None:
-    """P11/P12: `\\/`, `\\uXXXX`, `+` for spaces, `&`, `%`, emoji and newlines survive."""
+    """`\\/`, `\\uXXXX`, `+` for spaces, `&`, `%`, emoji and newlines survive."""
     signature, body = CAPTURE_BATCH
     batch = observed_client.parse_form(headers(signature), decode_form(body))
     first, second = batch.messages
@@ -267,7 +267,7 @@ def test_reserialised_json_is_not_what_is_signed(observed_client: SmsGatewayClie
 
 
 def test_invalid_utf8_escape_fails_the_mac(client: SmsGatewayClient) -> None:
-    """P10: `%FF%FE` decodes to U+FFFD, so the MAC of the original bytes cannot match."""
+    """`%FF%FE` decodes to U+FFFD, so the MAC of the original bytes cannot match."""
     value = json.dumps([inbound(1, message="caf\u00e9")])
     signature = sign(KEY, value)
     body = "messages=" + quote_plus(value).replace("caf%5Cu00e9", "caf%FF%FE")
