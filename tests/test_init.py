@@ -254,7 +254,7 @@ async def test_remove_gone_phone(
     state = hass.states.get(PIXEL_SIMS)
     assert state is not None
     assert state.state == "1"
-    assert hass.states.get("event.pixel_7_messages") is not None
+    assert hass.states.get("event.pixel_7_incoming_messages") is not None
 
 
 async def test_device_follows_phone_changes(
