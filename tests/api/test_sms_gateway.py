@@ -17,6 +17,7 @@ import pytest
 
 from custom_components.sms_bridge.api import (
     Account,
+    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayConnectionError,
@@ -828,7 +829,33 @@ async def test_connection_refused(session: aiohttp.ClientSession) -> None:
     with pytest.raises(GatewayConnectionError) as err:
         await unreachable.send(SendRequest(("+15550100",), "x"))
     assert err.value.request_sent is False
+    assert err.value.kind is ConnectionErrorKind.REFUSED
+    assert str(err.value) == "Cannot connect to the gateway: connection refused"
     assert API_KEY not in str(err.value)
+
+
+async def test_unknown_host() -> None:
+    """A host name that does not resolve (.invalid never does): a DNS failure, nothing sent."""
+    # The system resolver: the aiodns installed here does not match its pycares.
+    connector = aiohttp.TCPConnector(resolver=aiohttp.ThreadedResolver())
+    async with aiohttp.ClientSession(connector=connector) as session:
+        nowhere = SmsGatewayClient(session, "http://sms-gateway.invalid", API_KEY)
+        with pytest.raises(GatewayConnectionError) as err:
+            await nowhere.account()
+    assert err.value.request_sent is False
+    assert err.value.kind is ConnectionErrorKind.DNS
+    assert str(err.value) == "Cannot connect to the gateway: host name not found"
+
+
+async def test_https_to_a_plain_http_server(
+    session: aiohttp.ClientSession, simulator: GatewaySimulator
+) -> None:
+    """An https:// URL for a server that only speaks HTTP: the secure connection fails."""
+    wrong_scheme = SmsGatewayClient(session, simulator.url.replace("http://", "https://"), API_KEY)
+    with pytest.raises(GatewayConnectionError) as err:
+        await wrong_scheme.account()
+    assert err.value.request_sent is False
+    assert err.value.kind is ConnectionErrorKind.TLS
 
 
 async def test_timeout_after_sending(
@@ -843,6 +870,7 @@ async def test_timeout_after_sending(
     finally:
         simulator.faults.reset()
     assert err.value.request_sent is True
+    assert err.value.kind is ConnectionErrorKind.TIMEOUT
     assert [request.path for request in simulator.requests] == ["/services/send.php"]
     assert API_KEY not in str(err.value)
 
