@@ -32,11 +32,13 @@ async def logbook(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "logbook", {})
 
 
-async def ours(hass: HomeAssistant, hass_ws_client: WebSocketGenerator) -> list[dict[str, Any]]:
+async def ours(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, client: Any = None
+) -> list[dict[str, Any]]:
     """Return the logbook lines of SMS Bridge's bus events, oldest first."""
     await hass.async_block_till_done()
     await async_wait_recording_done(hass)
-    client = await hass_ws_client()
+    client = client or await hass_ws_client()
     await client.send_json_auto_id(
         {
             "type": "logbook/get_events",
@@ -108,3 +110,35 @@ async def test_delivery_states(
     assert "message to +15550001 was sent" in messages
     failed = [message for message in messages if message.startswith("message to +15550000 failed")]
     assert failed == ["message to +15550000 failed (generic failure)"]
+
+
+async def test_ussd_without_answer_and_expired_send(
+    logbook: None,
+    hass: HomeAssistant,
+    *,
+    hass_ws_client: WebSocketGenerator,
+    simulator: GatewaySimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A USSD code left unanswered is a line of its phone; a send given up, one of the entry."""
+    client = await hass_ws_client()  # logged in before the clock jumps past the token's life
+    await hass.services.async_call(DOMAIN, "send_ussd", {"code": "*100#", "phone": "1"})
+    await hass.async_block_till_done()
+    await simulator.stop()  # the gateway goes away: the next send waits in the outbox
+    await hass.services.async_call(
+        DOMAIN, "send_message", {"recipients": ["+15550100"], "message": "test"}, blocking=True
+    )
+    freezer.tick(timedelta(hours=2))  # past the USSD timeout and the outbox's time to live
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    lines = await ours(hass, hass_ws_client, client)
+    assert [(line["name"], line["message"], line.get("entity_id")) for line in lines] == [
+        ("Office phone", "got no answer to *100#", "event.office_phone_incoming_messages"),
+        (
+            "SMS Gateway",
+            "gave up sending a message to +15550100: the gateway could not be reached in time",
+            None,
+        ),
+    ]

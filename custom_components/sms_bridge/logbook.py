@@ -115,7 +115,8 @@ def async_describe_events(
     def status(event: Event) -> dict[str, Any]:
         data = event.data
         state = str(data.get("status"))
-        message = f"message to {data.get('number')} {STATUS_WORDS.get(state, f'is {state}')}"
+        target = f"message to {number}" if (number := data.get("number")) else "a message"
+        message = f"{target} {STATUS_WORDS.get(state, f'is {state}')}"
         if state == "failed" and data.get("failure_reason"):
             message += f" ({str(data['failure_reason']).replace('_', ' ')})"
         return describe(event, KEY_DELIVERY, message)
