@@ -10,7 +10,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    mock_component,
+)
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -28,7 +32,9 @@ def auto_enable_custom_integrations(recorder_mock: Any, enable_custom_integratio
 
 @pytest.fixture
 async def logbook(hass: HomeAssistant) -> None:
-    """Run the logbook, as a default installation does."""
+    """Run the logbook and its API, before the HTTP server starts (without the frontend's files)."""
+    mock_component(hass, "frontend")
+    assert await async_setup_component(hass, "websocket_api", {})
     assert await async_setup_component(hass, "logbook", {})
 
 
