@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.sms_bridge.api.sms_gateway import sign
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
-    CONF_DEFAULT_PHONE,
     CONF_PROVIDER,
     CONF_URL,
     CONF_WEBHOOK_ID,
@@ -68,8 +67,8 @@ async def _send(
     )
 
 
-def _entry(simulator: GatewaySimulator, number: int) -> MockConfigEntry:
-    """Return one more entry on the simulator, with its own webhook."""
+def _entry(simulator: GatewaySimulator, number: int, options: dict[str, Any]) -> MockConfigEntry:
+    """Return one more entry on the simulator, with its own webhook and the benchmarks' options."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"Gateway {number}",
@@ -80,7 +79,7 @@ def _entry(simulator: GatewaySimulator, number: int) -> MockConfigEntry:
             CONF_API_KEY: API_KEY,
             CONF_WEBHOOK_ID: f"{number:064x}",
         },
-        options={CONF_DEFAULT_PHONE: "1"},
+        options=options,
     )
 
 
@@ -240,10 +239,11 @@ async def test_bounds_with_50_phones_and_10_entries(
     simulator: GatewaySimulator,
     hass_client_no_auth: ClientSessionGenerator,
     figures: dict[str, Any],
+    entry_options: dict[str, Any],
 ) -> None:
     """Requests per refresh do not grow with phones; the dedupe and tracking stores are bounded."""
     simulator.credits = None
-    entries = [_entry(simulator, number) for number in range(ENTRIES)]
+    entries = [_entry(simulator, number, entry_options) for number in range(ENTRIES)]
     await _setup(hass, entries[0])
     simulator.requests.clear()
     await entries[0].runtime_data.coordinator.async_refresh()

@@ -6,17 +6,23 @@ send_ussd has its own module (test_ussd.py); entry selection is tested with send
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
 import logging
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.components import api as rest_api
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
 from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
@@ -581,6 +587,32 @@ async def test_refusal_from_the_frontend_logs_no_traceback(
     assert "Unexpected exception" not in caplog.text
     # Home Assistant keeps the traceback of a validation error for its debug log only.
     assert all(r.exc_info is None for r in caplog.records if r.levelno > logging.DEBUG)
+
+
+async def test_refusal_through_the_rest_api(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Through the REST API, a refused input is a 400 with the gateway's words, and no traceback.
+
+    Where Home Assistant's API tells a validation error apart (2026 and later); older releases
+    answer every failed action with 500, which an integration cannot change.
+    """
+    assert await async_setup_component(hass, "api", {})
+    client = await hass_client()
+    response = await client.post(
+        f"/api/services/{DOMAIN}/subscribe_contact",
+        json={"list_id": 1, "number": "+33600000101"},
+    )
+    if hasattr(rest_api, "ServiceValidationError"):
+        assert response.status == HTTPStatus.BAD_REQUEST
+        assert errors.CONTACT_EXISTS in (await response.json())["message"]
+        assert "Unexpected exception" not in caplog.text
+        assert not logged_tracebacks(caplog)
+    else:  # the web server logs the escaped error itself
+        assert response.status == HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 @pytest.mark.parametrize("action", ["subscribe_contact", "unsubscribe_contact"])

@@ -1,4 +1,4 @@
-"""Backfill: received messages whose webhook never arrived still fire, once (reliability.md §3.7.6).
+"""Backfill: received messages whose webhook never arrived still fire, once.
 
 The simulator stores a received message without posting its webhook (`add_received`, or
 `receive_sms` with no webhook URL); the backfill reads it back through read-messages.php.

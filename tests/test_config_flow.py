@@ -247,7 +247,7 @@ async def test_invalid_url(hass: HomeAssistant, simulator: GatewaySimulator, url
 async def test_connection_refused(
     hass: HomeAssistant, simulator: GatewaySimulator, closed_url: str
 ) -> None:
-    """O1: a refused connection is `cannot_connect`, and the flow can be completed after."""
+    """A refused connection is `cannot_connect`, and the flow can be completed after."""
     result = await start_credentials(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: closed_url, CONF_API_KEY: API_KEY}
@@ -264,7 +264,7 @@ async def test_connection_refused(
 @pytest.mark.usefixtures("mock_setup_entry")
 @pytest.mark.parametrize("fault", ["wrong_key", "reject_key"])
 async def test_invalid_auth(hass: HomeAssistant, simulator: GatewaySimulator, fault: str) -> None:
-    """O2: the gateway's 401 envelope (wrong key, or key disabled) is `invalid_auth`."""
+    """The gateway's 401 envelope (wrong key, or key disabled) is `invalid_auth`."""
     key = API_KEY
     if fault == "wrong_key":
         key = "not-the-key"
@@ -292,7 +292,7 @@ async def test_invalid_response(
     caplog: pytest.LogCaptureFixture,
     fault: str,
 ) -> None:
-    """O3: an HTML page (PHP warning + login page, or a 500 page) is `invalid_response`."""
+    """An HTML page (PHP warning + login page, or a 500 page) is `invalid_response`."""
     setattr(simulator.faults, fault, True)
     result = await start_credentials(hass)
     result = await hass.config_entries.flow.async_configure(

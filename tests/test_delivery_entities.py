@@ -274,7 +274,7 @@ async def test_late_reports_change_nothing(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """R6: a late or repeated state moves no counter and fires no event."""
+    """A late or repeated state moves no counter and fires no event."""
     bus_events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
     [message] = (await send(hass, "+15550001"))["messages"]
     message_id = message["message_id"]

@@ -1,6 +1,6 @@
-"""Incoming messages: event data, duplicates, order and unknown phones (reliability.md §5.2-5.4).
+"""Incoming messages: event data, duplicates, order and unknown phones.
 
-R6 (a late "Sent" after "Delivered") is about delivery tracking and is tested there.
+A late "Sent" after "Delivered" is about delivery tracking and is tested there.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ async def test_p13_missing_and_unparseable_fields(
     events: list[Event],
     changes: dict[str, Any],
 ) -> None:
-    """P13: null slot and unreadable dates give None in the event, not an error."""
+    """Null slot and unreadable dates give None in the event, not an error."""
     assert await gateway.post_webhook("messages", batch(received(5, **changes))) == 200
     assert [event.data for event in events] == [
         {
@@ -124,7 +124,7 @@ async def test_p13_missing_and_unparseable_fields(
 
 
 async def test_p13_sim_slot_missing(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """P13: a message without `simSlot` has no SIM."""
+    """A message without `simSlot` has no SIM."""
     item = received(5)
     del item["simSlot"]
     assert await gateway.post_webhook("messages", batch(item)) == 200
@@ -134,7 +134,7 @@ async def test_p13_sim_slot_missing(gateway: GatewaySimulator, events: list[Even
 async def test_p14_long_text(
     hass: HomeAssistant, gateway: GatewaySimulator, init_integration: MockConfigEntry
 ) -> None:
-    """P14: a 1000-character text reaches the event entity whole; its state stays a timestamp."""
+    """A 1000-character text reaches the event entity whole; its state stays a timestamp."""
     text = "Long message. " * 72
     await gateway.receive_sms("+33612345678", text, phone_id=2)
     await hass.async_block_till_done()
@@ -158,7 +158,7 @@ async def test_p14_long_text(
 async def test_p15_sender_numbers(
     gateway: GatewaySimulator, events: list[Event], number: str, e164: str | None
 ) -> None:
-    """P15: the sender is kept as sent; the E.164 form only for international numbers."""
+    """The sender is kept as sent; the E.164 form only for international numbers."""
     await gateway.receive_sms(number, "Hello")
     assert [(event.data["number"], event.data["number_e164"]) for event in events] == [
         (number, e164)
@@ -169,7 +169,7 @@ async def test_p15_sender_numbers(
 
 
 async def test_r1_same_request_twice(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """R1: a replayed request is acknowledged and fires nothing."""
+    """A replayed request is acknowledged and fires nothing."""
     value = batch(received(5))
     assert await gateway.post_webhook("messages", value) == 200
     assert await gateway.post_webhook("messages", value) == 200
@@ -183,7 +183,7 @@ async def test_r2_replay_after_reload(
     hass_storage: dict[str, Any],
     events: list[Event],
 ) -> None:
-    """R2: the ids are written on unload and still known after a reload."""
+    """The ids are written on unload and still known after a reload."""
     value = batch(received(5))
     assert await gateway.post_webhook("messages", value) == 200
 
@@ -203,7 +203,7 @@ async def test_r2_replay_after_reload(
 async def test_r2_new_dispatcher_on_same_storage(
     hass: HomeAssistant, init_integration: MockConfigEntry, events: list[Event]
 ) -> None:
-    """R2: a dispatcher built on the stored ids (as after a restart) drops what was seen."""
+    """A dispatcher built on the stored ids (as after a restart) drops what was seen."""
     await delayed_saves_done(hass)  # the entry's own dispatcher saved its backfill mark
     first = InboundDispatcher(hass, init_integration)
     await first.async_load()
@@ -242,21 +242,21 @@ async def test_ids_are_stored_before_they_fire(
 
 
 async def test_r3_batch_with_seen_id(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """R3: only the unseen messages of a batch fire."""
+    """Only the unseen messages of a batch fire."""
     assert await gateway.post_webhook("messages", batch(received(5))) == 200
     assert await gateway.post_webhook("messages", batch(*map(received, (4, 5, 6)))) == 200
     assert [event.data["message_id"] for event in events] == [5, 4, 6]
 
 
 async def test_r4_identical_texts(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """R4: the same text twice from the same sender is two messages."""
+    """The same text twice from the same sender is two messages."""
     first = await gateway.receive_sms("+33612345678", "Hello")
     second = await gateway.receive_sms("+33612345678", "Hello")
     assert [event.data["message_id"] for event in events] == [first["ID"], second["ID"]]
 
 
 async def test_r5_batch_out_of_order(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """R5: a batch fires in (sent date, id) order; undated messages last."""
+    """A batch fires in (sent date, id) order; undated messages last."""
     value = batch(
         received(3, sentDate="2025-05-01T10:02:00+0000"),
         received(9, sentDate=None),
@@ -273,7 +273,7 @@ async def test_r7_bounded_store(
     hass_storage: dict[str, Any],
     events: list[Event],
 ) -> None:
-    """R7: past MAX_SEEN ids the oldest is forgotten; the store stays that size."""
+    """Past MAX_SEEN ids the oldest is forgotten; the store stays that size."""
     dispatcher = InboundDispatcher(hass, init_integration)
     await dispatcher.async_load()
     await dispatcher.async_process(
@@ -443,7 +443,7 @@ async def test_s1_unknown_phone(
     init_integration: MockConfigEntry,
     events: list[Event],
 ) -> None:
-    """S1: a phone added since the last poll: the event fires and the phone list is read again."""
+    """A phone added since the last poll: the event fires and the phone list is read again."""
     phone = gateway.add_phone("Kitchen phone")
     gateway.requests.clear()
 
@@ -476,7 +476,7 @@ async def test_message_without_phone(
 
 
 async def test_s2_unknown_sim_slot(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """S2: a SIM slot the phone does not list is still reported (slot 5 is SIM 6)."""
+    """A SIM slot the phone does not list is still reported (slot 5 is SIM 6)."""
     await gateway.receive_sms("+33612345678", "Hello", sim_slot=5)
     assert events[0].data["sim"] == 6
 
@@ -512,7 +512,7 @@ async def test_ussd_answer(
 async def test_s3_unsolicited_ussd_answer(
     gateway: GatewaySimulator, ussd_events: list[Event]
 ) -> None:
-    """S3: a USSD answer to no request we know of still fires."""
+    """A USSD answer to no request we know of still fires."""
     value = php.json_encode(
         {"ID": 99, "request": "*100#", "response": "Hi", "deviceID": 1, "simSlot": None}
     )

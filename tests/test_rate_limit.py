@@ -1,4 +1,4 @@
-"""O8: a gateway (or its proxy) answering 429 with Retry-After is waited for."""
+"""A gateway (or its proxy) answering 429 with Retry-After is waited for."""
 
 from __future__ import annotations
 

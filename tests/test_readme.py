@@ -8,9 +8,12 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
+
+from tests.simulator import GatewaySimulator
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
@@ -43,3 +46,30 @@ async def test_dashboard_example_names_real_entities(
     missing = [entity_id for entity_id in wanted if registry.async_get(entity_id) is None]
     assert missing == ["sensor.office_phone_battery"]
     assert len(wanted) > len(missing)
+
+
+def _migration_example(label: str) -> list[dict[str, Any]]:
+    [block] = [block for block in YAML_BLOCKS if block.startswith(f"# {label}")]
+    automations: list[dict[str, Any]] = yaml.safe_load(block)
+    return automations
+
+
+async def test_migration_example_forwards_an_sms(
+    hass: HomeAssistant, gateway: GatewaySimulator
+) -> None:
+    """The "after" automation of the core SMS section, loaded as it is, forwards a real SMS.
+
+    The "before" one names what core `sms` fired and called; the "after" one runs here: an SMS
+    arriving through the signed webhook reaches the gateway again, to the forward number.
+    """
+    before = _migration_example("Before: core sms")
+    assert before[0]["triggers"][0]["event_type"] == "sms.incoming_sms"
+    assert before[0]["actions"][0]["action"] == "notify.sms"
+
+    after = _migration_example("After: SMS Bridge")
+    assert await async_setup_component(hass, "automation", {"automation": after})
+    await gateway.receive_sms("+33612345678", "Door open")
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    forwarded = [row for row in gateway.messages.values() if row["number"] == "+15550100"]
+    assert [row["message"] for row in forwarded] == ["+33612345678: Door open"]

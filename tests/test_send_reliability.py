@@ -30,6 +30,9 @@ from yarl import URL
 
 from custom_components.sms_bridge.api.sms_gateway import SmsGatewayClient
 from custom_components.sms_bridge.const import (
+    CONF_DEFAULT_PHONE,
+    CONF_DEFAULT_RECIPIENTS,
+    CONF_MAX_PER_MINUTE,
     DEFAULT_OUTBOX_TTL,
     DOMAIN,
     EVENT_MESSAGE_EXPIRED,
@@ -244,11 +247,18 @@ async def test_timeout_after_sending_not_found_is_resent_once(
 # -- one request at a time per phone --------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "entry_options",
+    [{CONF_DEFAULT_PHONE: "1", CONF_DEFAULT_RECIPIENTS: [RECIPIENT], CONF_MAX_PER_MINUTE: 100}],
+)
 @pytest.mark.usefixtures("integration")
 async def test_burst_is_throttled_per_phone_and_kept_in_order(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
-    """Fifty sends at once reach the gateway one by one, in call order for each recipient."""
+    """Fifty sends at once reach the gateway one by one, in call order for each recipient.
+
+    The send guard's limit is raised above the burst: this is about order, not the limit.
+    """
     simulator.faults.latency = 0.01  # concurrent requests would overlap at the gateway
     simulator.peak_in_flight = 0
     recipients = ["+15550101", "+15550102", "+15550103"]

@@ -404,7 +404,7 @@ async def test_not_supported(
 
 @pytest.mark.usefixtures("integration")
 async def test_insufficient_credits(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
-    """O15: the gateway's refusal is a translated error quoting its message; nothing is sent."""
+    """The gateway's refusal is a translated error quoting its message; nothing is sent."""
     simulator.credits = 0
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, recipients=["+15550100"], message="Hi")
@@ -420,7 +420,7 @@ async def test_insufficient_credits(hass: HomeAssistant, simulator: GatewaySimul
 
 @pytest.mark.usefixtures("integration")
 async def test_phone_disabled_on_gateway(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
-    """O12: a phone the coordinator still lists but the gateway cannot reach."""
+    """A phone the coordinator still lists but the gateway cannot reach."""
     simulator.phones[1].enabled = False
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, recipients=["+15550100"], message="Hi")
@@ -462,7 +462,7 @@ async def test_rejected_key(
 async def test_connection_refused_is_sent_when_back(
     hass: HomeAssistant, simulator: GatewaySimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """O13: an unreachable gateway keeps the accepted send and delivers it once back."""
+    """An unreachable gateway keeps the accepted send and delivers it once back."""
     port = URL(simulator.url).port
     await simulator.stop()
     response = await send(hass, recipients=["+15550100"], message="Hi")

@@ -1,6 +1,6 @@
 """Protocol fidelity of the gateway simulator, checked over real HTTP on 127.0.0.1.
 
-Expected values are literals taken from rbsoft-observed.md / protocols.md §1, never the
+Expected values are literals of what a real v9.4.9 server answers, never the
 simulator's own constants, so that a drift in the simulator fails here. Under the Home Assistant
 pytest plugin sockets are blocked, so every fixture that listens or connects asks pytest-socket's
 `socket_enabled` (connections stay limited to 127.0.0.1).

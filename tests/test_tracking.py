@@ -125,7 +125,7 @@ async def test_many_sends_are_all_read_in_turn(
 async def test_late_report_never_moves_backwards(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
-    """R6: Delivered, then a late Sent for the same message: it stays Delivered, no event."""
+    """Delivered, then a late Sent for the same message: it stays Delivered, no event."""
     tracker = _tracker(hass, simulator)
     events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
     [message_id] = await _send(tracker, "+15550001")

@@ -86,3 +86,35 @@ def test_each_action_and_field_is_translated() -> None:
         assert set(fields) == set(translated[name].get("fields", {})), name
         assert translated[name]["name"], name
         assert translated[name]["description"], name
+
+
+LANGUAGES = ("de", "es", "fr", "it", "ru", "zh-Hans")
+
+
+def _strings(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten a translation tree to {"a.b.c": text}."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= _strings(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_is_complete(language: str) -> None:
+    """Each language has every English string, no other, with the same placeholders."""
+    english = _strings(STRINGS)
+    translated = _strings(json.loads((COMPONENT / "translations" / f"{language}.json").read_text()))
+    assert sorted(set(english) - set(translated)) == [], "missing"
+    assert sorted(set(translated) - set(english)) == [], "not in English"
+    for key, text in english.items():
+        assert set(PLACEHOLDER.findall(translated[key])) == set(PLACEHOLDER.findall(text)), key
+        assert translated[key].strip(), key
+
+
+def test_no_translation_beyond_the_tested_languages() -> None:
+    """A language file added later is checked too: it is named here."""
+    files = {path.stem for path in (COMPONENT / "translations").glob("*.json")}
+    assert files == {"en", *LANGUAGES}

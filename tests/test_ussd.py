@@ -183,7 +183,7 @@ async def test_polling_survives_errors(hass: HomeAssistant, simulator: GatewaySi
 async def test_wait_times_out(
     hass: HomeAssistant, integration: MockConfigEntry, simulator: GatewaySimulator
 ) -> None:
-    """S4: no answer within the timeout: timed_out, an event, and the SIM is free again."""
+    """No answer within the timeout: timed_out, an event, and the SIM is free again."""
     timeouts = async_capture_events(hass, EVENT_USSD_TIMEOUT)
     call = asyncio.create_task(ussd(hass, code="*100#", sim=2, wait=True, timeout=5))
     await until(lambda: bool(simulator.ussd_requests))

@@ -1,4 +1,4 @@
-"""The webhook: authentication, parsing, size and content type (reliability.md §5.1, §5.2).
+"""The webhook: authentication, parsing, size and content type.
 
 Requests come from the simulator (the gateway's own signing and PHP encoding) where it can
 express the case, else from HA's test client with hand-built bodies, and for the cloudhook path
@@ -101,7 +101,7 @@ async def mock_post(hass: HomeAssistant, body: bytes, headers: dict[str, str]) -
     return response.status
 
 
-# -- §5.1 authentication -----------------------------------------------------------------------
+# -- authentication ----------------------------------------------------------------------------
 
 
 async def test_a1_valid_signature_fires_one_event(
@@ -110,7 +110,7 @@ async def test_a1_valid_signature_fires_one_event(
     events: list[Event],
     init_integration: MockConfigEntry,
 ) -> None:
-    """A1: a message signed by the gateway fires exactly one event with its data."""
+    """A message signed by the gateway fires exactly one event with its data."""
     sent = datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
     row = await gateway.receive_sms("+33612345678", "Hello", phone_id=1, sim_slot=1, sent_date=sent)
     await hass.async_block_till_done()
@@ -138,7 +138,7 @@ async def test_a2_missing_signature(
     events: list[Event],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A2: no signature header: 401, no event, one warning without the payload."""
+    """No signature header: 401, no event, one warning without the payload."""
     assert await gateway.post_webhook("messages", MESSAGES, signature="") == 401
     await hass.async_block_till_done()
 
@@ -150,7 +150,7 @@ async def test_a2_missing_signature(
 
 @pytest.mark.parametrize("signature", ["", "   "])
 async def test_a3_empty_signature(client: TestClient, events: list[Event], signature: str) -> None:
-    """A3: an empty or blank header is no signature."""
+    """An empty or blank header is no signature."""
     response = await client.post(
         PATH,
         data=php.form_encode("messages", MESSAGES),
@@ -161,7 +161,7 @@ async def test_a3_empty_signature(client: TestClient, events: list[Event], signa
 
 
 async def test_a4_signature_of_another_key(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """A4: a signature made with another key is refused."""
+    """A signature made with another key is refused."""
     forged = sign("another-key", MESSAGES)
     assert await gateway.post_webhook("messages", MESSAGES, signature=forged) == 401
     assert events == []
@@ -202,7 +202,7 @@ async def test_gateway_signing_with_another_key_raises_a_repair_issue(
 
 
 async def test_a5_tampered_value(gateway: GatewaySimulator, events: list[Event]) -> None:
-    """A5: the original signature on a changed value is refused."""
+    """The original signature on a changed value is refused."""
     tampered = php.json_encode([received(message="Send 100 EUR to Mallory")])
     assert (
         await gateway.post_webhook("messages", tampered, signature=sign(API_KEY, MESSAGES)) == 401
@@ -222,13 +222,13 @@ async def test_a5_tampered_value(gateway: GatewaySimulator, events: list[Event])
 async def test_a6_malformed_signature(
     gateway: GatewaySimulator, events: list[Event], signature: str
 ) -> None:
-    """A6: malformed signatures are refused without a traceback."""
+    """Malformed signatures are refused without a traceback."""
     assert await gateway.post_webhook("messages", MESSAGES, signature=signature) == 401
     assert events == []
 
 
 async def test_a7_non_ascii_signature(client: TestClient, events: list[Event]) -> None:
-    """A7: a non-ASCII header is refused, not a TypeError from compare_digest."""
+    """A non-ASCII header is refused, not a TypeError from compare_digest."""
     response = await client.post(
         PATH,
         data=php.form_encode("messages", MESSAGES),
@@ -239,7 +239,7 @@ async def test_a7_non_ascii_signature(client: TestClient, events: list[Event]) -
 
 
 async def test_a8_lowercase_header_name(client: TestClient, events: list[Event]) -> None:
-    """A8: header names are case-insensitive."""
+    """Header names are case-insensitive."""
     response = await client.post(
         PATH,
         data=php.form_encode("messages", MESSAGES),
@@ -266,7 +266,7 @@ async def test_a10_empty_api_key_fails_closed(
     events: list[Event],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A10: with an empty API key even a request "signed" with it is refused and logged."""
+    """With an empty API key even a request "signed" with it is refused and logged."""
     sim = GatewaySimulator(api_key="")
     await sim.start()
     try:
@@ -308,7 +308,7 @@ async def test_a11_previous_key_during_rotation(
     expires_in: timedelta,
     accepted: bool,
 ) -> None:
-    """A11: the replaced key still verifies webhooks during its grace period only."""
+    """The replaced key still verifies webhooks during its grace period only."""
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -336,13 +336,13 @@ async def test_a11_previous_key_during_rotation(
 async def test_a12_messages_value_posted_as_ussd(
     gateway: GatewaySimulator, events: list[Event]
 ) -> None:
-    """A12: the field name is not signed; a message list posted as `ussdRequest` is refused."""
+    """The field name is not signed; a message list posted as `ussdRequest` is refused."""
     assert await gateway.post_webhook("ussdRequest", MESSAGES) == 400
     assert events == []
 
 
 async def test_a13_unknown_webhook_id(client: TestClient, events: list[Event]) -> None:
-    """A13: Home Assistant answers 200 for an unknown id and never calls our handler."""
+    """Home Assistant answers 200 for an unknown id and never calls our handler."""
     response = await client.post(
         "/api/webhook/not-our-id",
         data=php.form_encode("messages", MESSAGES),
@@ -360,7 +360,7 @@ async def test_a14_methods(
     method: str,
     status: int,
 ) -> None:
-    """A14: only POST reaches the handler (HEAD is answered by Home Assistant)."""
+    """Only POST reaches the handler (HEAD is answered by Home Assistant)."""
     response = await client.request(
         method, PATH, data=php.form_encode("messages", MESSAGES), headers=signed(MESSAGES)
     )
@@ -415,7 +415,7 @@ async def test_a15_cloudhook_mock_request(
     headers: dict[str, str],
     status: int,
 ) -> None:
-    """A15: the cloudhook path (a `MockRequest`) answers like the direct one."""
+    """The cloudhook path (a `MockRequest`) answers like the direct one."""
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     assert await mock_post(hass, body, headers) == status
     await hass.async_block_till_done()
@@ -423,7 +423,7 @@ async def test_a15_cloudhook_mock_request(
 
 
 async def test_a15_cloudhook_ussd(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    """A15: a USSD answer through the cloudhook path fires its event."""
+    """A USSD answer through the cloudhook path fires its event."""
     ussd_events = async_capture_events(hass, EVENT_USSD_RESPONSE)
     assert await mock_post(hass, php.form_encode("ussdRequest", USSD).encode(), signed(USSD)) == 200
     await hass.async_block_till_done()
@@ -431,7 +431,7 @@ async def test_a15_cloudhook_ussd(hass: HomeAssistant, init_integration: MockCon
 
 
 async def test_a16_timing_safe_comparison(gateway: GatewaySimulator) -> None:
-    """A16: the signature is compared with `hmac.compare_digest`."""
+    """The signature is compared with `hmac.compare_digest`."""
     with patch("hmac.compare_digest", wraps=hmac.compare_digest) as compare:
         assert await gateway.post_webhook("messages", MESSAGES) == 200
     compare.assert_called()
@@ -453,13 +453,13 @@ async def test_rejections_are_logged_once_a_minute(
     assert sum("Rejected a webhook request" in record.message for record in caplog.records) == 6
 
 
-# -- §5.2 parsing, size and content type -------------------------------------------------------
+# -- parsing, size and content type ------------------------------------------------------------
 
 
 async def test_p1_not_json(
     gateway: GatewaySimulator, events: list[Event], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """P1: a signed field that is not JSON: 400 with an "invalid JSON" warning."""
+    """A signed field that is not JSON: 400 with an "invalid JSON" warning."""
     assert await gateway.post_webhook("messages", "not json") == 400
     assert events == []
     assert "not valid JSON" in warnings(caplog)[0]
@@ -637,7 +637,7 @@ async def test_deeply_nested_json_is_refused(
     ids=["both_fields", "neither_field"],
 )
 async def test_p3_field_count(client: TestClient, events: list[Event], body: str) -> None:
-    """P3: exactly one of `messages` and `ussdRequest` is required."""
+    """Exactly one of `messages` and `ussdRequest` is required."""
     response = await client.post(PATH, data=body, headers=signed(MESSAGES))
     assert response.status == 400
     assert events == []
@@ -653,7 +653,7 @@ async def test_p4_duplicated_field(client: TestClient, events: list[Event]) -> N
 
 
 async def test_p5_json_body(client: TestClient, events: list[Event]) -> None:
-    """P5: a JSON body would look like an empty form: 415."""
+    """A JSON body would look like an empty form: 415."""
     response = await client.post(
         PATH, data=MESSAGES, headers=signed(MESSAGES) | {"Content-Type": "application/json"}
     )
@@ -662,7 +662,7 @@ async def test_p5_json_body(client: TestClient, events: list[Event]) -> None:
 
 
 async def test_p6_multipart_direct(client: TestClient, events: list[Event]) -> None:
-    """P6: multipart is refused on the direct path too (the gateway sends URL-encoded forms)."""
+    """Multipart is refused on the direct path too (the gateway sends URL-encoded forms)."""
     form = FormData()
     form.add_field("messages", MESSAGES, content_type="text/plain")
     response = await client.post(
@@ -675,7 +675,7 @@ async def test_p6_multipart_direct(client: TestClient, events: list[Event]) -> N
 async def test_p6_multipart_cloudhook(
     hass: HomeAssistant, init_integration: MockConfigEntry, events: list[Event]
 ) -> None:
-    """P6: the cloud relay cannot parse multipart: refused the same way."""
+    """The cloud relay cannot parse multipart: refused the same way."""
     body = (
         f'--b\r\nContent-Disposition: form-data; name="messages"\r\n\r\n{MESSAGES}\r\n--b--\r\n'
     ).encode()
@@ -687,7 +687,7 @@ async def test_p6_multipart_cloudhook(
 async def test_p7_content_length_above_cap(
     client: TestClient, events: list[Event], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """P7: a declared body above 256 KiB is refused before it is read."""
+    """A declared body above 256 KiB is refused before it is read."""
     big = php.json_encode([received(message="x" * 9000) for _ in range(30)])
     response = await client.post(PATH, data=php.form_encode("messages", big), headers=signed(big))
     assert response.status == 413
@@ -696,7 +696,7 @@ async def test_p7_content_length_above_cap(
 
 
 async def test_p7_chunked_body_above_cap(client: TestClient, events: list[Event]) -> None:
-    """P7: a body without Content-Length is read no further than the cap."""
+    """A body without Content-Length is read no further than the cap."""
 
     async def chunks() -> AsyncGenerator[bytes]:
         yield b"messages="
@@ -719,13 +719,13 @@ async def test_p7_chunked_body_above_cap(client: TestClient, events: list[Event]
 async def test_p8_field_above_cap(
     gateway: GatewaySimulator, events: list[Event], value: str
 ) -> None:
-    """P8: a message over 10 000 characters or a batch over 500 messages: 413."""
+    """A message over 10 000 characters or a batch over 500 messages: 413."""
     assert await gateway.post_webhook("messages", value) == 413
     assert events == []
 
 
 async def test_p9_invalid_utf8(client: TestClient, events: list[Event]) -> None:
-    """P9: raw invalid UTF-8 in the body: 400, no traceback."""
+    """Raw invalid UTF-8 in the body: 400, no traceback."""
     response = await client.post(PATH, data=b"messages=\xff\xfe[]", headers=signed("[]"))
     assert response.status == 400
     assert events == []
@@ -755,7 +755,7 @@ async def test_p10_escaped_invalid_utf8(client: TestClient, events: list[Event])
 async def test_p11_text_round_trip(
     hass: HomeAssistant, gateway: GatewaySimulator, events: list[Event], text: str
 ) -> None:
-    """P11: the event text equals the text the phone received, exactly."""
+    """The event text equals the text the phone received, exactly."""
     await gateway.receive_sms("+33612345678", text)
     await hass.async_block_till_done()
     assert gateway.webhook_results == [200]
@@ -766,7 +766,7 @@ async def test_p11_text_round_trip(
 async def observed(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> AsyncGenerator[TestClient]:
-    """An entry with the API key of the captures in rbsoft-observed.md §6."""
+    """An entry with the API key of the captures below."""
     sim = GatewaySimulator(api_key=OBSERVED_KEY)
     await sim.start()
     entry = MockConfigEntry(
@@ -785,7 +785,7 @@ async def observed(
     await sim.stop()
 
 
-# Captured from a real SMS Gateway 9.4.9 server (rbsoft-observed.md §6, capture 2 and 3).
+# Captured from a real SMS Gateway 9.4.9 server (an incoming SMS and a USSD answer).
 CAPTURED_MESSAGES = (
     "messages=%5B%7B%22ID%22%3A41%2C%22number%22%3A%22%2B33612345678%22%2C%22message%22%3A%22"
     "%5Cu00c7a+va%3F+%5Cud83d%5Cude00+a%5C%2Fb+%5C%22q%5C%22+%3Ctag%3E+%26+100%25%22%2C%22devic"
@@ -814,7 +814,7 @@ CAPTURED_USSD_SIGNATURE = "Oc2h0Kq/S6vAHViZSVIvhWcm7uRuwBPUnTaNMPiVvqI="
 async def test_p12_captured_php_escaped_messages(
     hass: HomeAssistant, observed: TestClient, events: list[Event]
 ) -> None:
-    """P12: a real capture (`\\/`, `\\u00c7`, surrogate pairs, `+` for spaces) verifies."""
+    """A real capture (`\\/`, `\\u00c7`, surrogate pairs, `+` for spaces) verifies."""
     response = await observed.post(
         PATH,
         data=CAPTURED_MESSAGES,
@@ -830,7 +830,7 @@ async def test_p12_captured_php_escaped_messages(
 
 
 async def test_p12_captured_ussd(hass: HomeAssistant, observed: TestClient) -> None:
-    """P12: the real USSD capture verifies and fires its answer."""
+    """The real USSD capture verifies and fires its answer."""
     ussd_events = async_capture_events(hass, EVENT_USSD_RESPONSE)
     response = await observed.post(
         PATH,

@@ -69,8 +69,8 @@ def row(**fields: Any) -> dict[str, Any]:
     ("data", "credits", "unlimited"),
     [
         ({"credits": 100}, 100.0, False),
-        ({"credits": None}, None, True),  # O10
-        ({"credits": "12.5"}, 12.5, False),  # O11
+        ({"credits": None}, None, True),
+        ({"credits": "12.5"}, 12.5, False),
         ({"credits": " 7 "}, 7.0, False),
         ({"credits": -3}, -3.0, False),
         ({"credits": 2.25}, 2.25, False),
@@ -99,7 +99,7 @@ async def test_credits(
     credits: float | None,
     unlimited: bool,
 ) -> None:
-    """O10/O11: numbers, numeric strings and `null` (unlimited) parse; anything else is unknown."""
+    """Numbers, numeric strings and `null` (unlimited) parse; anything else is unknown."""
     canned.succeed("send.php", data)
     account = await client.account()
     assert account.credits == credits
@@ -422,7 +422,7 @@ async def test_contact_answer_without_contact(
 @pytest.mark.parametrize(
     ("status", "body", "text"),
     [
-        (200, "<br />\n<b>Warning</b>: mysqli::__construct()", "an HTML page"),  # O3
+        (200, "<br />\n<b>Warning</b>: mysqli::__construct()", "an HTML page"),
         (200, "  <!DOCTYPE html><html></html>", "an HTML page"),
         (200, "Fatal error: Allowed memory size exhausted", "not JSON"),
         (200, "", "not JSON"),
@@ -438,7 +438,7 @@ async def test_contact_answer_without_contact(
 async def test_not_the_api(
     client: SmsGatewayClient, canned: CannedGateway, status: int, body: str, text: str
 ) -> None:
-    """O3/O7: HTML, non-JSON, a non-envelope or an HTTP error is a response error."""
+    """HTML, non-JSON, a non-envelope or an HTTP error is a response error."""
     canned.answer("send.php", body, status=status)
     with pytest.raises(GatewayResponseError) as err:
         await client.account()

@@ -791,7 +791,7 @@ async def test_read_ussd_by_filters(client: SmsGatewayClient, simulator: Gateway
 
 
 async def test_wrong_key(session: aiohttp.ClientSession, simulator: GatewaySimulator) -> None:
-    """O2: the gateway's 401 is an authentication error, for every operation."""
+    """The gateway's 401 is an authentication error, for every operation."""
     wrong = SmsGatewayClient(session, simulator.url, "wrong-key")
     calls: list[Callable[[], Awaitable[object]]] = [
         wrong.account,
@@ -813,7 +813,7 @@ async def test_wrong_key(session: aiohttp.ClientSession, simulator: GatewaySimul
 
 
 async def test_key_revoked(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
-    """O9: a key that stops working mid-life is an authentication error too."""
+    """A key that stops working mid-life is an authentication error too."""
     await client.account()
     simulator.faults.reject_key = True
     with pytest.raises(GatewayAuthenticationError):
@@ -821,7 +821,7 @@ async def test_key_revoked(client: SmsGatewayClient, simulator: GatewaySimulator
 
 
 async def test_connection_refused(session: aiohttp.ClientSession) -> None:
-    """O1/O13: nothing listening: a connection error that certainly sent nothing."""
+    """Nothing listening: a connection error that certainly sent nothing."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -873,7 +873,7 @@ async def test_https_to_a_plain_http_server(
 async def test_timeout_after_sending(
     session: aiohttp.ClientSession, simulator: GatewaySimulator
 ) -> None:
-    """O5/O14: the gateway got the request but never answered: it may have been sent."""
+    """The gateway got the request but never answered: it may have been sent."""
     slow = SmsGatewayClient(session, simulator.url, API_KEY, timeout=0.2)
     simulator.faults.hang = True
     try:
@@ -888,7 +888,7 @@ async def test_timeout_after_sending(
 
 
 async def test_http_500(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
-    """O7: HTTP 500 with an Apache error page is a response error that quotes no page."""
+    """HTTP 500 with an Apache error page is a response error that quotes no page."""
     simulator.faults.http_500 = True
     with pytest.raises(GatewayResponseError) as err:
         await client.phones()
@@ -896,7 +896,7 @@ async def test_http_500(client: SmsGatewayClient, simulator: GatewaySimulator) -
 
 
 async def test_html_error_page(client: SmsGatewayClient, simulator: GatewaySimulator) -> None:
-    """O3: a PHP warning and a login page with HTTP 200 is a response error."""
+    """A PHP warning and a login page with HTTP 200 is a response error."""
     simulator.faults.html_error = True
     with pytest.raises(GatewayResponseError) as err:
         await client.account()
@@ -916,7 +916,7 @@ async def test_wrong_base_url(session: aiohttp.ClientSession, simulator: Gateway
 async def test_errors_never_contain_the_key(
     session: aiohttp.ClientSession, simulator: GatewaySimulator
 ) -> None:
-    """O21: no error text, repr or argument carries the API key."""
+    """No error text, repr or argument carries the API key."""
     errors: list[SmsBridgeError] = []
     wrong_key = "wrong-" + API_KEY
     for client, fault in [

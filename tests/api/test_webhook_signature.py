@@ -1,6 +1,6 @@
 """Tests of webhook authentication and parsing (`SmsGatewayClient.parse_webhook`).
 
-The captures below are the exact requests a real v9.4.9 server posted (rbsoft-observed.md §6),
+The captures below are the exact requests a real v9.4.9 server posted,
 signed with its API key: PHP-escaped JSON, Guzzle form encoding with `+` for spaces.
 """
 
@@ -133,7 +133,7 @@ def observed_client(session: aiohttp.ClientSession) -> SmsGatewayClient:
 
 
 def test_observed_single_message(observed_client: SmsGatewayClient) -> None:
-    """A1: a real capture authenticates and parses with every field."""
+    """A real capture authenticates and parses with every field."""
     signature, body = CAPTURE_HI
     batch = observed_client.parse_webhook(headers(signature), decode_form(body))
     assert batch.ussd_requests == ()
@@ -221,14 +221,14 @@ def test_sign_matches_the_gateway() -> None:
 @pytest.mark.parametrize(
     "request_headers",
     [
-        {},  # A2
-        {"X-SG-Signature": ""},  # A3
-        {"HTTP_X_SG_SIGNATURE": "{signature}"},  # A9: the PHP CGI name is not a header
+        {},
+        {"X-SG-Signature": ""},
+        {"HTTP_X_SG_SIGNATURE": "{signature}"},  # The PHP CGI name is not a header
         {"X-Signature": "{signature}"},
     ],
 )
 def test_missing_signature(client: SmsGatewayClient, request_headers: dict[str, str]) -> None:
-    """A2/A3/A9: without the header nothing is parsed."""
+    """Without the header nothing is parsed."""
     value = json.dumps([inbound(1)])
     good = sign(KEY, value)
     request_headers = {name: text.format(signature=good) for name, text in request_headers.items()}
@@ -237,7 +237,7 @@ def test_missing_signature(client: SmsGatewayClient, request_headers: dict[str, 
 
 
 def test_wrong_key(client: SmsGatewayClient) -> None:
-    """A4: a signature made with another key is refused."""
+    """A signature made with another key is refused."""
     value = json.dumps([inbound(1)])
     request_headers, form = signed("messages", value, key="another-key")
     with pytest.raises(WebhookSignatureError):
@@ -245,7 +245,7 @@ def test_wrong_key(client: SmsGatewayClient) -> None:
 
 
 def test_tampered_value(observed_client: SmsGatewayClient) -> None:
-    """A5: the original header on a modified value is refused."""
+    """The original header on a modified value is refused."""
     signature, body = CAPTURE_HI
     ((field, value),) = decode_form(body)
     tampered = value.replace('"hi"', '"hI"')
@@ -254,7 +254,7 @@ def test_tampered_value(observed_client: SmsGatewayClient) -> None:
 
 
 def test_reserialised_json_is_not_what_is_signed(observed_client: SmsGatewayClient) -> None:
-    """P12: re-encoding the PHP JSON (here: unescaping `\\/`) breaks the MAC."""
+    """Re-encoding the PHP JSON (here: unescaping `\\/`) breaks the MAC."""
     signature, body = CAPTURE_USSD
     ((field, value),) = decode_form(body)
     assert "\\/" in value
@@ -280,12 +280,12 @@ def test_invalid_utf8_escape_fails_the_mac(client: SmsGatewayClient) -> None:
         "{hex}",  # hex digest instead of base64
         "{good}\n",  # trailing garbage
         "{good_unpadded}",  # missing padding
-        "é",  # A7: non-ASCII header value
+        "é",  # Non-ASCII header value
         "{good}é",
     ],
 )
 def test_malformed_signature(client: SmsGatewayClient, signature: str) -> None:
-    """A6/A7: anything but standard base64 of 32 bytes is refused, never a crash."""
+    """Anything but standard base64 of 32 bytes is refused, never a crash."""
     value = json.dumps([inbound(1)])
     good = sign(KEY, value)
     hex_digest = hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
@@ -302,7 +302,7 @@ def test_lone_surrogate_in_value_fails_closed() -> None:
 
 
 def test_constant_time_compare(client: SmsGatewayClient) -> None:
-    """A16: digests are compared with `hmac.compare_digest`, as bytes."""
+    """Digests are compared with `hmac.compare_digest`, as bytes."""
     value = json.dumps([inbound(1)])
     request_headers, form = signed("messages", value)
     with patch("hmac.compare_digest", wraps=hmac.compare_digest) as compare:
@@ -314,7 +314,7 @@ def test_constant_time_compare(client: SmsGatewayClient) -> None:
 
 
 def test_empty_key_fails_closed(session: aiohttp.ClientSession) -> None:
-    """A10: with no API key nothing authenticates, not even a MAC made with the empty key."""
+    """With no API key nothing authenticates, not even a MAC made with the empty key."""
     value = json.dumps([inbound(1)])
     keyless = SmsGatewayClient(session, "http://127.0.0.1:1", "", previous_api_keys=("",))
     with pytest.raises(WebhookSignatureError):
@@ -323,7 +323,7 @@ def test_empty_key_fails_closed(session: aiohttp.ClientSession) -> None:
 
 
 def test_key_rotation(session: aiohttp.ClientSession) -> None:
-    """A11: a previous key authenticates while it is kept, and only then."""
+    """A previous key authenticates while it is kept, and only then."""
     value = json.dumps([inbound(1)])
     old_signed = signed("messages", value, key="old-key")
     rotating = SmsGatewayClient(session, "http://x", "new-key", previous_api_keys=("old-key",))
@@ -342,12 +342,12 @@ def test_key_rotation(session: aiohttp.ClientSession) -> None:
     [
         [],  # neither field
         [("other", "x")],
-        [("messages", "[]"), ("ussdRequest", "{}")],  # P3: both
-        [("messages", "[]"), ("messages", "[]")],  # P4: duplicated
+        [("messages", "[]"), ("ussdRequest", "{}")],  # Both
+        [("messages", "[]"), ("messages", "[]")],  # Duplicated
     ],
 )
 def test_field_count(client: SmsGatewayClient, form: list[tuple[str, str]]) -> None:
-    """P3/P4: exactly one `messages` or `ussdRequest` field, so what is verified is what is read."""
+    """Exactly one `messages` or `ussdRequest` field, so what is verified is what is read."""
     with pytest.raises(WebhookPayloadError) as err:
         client.parse_webhook(headers(sign(KEY, "[]")), form)
     assert not isinstance(err.value, WebhookPayloadTooLargeError)
@@ -356,8 +356,8 @@ def test_field_count(client: SmsGatewayClient, form: list[tuple[str, str]]) -> N
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("messages", "not json"),  # P1
-        ("messages", json.dumps(inbound(1))),  # P2: object instead of list
+        ("messages", "not json"),
+        ("messages", json.dumps(inbound(1))),  # Object instead of list
         ("messages", '["a", "b"]'),
         ("messages", json.dumps([inbound(1), 5])),
         ("messages", json.dumps([{"number": "+1", "message": "x"}])),  # no ID
@@ -368,13 +368,13 @@ def test_field_count(client: SmsGatewayClient, form: list[tuple[str, str]]) -> N
         ("messages", json.dumps([{"ID": 1, "number": "+1"}])),  # no text
         ("messages", json.dumps([inbound(1) | {"message": None}])),
         ("ussdRequest", "not json"),
-        ("ussdRequest", json.dumps([{"ID": 1, "request": "*150#"}])),  # A12: list as USSD
+        ("ussdRequest", json.dumps([{"ID": 1, "request": "*150#"}])),  # List as USSD
         ("ussdRequest", json.dumps({"request": "*150#", "response": "x"})),
         ("ussdRequest", json.dumps({"ID": 1, "response": "x"})),
     ],
 )
 def test_payload_shape(client: SmsGatewayClient, field: str, value: str) -> None:
-    """P1/P2/A12: an authentic request with an unreadable payload is a payload error."""
+    """An authentic request with an unreadable payload is a payload error."""
     with pytest.raises(WebhookPayloadError) as err:
         client.parse_webhook(*signed(field, value))
     assert not isinstance(err.value, WebhookPayloadTooLargeError)
@@ -550,7 +550,7 @@ def test_nan_and_infinity_are_no_numbers(client: SmsGatewayClient) -> None:
 
 
 def test_messages_value_posted_as_ussd(observed_client: SmsGatewayClient) -> None:
-    """A12: the field name is not signed, but a message list is not a USSD object."""
+    """The field name is not signed, but a message list is not a USSD object."""
     signature, body = CAPTURE_HI
     ((_, value),) = decode_form(body)
     with pytest.raises(WebhookPayloadError):
@@ -564,7 +564,7 @@ def test_signature_checked_before_json(client: SmsGatewayClient) -> None:
 
 
 def test_batch_size_cap(client: SmsGatewayClient) -> None:
-    """P8: at most MAX_BATCH messages in one request."""
+    """At most MAX_BATCH messages in one request."""
     full = [inbound(i) for i in range(1, MAX_BATCH + 1)]
     assert len(client.parse_webhook(*signed("messages", json.dumps(full))).messages) == MAX_BATCH
     too_many = [*full, inbound(MAX_BATCH + 1)]
@@ -573,7 +573,7 @@ def test_batch_size_cap(client: SmsGatewayClient) -> None:
 
 
 def test_text_size_cap(client: SmsGatewayClient) -> None:
-    """P8: at most MAX_TEXT characters in one message."""
+    """At most MAX_TEXT characters in one message."""
     longest = json.dumps([inbound(1, message="x" * MAX_TEXT)])
     (message,) = client.parse_webhook(*signed("messages", longest)).messages
     assert len(message.text) == MAX_TEXT
@@ -591,7 +591,7 @@ def test_empty_batch(client: SmsGatewayClient) -> None:
 
 
 def test_tolerant_message_fields(client: SmsGatewayClient) -> None:
-    """P13/S2: numbers as strings, nulls, unknown fields and odd values never fail a batch."""
+    """Numbers as strings, nulls, unknown fields and odd values never fail a batch."""
     items = [
         inbound(
             "7",
@@ -619,7 +619,7 @@ def test_tolerant_message_fields(client: SmsGatewayClient) -> None:
 
 
 def test_batch_is_sorted_by_sent_date_then_id(client: SmsGatewayClient) -> None:
-    """R5: messages come out in (sent date, ID) order, undated ones last."""
+    """Messages come out in (sent date, ID) order, undated ones last."""
     items = [
         inbound(5, sent=None),
         inbound(3, sent="2026-11-22T02:17:00+0000"),
@@ -711,7 +711,7 @@ def sim_client(session: aiohttp.ClientSession, simulator: GatewaySimulator) -> S
 async def test_simulated_sms(
     sim_client: SmsGatewayClient, simulator: GatewaySimulator, receiver: Receiver
 ) -> None:
-    """A1/P11: what the gateway posts for an incoming SMS authenticates and parses exactly."""
+    """What the gateway posts for an incoming SMS authenticates and parses exactly."""
     text = 'Ça va? 😀 a/b "q" <tag> & 100% +33 = ok\n\u05d1\u05d3\u05d9\u05e7\u05d4'
     row = await simulator.receive_sms("+33612345678", text, phone_id=2, sim_slot=None)
     ((request_headers, form),) = receiver.requests
@@ -747,7 +747,7 @@ async def test_simulated_forgery(
     receiver: Receiver,
     signature: str,
 ) -> None:
-    """A2/A6: a forged or missing signature on a real post is refused."""
+    """A forged or missing signature on a real post is refused."""
     await simulator.post_webhook("messages", json.dumps([inbound(1)]), signature=signature)
     ((request_headers, form),) = receiver.requests
     with pytest.raises(WebhookSignatureError):
@@ -757,7 +757,7 @@ async def test_simulated_forgery(
 async def test_simulated_post_with_another_key(
     session: aiohttp.ClientSession, simulator: GatewaySimulator, receiver: Receiver
 ) -> None:
-    """A11: after a key change, posts signed with the old key pass only while it is kept."""
+    """After a key change, posts signed with the old key pass only while it is kept."""
     await simulator.receive_sms("+33612345678", "signed with the old key")
     ((request_headers, form),) = receiver.requests
     rotating = SmsGatewayClient(session, simulator.url, "new-key", previous_api_keys=(API_KEY,))
