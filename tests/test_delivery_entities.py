@@ -40,6 +40,8 @@ SENT = "messages_sent"
 FAILED = "messages_failed"
 LAST_FAILURE = "last_failure"
 NO_FAILURE = "none"
+DELIVERY = "delivery"
+INCOMING = "messages"  # the incoming messages entity keeps the key of 0.1
 
 
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -55,7 +57,7 @@ def noon(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
 
 def entity_id(hass: HomeAssistant, entry: MockConfigEntry, key: str, phone: str | None) -> str:
     """Return the entity id of a sensor or event entity from its unique id."""
-    platform = "event" if key == "messages" else "sensor"
+    platform = "event" if key in (DELIVERY, INCOMING) else "sensor"
     unique_id = f"{entry.entry_id}_{phone}_{key}" if phone else f"{entry.entry_id}_{key}"
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None
@@ -123,8 +125,10 @@ async def test_entities(
         last_failure = state(hass, init_integration, LAST_FAILURE, phone).attributes
         assert last_failure["device_class"] == SensorDeviceClass.ENUM
         assert last_failure["options"] == [NO_FAILURE, *FAILURE_REASONS, "unknown_reason", "other"]
-        events = state(hass, init_integration, "messages", phone).attributes["event_types"]
-        assert events == ["sms_received", "ussd_response", "message_status"]
+        events = state(hass, init_integration, DELIVERY, phone).attributes["event_types"]
+        assert events == ["message_status"]
+        incoming = state(hass, init_integration, INCOMING, phone).attributes["event_types"]
+        assert incoming == ["sms_received", "ussd_response"]
     outbox = state(hass, init_integration, "outbox", None)
     assert outbox.state == "0"
     assert outbox.attributes["state_class"] == SensorStateClass.MEASUREMENT
@@ -154,26 +158,26 @@ async def test_full_progression(
     for expected in (("0", "0"), ("1", "0"), ("1", "0")):
         await step(hass, freezer, simulator)
         assert figures(hass, init_integration)[:2] == expected
-        event = state(hass, init_integration, "messages")
+        event = state(hass, init_integration, DELIVERY)
         assert event.attributes["event_type"] == "message_status"
         seen.append((event.attributes["previous_status"], event.attributes["status"]))
 
     assert seen == [("pending", "queued"), ("queued", "sent"), ("sent", "delivered")]
     expected_attributes = dict(bus_events[-1].data)
     del expected_attributes["config_entry_id"]
-    attributes = state(hass, init_integration, "messages").attributes
+    attributes = state(hass, init_integration, DELIVERY).attributes
     assert {key: attributes[key] for key in expected_attributes} == expected_attributes
     assert "config_entry_id" not in attributes
     assert attributes["message_id"] == message["message_id"]
     assert attributes["text"] == "delivery test"
     assert len(bus_events) == 3
     # Numbers and texts stay out of the recorder, as for received messages.
-    event = state(hass, init_integration, "messages")
+    event = state(hass, init_integration, DELIVERY)
     assert event.state_info is not None
     assert {"number", "text"} <= event.state_info["unrecorded_attributes"]
     # The other phone saw nothing.
     assert figures(hass, init_integration, "2") == ("0", "0", NO_FAILURE)
-    assert state(hass, init_integration, "messages", "2").state == STATE_UNKNOWN
+    assert state(hass, init_integration, DELIVERY, "2").state == STATE_UNKNOWN
 
 
 async def test_one_state_write_per_entity_per_poll(
@@ -209,7 +213,7 @@ async def test_one_state_write_per_entity_per_poll(
         assert len(bus_events) == 22  # one per message, as documented
         assert max(writes.values()) == 1
         for phone, messages in sent.items():
-            event = state(hass, init_integration, "messages", phone)
+            event = state(hass, init_integration, DELIVERY, phone)
             assert writes[event.entity_id] == 1
             assert event.attributes["status_changes"] == len(messages)
             assert event.attributes["message_id"] == messages[-1]["message_id"]
@@ -229,7 +233,7 @@ async def test_failure_with_its_reason(
         await step(hass, freezer, simulator)
 
     assert figures(hass, init_integration, "2") == ("0", "1", "generic_failure")
-    event = state(hass, init_integration, "messages", "2")
+    event = state(hass, init_integration, DELIVERY, "2")
     assert (event.attributes["status"], event.attributes["failure_reason"]) == (
         "failed",
         "generic_failure",
@@ -277,19 +281,19 @@ async def test_late_reports_change_nothing(
     simulator.set_status(message_id, "Sent")
     await step(hass, freezer)
     assert figures(hass, init_integration)[:2] == ("1", "0")
-    fired = state(hass, init_integration, "messages")
+    fired = state(hass, init_integration, DELIVERY)
 
     for late in ("Queued", "Pending", "Sent"):
         simulator.set_status(message_id, late)
         await step(hass, freezer, seconds=MAX_POLL_INTERVAL)
     assert figures(hass, init_integration)[:2] == ("1", "0")
-    assert state(hass, init_integration, "messages").state == fired.state
+    assert state(hass, init_integration, DELIVERY).state == fired.state
     assert len(bus_events) == 1
 
     simulator.set_status(message_id, "Delivered")  # Sent → Delivered is not a second send
     await step(hass, freezer, seconds=MAX_POLL_INTERVAL)
     assert figures(hass, init_integration)[:2] == ("1", "0")
-    assert state(hass, init_integration, "messages").attributes["status"] == "delivered"
+    assert state(hass, init_integration, DELIVERY).attributes["status"] == "delivered"
     assert len(bus_events) == 2
 
 
@@ -511,6 +515,8 @@ async def test_without_status_polling(
     for key in (SENT, FAILED, LAST_FAILURE):
         unique_id = f"{config_entry.entry_id}_1_{key}"
         assert registry.async_get_entity_id("sensor", DOMAIN, unique_id) is None
-    events = state(hass, config_entry, "messages").attributes["event_types"]
+    delivery = f"{config_entry.entry_id}_1_{DELIVERY}"
+    assert registry.async_get_entity_id("event", DOMAIN, delivery) is None
+    events = state(hass, config_entry, INCOMING).attributes["event_types"]
     assert events == ["sms_received", "ussd_response"]
     assert state(hass, config_entry, "outbox", None).state == "0"

@@ -32,7 +32,7 @@ FAULTS = ["http_500", "html_error", "hang"]
 FAULT_MESSAGES = [
     ("http_500", "The gateway answered HTTP 500"),
     ("html_error", "The gateway answered an HTML page"),
-    ("hang", f"The gateway did not answer within {HANG_TIMEOUT} seconds"),
+    ("hang", f"did not answer within {HANG_TIMEOUT} seconds"),
 ]
 
 
@@ -126,6 +126,33 @@ async def test_setup_retry(
     assert config_entry.state is ConfigEntryState.LOADED
     assert API_KEY not in caplog.text
     assert not logged_tracebacks(caplog)
+
+
+async def test_setup_retry_says_why_refused(
+    hass: HomeAssistant, simulator: GatewaySimulator, config_entry: MockConfigEntry
+) -> None:
+    """Nothing listening on the gateway's port: the retry reason names the host and the refusal."""
+    host = simulator.url.removeprefix("http://")
+    await simulator.stop()
+    await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.reason == (
+        f"{host} refused the connection. Check that the gateway's web server is running and that "
+        "the port in the URL is right"
+    )
+
+
+async def test_setup_retry_says_why_timeout(
+    hass: HomeAssistant, simulator: GatewaySimulator, config_entry: MockConfigEntry
+) -> None:
+    """A gateway that never answers: the retry reason names the host and the wait."""
+    with faulty(simulator, "hang"):
+        await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    host = simulator.url.removeprefix("http://")
+    assert config_entry.reason == (
+        f"The gateway at {host} did not answer within {HANG_TIMEOUT} seconds"
+    )
 
 
 async def test_setup_invalid_key(
@@ -254,7 +281,7 @@ async def test_remove_gone_phone(
     state = hass.states.get(PIXEL_SIMS)
     assert state is not None
     assert state.state == "1"
-    assert hass.states.get("event.pixel_7_messages") is not None
+    assert hass.states.get("event.pixel_7_incoming_messages") is not None
 
 
 async def test_device_follows_phone_changes(

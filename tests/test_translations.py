@@ -60,7 +60,7 @@ def test_english_translation_is_strings_json() -> None:
 def test_the_code_raises_translated_errors() -> None:
     """The scan finds the errors (guards against a scan that silently matches nothing)."""
     keys = {key for _, key, _ in RAISED}
-    assert {"invalid_number", "cannot_connect", "invalid_auth", "ussd_busy"} <= keys
+    assert {"invalid_number", "update_timeout", "invalid_auth", "ussd_busy"} <= keys
 
 
 @pytest.mark.parametrize(("place", "key", "placeholders"), RAISED, ids=[p for p, _, _ in RAISED])

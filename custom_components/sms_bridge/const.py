@@ -58,6 +58,12 @@ EVENT_MESSAGE_EXPIRED: Final = f"{DOMAIN}_message_expired"
 # Event entity event types.
 EVENT_TYPE_SMS_RECEIVED: Final = "sms_received"
 EVENT_TYPE_USSD_RESPONSE: Final = "ussd_response"
+EVENT_TYPE_MESSAGE_STATUS: Final = "message_status"
+
+# Keys (unique id suffixes) of a phone's event entities. The incoming messages entity keeps the
+# key of the single event entity of 0.1, so existing installations keep its entity id.
+KEY_INCOMING_MESSAGES: Final = "messages"
+KEY_DELIVERY: Final = "delivery"
 
 # Webhooks signed with the previous API key stay valid this long after a key change.
 CONF_PREVIOUS_API_KEY: Final = "previous_api_key"

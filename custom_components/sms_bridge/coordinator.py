@@ -17,12 +17,14 @@ from .api import (
     Gateway,
     GatewayAuthenticationError,
     GatewayCertificateError,
+    GatewayConnectionError,
     GatewayRateLimitedError,
     Phone,
     SmsBridgeError,
 )
 from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL, DOMAIN, LOGGER
 from .devices import async_update_phone_devices
+from .errors import connection_error, gateway_host
 
 if TYPE_CHECKING:
     from .data import SmsBridgeConfigEntry
@@ -75,8 +77,13 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_timeout",
-                translation_placeholders={"seconds": str(REFRESH_TIMEOUT)},
+                translation_placeholders={
+                    "host": gateway_host(self.config_entry),
+                    "seconds": str(REFRESH_TIMEOUT),
+                },
             ) from err
+        except GatewayConnectionError as err:
+            raise connection_error(err, self.config_entry, UpdateFailed) from err
         except SmsBridgeError as err:
             if isinstance(err, GatewayRateLimitedError) and err.retry_after:
                 # UpdateFailed(retry_after=...) only exists from HA 2025.x on, so wait by hand.
@@ -84,7 +91,10 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
+                translation_placeholders={
+                    "host": gateway_host(self.config_entry),
+                    "error": str(err),
+                },
             ) from err
         self.update_interval = self._interval
         async_update_phone_devices(self.hass, self.config_entry, phones)

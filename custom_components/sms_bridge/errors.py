@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .api import (
     CapabilityNotSupportedError,
+    ConnectionErrorKind,
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
@@ -17,7 +19,7 @@ from .api import (
     GatewayResponseError,
     SmsBridgeError,
 )
-from .const import DOMAIN
+from .const import CONF_URL, DOMAIN
 from .data import SmsBridgeConfigEntry
 
 
@@ -27,6 +29,39 @@ def validation_error(key: str, **placeholders: object) -> ServiceValidationError
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders={name: str(value) for name, value in placeholders.items()},
+    )
+
+
+# One message per reason, each saying what to check: placeholders cannot be translated.
+CONNECTION_ERROR_KEYS: dict[ConnectionErrorKind, str] = {
+    ConnectionErrorKind.REFUSED: "cannot_connect_refused",
+    ConnectionErrorKind.DNS: "cannot_connect_dns",
+    ConnectionErrorKind.TLS: "cannot_connect_tls",
+    ConnectionErrorKind.TIMEOUT: "cannot_connect_timeout",
+    ConnectionErrorKind.UNREACHABLE: "cannot_connect_unreachable",
+    ConnectionErrorKind.DROPPED: "cannot_connect_dropped",
+}
+
+
+def gateway_host(entry: SmsBridgeConfigEntry) -> str:
+    """Return the host (and port) the entry talks to, or its title for a provider without URL."""
+    if url := entry.data.get(CONF_URL):
+        parts = urlsplit(url if "://" in url else f"//{url}")
+        if parts.hostname:
+            return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    return entry.title
+
+
+def connection_error[ErrorT: HomeAssistantError](
+    err: GatewayConnectionError,
+    entry: SmsBridgeConfigEntry,
+    error_class: type[ErrorT],
+) -> ErrorT:
+    """Return the translated error saying why the gateway could not be reached, and where."""
+    return error_class(
+        translation_domain=DOMAIN,
+        translation_key=CONNECTION_ERROR_KEYS[err.kind],
+        translation_placeholders={"host": gateway_host(entry)},
     )
 
 
@@ -62,7 +97,7 @@ def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) 
     except GatewayRequestRefusedError as err:
         raise validation_error("request_refused", error=err) from err
     except GatewayConnectionError as err:
-        raise gateway_error("cannot_connect", err) from err
+        raise connection_error(err, entry, HomeAssistantError) from err
     except GatewayResponseError as err:
         raise gateway_error("invalid_response", err) from err
     except SmsBridgeError as err:

@@ -232,7 +232,8 @@ class _WebhookHandler:
                 self._hass,
                 DOMAIN,
                 self._issue_id,
-                is_fixable=False,
+                is_fixable=True,  # repairs.py asks for the new key
+                data={"entry_id": self._entry.entry_id},
                 severity=ir.IssueSeverity.ERROR,
                 translation_key=ISSUE_BAD_SIGNATURE,
                 translation_placeholders={

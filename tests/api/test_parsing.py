@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from custom_components.sms_bridge.api import (
+    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayConnectionError,
@@ -504,7 +505,10 @@ async def test_connection_dropped(client: SmsGatewayClient, canned: CannedGatewa
     with pytest.raises(GatewayConnectionError) as err:
         await client.send(SendRequest(("+15550100",), "x"))
     assert err.value.request_sent is True
-    assert "ServerDisconnectedError" in str(err.value)
+    assert err.value.kind is ConnectionErrorKind.DROPPED
+    assert (
+        str(err.value) == "No complete answer from the gateway: connection closed before the answer"
+    )
     assert KEY not in str(err.value)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from custom_components.sms_bridge.api import (
     Account,
+    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayConnectionError,
@@ -829,7 +830,45 @@ async def test_connection_refused(session: aiohttp.ClientSession) -> None:
     with pytest.raises(GatewayConnectionError) as err:
         await unreachable.send(SendRequest(("+15550100",), "x"))
     assert err.value.request_sent is False
+    assert err.value.kind is ConnectionErrorKind.REFUSED
+    assert str(err.value) == "Cannot connect to the gateway: connection refused"
     assert API_KEY not in str(err.value)
+
+
+class _NameNotFound(aiohttp.abc.AbstractResolver):
+    """A resolver answering as the system's does for a name no DNS server knows."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+async def test_unknown_host() -> None:
+    """A host name that does not resolve: a DNS failure, nothing sent."""
+    # Tests may not use the network's DNS: the resolver answers as the system does.
+    connector = aiohttp.TCPConnector(resolver=_NameNotFound())
+    async with aiohttp.ClientSession(connector=connector) as session:
+        nowhere = SmsGatewayClient(session, "http://sms-gateway.invalid", API_KEY)
+        with pytest.raises(GatewayConnectionError) as err:
+            await nowhere.account()
+    assert err.value.request_sent is False
+    assert err.value.kind is ConnectionErrorKind.DNS
+    assert str(err.value) == "Cannot connect to the gateway: host name not found"
+
+
+async def test_https_to_a_plain_http_server(
+    session: aiohttp.ClientSession, simulator: GatewaySimulator
+) -> None:
+    """An https:// URL for a server that only speaks HTTP: the secure connection fails."""
+    wrong_scheme = SmsGatewayClient(session, simulator.url.replace("http://", "https://"), API_KEY)
+    with pytest.raises(GatewayConnectionError) as err:
+        await wrong_scheme.account()
+    assert err.value.request_sent is False
+    assert err.value.kind is ConnectionErrorKind.TLS
 
 
 async def test_timeout_after_sending(
@@ -844,6 +883,7 @@ async def test_timeout_after_sending(
     finally:
         simulator.faults.reset()
     assert err.value.request_sent is True
+    assert err.value.kind is ConnectionErrorKind.TIMEOUT
     assert [request.path for request in simulator.requests] == ["/services/send.php"]
     assert API_KEY not in str(err.value)
 

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from custom_components.sms_bridge.api import (
+    ConnectionErrorKind,
     GatewayCertificateError,
     GatewayConnectionError,
     SendRequest,
@@ -41,6 +42,7 @@ async def test_self_signed_certificate_is_refused_with_its_own_error(
         # Still a connection error for callers that only know those, and safe to retry.
         assert isinstance(err.value, GatewayConnectionError)
         assert err.value.request_sent is False
+        assert err.value.kind is ConnectionErrorKind.TLS
         assert "self-signed" in err.value.reason.replace("self signed", "self-signed")
         assert str(err.value) == f"Certificate verification failed: {err.value.reason}"
         assert API_KEY not in str(err.value)

@@ -5,6 +5,7 @@ Pure asyncio + aiohttp: nothing here imports Home Assistant.
 
 from .errors import (
     CapabilityNotSupportedError,
+    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayCertificateError,
@@ -54,6 +55,7 @@ __all__ = [
     "Account",
     "Capability",
     "CapabilityNotSupportedError",
+    "ConnectionErrorKind",
     "Contact",
     "DeliveryReport",
     "Gateway",

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class SmsBridgeError(Exception):
     """Base class of every error raised by this library."""
+
+
+class ConnectionErrorKind(StrEnum):
+    """Why the gateway could not be reached, for a message that tells the user what to check."""
+
+    REFUSED = "refused"  # nothing listens on that port
+    DNS = "dns"  # the host name does not resolve
+    TLS = "tls"  # the secure connection failed (certificate, or no HTTPS on that port)
+    TIMEOUT = "timeout"  # no connection, or no answer, in time
+    UNREACHABLE = "unreachable"  # no route to the host, network down
+    DROPPED = "dropped"  # the connection closed before the answer was complete
 
 
 class GatewayConnectionError(SmsBridgeError):
@@ -13,11 +26,19 @@ class GatewayConnectionError(SmsBridgeError):
     ``request_sent`` tells whether the request may have reached the gateway: a refused
     connection or a failed DNS lookup never sent anything (safe to retry), while a
     timeout or a dropped connection after sending may have (reconcile before resending).
+    ``kind`` tells why.
     """
 
-    def __init__(self, message: str, *, request_sent: bool) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_sent: bool,
+        kind: ConnectionErrorKind = ConnectionErrorKind.UNREACHABLE,
+    ) -> None:
         super().__init__(message)
         self.request_sent = request_sent
+        self.kind = kind
 
 
 class GatewayCertificateError(GatewayConnectionError):
@@ -27,7 +48,11 @@ class GatewayCertificateError(GatewayConnectionError):
     """
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"Certificate verification failed: {reason}", request_sent=False)
+        super().__init__(
+            f"Certificate verification failed: {reason}",
+            request_sent=False,
+            kind=ConnectionErrorKind.TLS,
+        )
         self.reason = reason
 
 

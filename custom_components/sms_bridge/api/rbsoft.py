@@ -17,12 +17,14 @@ import hashlib
 import hmac
 import json
 import re
+import ssl
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 
 from .errors import (
+    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayCertificateError,
@@ -347,12 +349,23 @@ class SmsGatewayClient(Gateway):
         except aiohttp.ClientConnectorCertificateError as err:
             raise GatewayCertificateError(_certificate_reason(err)) from err
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
+            kind = _connect_failure(err)
             raise GatewayConnectionError(
-                f"Cannot connect to the gateway: {type(err).__name__}", request_sent=False
+                f"Cannot connect to the gateway: {_KIND_WORDS[kind]}",
+                request_sent=False,
+                kind=kind,
             ) from err
-        except (TimeoutError, aiohttp.ClientError) as err:
+        except TimeoutError as err:
             raise GatewayConnectionError(
-                f"No complete answer from the gateway: {type(err).__name__}", request_sent=True
+                "No answer from the gateway in time",
+                request_sent=True,
+                kind=ConnectionErrorKind.TIMEOUT,
+            ) from err
+        except aiohttp.ClientError as err:
+            raise GatewayConnectionError(
+                f"No complete answer from the gateway: {_KIND_WORDS[ConnectionErrorKind.DROPPED]}",
+                request_sent=True,
+                kind=ConnectionErrorKind.DROPPED,
             ) from err
         if status == _TOO_MANY_REQUESTS:
             raise GatewayRateLimitedError(
@@ -383,6 +396,33 @@ def may_be_sent_as(text: str, sent: str) -> bool:
         position = match.end()
     pattern.append(re.escape(text[position:]))
     return re.fullmatch("".join(pattern), sent, re.DOTALL) is not None
+
+
+_KIND_WORDS: Final = {
+    ConnectionErrorKind.REFUSED: "connection refused",
+    ConnectionErrorKind.DNS: "host name not found",
+    ConnectionErrorKind.TLS: "secure connection failed",
+    ConnectionErrorKind.TIMEOUT: "timed out",
+    ConnectionErrorKind.UNREACHABLE: "host unreachable",
+    ConnectionErrorKind.DROPPED: "connection closed before the answer",
+}
+
+
+def _connect_failure(
+    err: aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError,
+) -> ConnectionErrorKind:
+    """Return why a connection could not be opened; nothing was sent."""
+    if isinstance(err, aiohttp.ConnectionTimeoutError):
+        return ConnectionErrorKind.TIMEOUT
+    if isinstance(err, aiohttp.ClientConnectorDNSError):
+        return ConnectionErrorKind.DNS
+    if isinstance(err, aiohttp.ClientSSLError) or isinstance(err.os_error, ssl.SSLError):
+        return ConnectionErrorKind.TLS
+    if isinstance(err.os_error, ConnectionRefusedError):
+        return ConnectionErrorKind.REFUSED
+    if isinstance(err.os_error, TimeoutError):
+        return ConnectionErrorKind.TIMEOUT
+    return ConnectionErrorKind.UNREACHABLE
 
 
 def _certificate_reason(err: aiohttp.ClientConnectorCertificateError) -> str:
