@@ -7,7 +7,7 @@ posting JSON, authenticated by a secret in the callback URL's query, and expects
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 import json
 from typing import Any
 
@@ -48,6 +48,7 @@ from custom_components.sms_bridge.const import (
     EVENT_MESSAGE_STATUS,
 )
 from custom_components.sms_bridge.inbound_poll import POLL_INTERVAL, POLL_MARGIN
+from custom_components.sms_bridge.tracking import FIRST_POLL
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.simulator import GatewaySimulator
 from tests.simulator.state import message_row, utcnow
@@ -258,3 +259,42 @@ async def test_a_provider_without_phones_gets_an_account_notify_entity(
     assert [(row["number"], row["message"]) for row in simulator.messages.values()] == [
         ("+15550100", "hello")
     ]
+
+
+async def test_a_provider_without_phones_gets_account_event_entities(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Without phones, the account's event entities fire what comes in and what becomes of sends."""
+    entry = await _set_up(hass, simulator, "test_phoneless", {"default_recipients": ["+15550100"]})
+    events = {
+        entity.unique_id.removeprefix(f"{entry.entry_id}_"): entity.entity_id
+        for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+        if entity.domain == "event"
+    }
+    assert set(events) == {"messages", "delivery"}
+
+    client = await hass_client_no_auth()
+    simulator.webhook_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    await simulator.receive_sms("+33612345678", "hi")
+    await hass.async_block_till_done()
+    incoming = hass.states.get(events["messages"])
+    assert incoming is not None
+    assert incoming.attributes["event_type"] == "sms_received"
+    assert incoming.attributes["text"] == "hi"
+
+    await hass.services.async_call(
+        DOMAIN, "send_message", {"message": "hello back"}, blocking=True, return_response=True
+    )
+    for _ in range(3):
+        await simulator.advance()
+        freezer.tick(timedelta(seconds=FIRST_POLL))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    delivery = hass.states.get(events["delivery"])
+    assert delivery is not None
+    assert delivery.attributes["event_type"] == "message_status"
+    assert delivery.attributes["status"] == "delivered"

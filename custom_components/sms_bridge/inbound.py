@@ -67,7 +67,8 @@ BACKFILL_INTERVAL = timedelta(minutes=15)
 BACKFILL_MARGIN = timedelta(hours=1)
 BACKFILL_CAP = 100  # messages fired by one backfill; the next ones read the rest
 
-type InboundSignal = SignalType[str, str, dict[str, Any]]
+# The phone id is None for a provider without phones: the account's entities take those.
+type InboundSignal = SignalType[str | None, str, dict[str, Any]]
 
 
 class _StoredSeen(TypedDict):
@@ -397,10 +398,9 @@ class InboundDispatcher:
         self, bus_event: str, event_type: str, phone_id: str | None, attributes: dict[str, Any]
     ) -> None:
         self.hass.bus.async_fire(bus_event, {"config_entry_id": self.entry.entry_id, **attributes})
-        if phone_id is not None:
-            async_dispatcher_send(
-                self.hass, inbound_signal(self.entry.entry_id), phone_id, event_type, attributes
-            )
+        async_dispatcher_send(
+            self.hass, inbound_signal(self.entry.entry_id), phone_id, event_type, attributes
+        )
 
     def _phone_name(self, phone_id: str | None) -> str | None:
         """Return the phone's name; ask for the phone list again when the phone is new to us."""

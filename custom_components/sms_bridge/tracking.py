@@ -70,8 +70,9 @@ async def async_remove_tracking_store(hass: HomeAssistant, entry_id: str) -> Non
     await _store(hass, entry_id).async_remove()
 
 
-type StatusChanges = dict[str, list[dict[str, Any]]]
-"""Per phone id, the bus event data of each message of that phone whose status changed."""
+type StatusChanges = dict[str | None, list[dict[str, Any]]]
+"""Per phone id (None: no phone, as with a provider without phones), the bus event data of
+each message of that phone whose status changed."""
 
 
 def signal_message_status(entry_id: str) -> SignalType[StatusChanges]:
@@ -329,9 +330,7 @@ class DeliveryTracker:
         if status.is_final:
             del self._tracked[message_id]
         self._count(phone_id, status, previous, failure_reason)
-        data = self._fire(describe(), previous)
-        if phone_id is not None:
-            changes.setdefault(phone_id, []).append(data)
+        changes.setdefault(phone_id, []).append(self._fire(describe(), previous))
         return True
 
     def _count(
