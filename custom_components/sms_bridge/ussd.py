@@ -15,14 +15,16 @@ import asyncio
 import re
 from typing import Any, Final
 
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util.hass_dict import HassKey
 
 from .api import InboundBatch, SmsBridgeError, UssdQuery, UssdRequest
-from .const import DOMAIN, EVENT_USSD_RESPONSE, EVENT_USSD_TIMEOUT, LOGGER
+from .const import DOMAIN, EVENT_TYPE_USSD_RESPONSE, EVENT_USSD_TIMEOUT, LOGGER
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors
+from .inbound import inbound_signal
 from .serialize import ussd_data
 
 MAX_CODE_LENGTH: Final = 30
@@ -127,10 +129,9 @@ async def _async_answer(
     from_webhook: asyncio.Future[dict[str, Any]] = hass.loop.create_future()
 
     @callback
-    def _on_answer(event: Event[dict[str, Any]]) -> None:
-        data = event.data
+    def _on_answer(_phone_id: str | None, event_type: str, data: dict[str, Any]) -> None:
         if (
-            data.get("config_entry_id") == entry.entry_id
+            event_type == EVENT_TYPE_USSD_RESPONSE
             and data.get("ussd_id") == request.id
             and not from_webhook.done()
         ):
@@ -139,7 +140,8 @@ async def _async_answer(
                 | {"response": data.get("response"), "responded_at": data.get("responded_at")}
             )
 
-    unsubscribe = hass.bus.async_listen(EVENT_USSD_RESPONSE, _on_answer)
+    # The entry's own signal, not the public bus event, which anything could fire.
+    unsubscribe = async_dispatcher_connect(hass, inbound_signal(entry.entry_id), _on_answer)
     poller = hass.async_create_background_task(
         _async_poll(entry, request.id), f"{DOMAIN} USSD {request.id} poll"
     )
