@@ -193,6 +193,7 @@ async def test_each_entry_gets_its_own_webhook_id(
 ) -> None:
     """Two accounts on one server are two entries, each with its own webhook."""
     ids = []
+    titles = []
     for key in (API_KEY, NEW_KEY):
         simulator.api_key = key
         result = await start_credentials(hass)
@@ -201,7 +202,10 @@ async def test_each_entry_gets_its_own_webhook_id(
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
         ids.append(result["result"].data[CONF_WEBHOOK_ID])
+        titles.append(result["title"])
     assert ids[0] != ids[1]
+    # The default title of the second one says where it is, rather than repeating the first's.
+    assert titles == ["SMS Bridge", "SMS Bridge (127.0.0.1)"]
     assert len(hass.config_entries.async_entries(DOMAIN)) == 2
 
 

@@ -187,7 +187,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(account_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=name or PROVIDERS[self._provider].title(data),
+                    title=name or self._default_title(data),
                     data={**data, CONF_WEBHOOK_ID: async_generate_id()},
                 )
         # After an error the form shows what was typed, the API key included: it came
@@ -199,6 +199,14 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    def _default_title(self, data: Mapping[str, Any]) -> str:
+        """Return the provider's short title, with the host when another entry already has it."""
+        title = PROVIDERS[self._provider].title(data)
+        taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
+        if title in taken and (host := urlsplit(data.get(CONF_URL, "")).hostname):
+            return f"{title} ({host})"
+        return title
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication after the gateway rejected the API key."""
