@@ -236,8 +236,9 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            typed = {key: value for key, value in user_input.items() if value != ""}
-            data = {**entry.data, **typed}
+            data = {**entry.data, **user_input}
+            if not user_input.get(CONF_API_KEY):
+                data[CONF_API_KEY] = entry.data[CONF_API_KEY]
             if account_id := await self._async_validate(data, errors):
                 return self._async_update_connection(entry, account_id, data)
         return self.async_show_form(
