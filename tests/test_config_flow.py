@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData, section
@@ -17,6 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_bridge.api import (
+    PROVIDERS,
     GatewayApiError,
     GatewayConnectionError,
     GatewayResponseError,
@@ -135,7 +137,8 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
         result["flow_id"], {CONF_URL: simulator.url, CONF_API_KEY: API_KEY}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "SMS Gateway (127.0.0.1)"
+    # An IP address names nothing: the short default, not the provider's name and the address.
+    assert result["title"] == "SMS Bridge"
     entry = result["result"]
     assert entry.unique_id == account_id(simulator.url, API_KEY)
     assert entry.options == {}
@@ -154,11 +157,43 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
 
 
 @pytest.mark.usefixtures("mock_setup_entry")
+async def test_the_name_typed_is_the_title(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """The name field titles the entry (and so its devices and entities); it is not stored."""
+    result = await start_credentials(hass)
+    assert schema_field(result, CONF_NAME).description is None  # empty: the default applies
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: simulator.url, CONF_API_KEY: API_KEY, CONF_NAME: " Office "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Office"
+    assert CONF_NAME not in result["result"].data
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("https://sms.example.com", "sms"),
+        ("https://gateway.home.lan:8443/sms", "gateway"),
+        ("http://smsbox", "smsbox"),
+        ("http://localhost:8080", "SMS Bridge"),
+        ("http://192.168.1.5:8080", "SMS Bridge"),
+        ("http://[fd00::5]:8080", "SMS Bridge"),
+    ],
+)
+def test_default_title(url: str, title: str) -> None:
+    """Without a name, the host's first label names the entry; an address or localhost does not."""
+    assert PROVIDERS["sms_gateway"].title({CONF_URL: url}) == title
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
 async def test_each_entry_gets_its_own_webhook_id(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
     """Two accounts on one server are two entries, each with its own webhook."""
     ids = []
+    titles = []
     for key in (API_KEY, NEW_KEY):
         simulator.api_key = key
         result = await start_credentials(hass)
@@ -167,7 +202,10 @@ async def test_each_entry_gets_its_own_webhook_id(
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
         ids.append(result["result"].data[CONF_WEBHOOK_ID])
+        titles.append(result["title"])
     assert ids[0] != ids[1]
+    # The default title of the second one says where it is, rather than repeating the first's.
+    assert titles == ["SMS Bridge", "SMS Bridge (127.0.0.1)"]
     assert len(hass.config_entries.async_entries(DOMAIN)) == 2
 
 
@@ -205,13 +243,14 @@ async def test_bare_host_means_https(hass: HomeAssistant, simulator: GatewaySimu
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: host, CONF_API_KEY: API_KEY}
     )
-    # The TLS handshake with the plain-HTTP simulator fails: no API call reached it.
+    # The TLS handshake with the plain-HTTP simulator fails: no API call reached it, and
+    # the error says to try http:// rather than only "cannot connect".
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "cannot_connect_https"}
     assert simulator.requests == []
-    # The form keeps what was typed, but never sends the key back.
+    # The form keeps what was typed, the API key too, so only the scheme has to be added.
     assert schema_field(result, CONF_URL).description == {"suggested_value": host}
-    assert schema_field(result, CONF_API_KEY).description is None
+    assert schema_field(result, CONF_API_KEY).description == {"suggested_value": API_KEY}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: f"http://{host}", CONF_API_KEY: API_KEY}
@@ -253,6 +292,7 @@ async def test_connection_refused(
         result["flow_id"], {CONF_URL: closed_url, CONF_API_KEY: API_KEY}
     )
     assert result["type"] is FlowResultType.FORM
+    # The scheme was typed: no hint about http://.
     assert result["errors"] == {"base": "cannot_connect"}
 
     result = await hass.config_entries.flow.async_configure(
@@ -276,6 +316,9 @@ async def test_invalid_auth(hass: HomeAssistant, simulator: GatewaySimulator, fa
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
+    # What was typed stays filled in, the key included, to be corrected rather than retyped.
+    assert schema_field(result, CONF_API_KEY).description == {"suggested_value": key}
+    assert schema_field(result, CONF_URL).description == {"suggested_value": simulator.url}
 
     simulator.faults.reset()
     result = await hass.config_entries.flow.async_configure(
@@ -468,6 +511,8 @@ async def test_reconfigure(
     result = await config_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
+    # The form says which entry it changes.
+    assert result["description_placeholders"] == {"name": config_entry.title}
     # The current URL is filled in, the key is not sent to the browser.
     assert schema_field(result, CONF_URL).description == {"suggested_value": simulator.url}
     assert schema_field(result, CONF_API_KEY).description is None
@@ -481,6 +526,8 @@ async def test_reconfigure(
     assert schema_field(result, CONF_URL).description == {
         "suggested_value": f"{simulator.url}/services/send.php"
     }
+    # The key just typed stays filled in (the stored one is still never sent).
+    assert schema_field(result, CONF_API_KEY).description == {"suggested_value": API_KEY}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: f"{simulator.url}/services/send.php", CONF_API_KEY: NEW_KEY}
@@ -521,6 +568,34 @@ async def test_reconfigure_url_only(
     assert config_entry.data[CONF_URL] == simulator.url
     assert CONF_PREVIOUS_API_KEY not in config_entry.data
     assert config_entry.unique_id == account_id(simulator.url, API_KEY)
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize("key_field", [{}, {CONF_API_KEY: ""}])
+async def test_reconfigure_keeps_the_key_left_empty(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    config_entry: MockConfigEntry,
+    closed_url: str,
+    key_field: dict[str, str],
+) -> None:
+    """The key is optional in reconfigure: left empty (or not sent), the current key is kept."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, CONF_URL: closed_url}
+    )
+    result = await config_entry.start_reconfigure_flow(hass)
+    assert isinstance(schema_field(result, CONF_API_KEY), vol.Optional)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: f"{simulator.url}/", **key_field}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.data[CONF_URL] == simulator.url
+    assert config_entry.data[CONF_API_KEY] == API_KEY
+    assert CONF_PREVIOUS_API_KEY not in config_entry.data
+    # The connection was tested with the kept key.
+    assert simulator.requests[0].params["key"] == API_KEY
 
 
 async def test_reconfigure_invalid_url(

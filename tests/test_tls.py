@@ -131,6 +131,22 @@ async def test_user_flow_refuses_the_certificate_then_accepts_it_unverified(
     assert credits_state(hass, entry) == "42"
 
 
+async def test_bare_host_of_an_https_server_reports_the_certificate(
+    hass: HomeAssistant, tls_simulator: GatewaySimulator
+) -> None:
+    """Without a scheme, https:// is tried: a certificate error says so, not "try http://"."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PROVIDER: "sms_gateway"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: tls_simulator.url.removeprefix("https://"), CONF_API_KEY: API_KEY},
+    )
+    assert result["errors"] == {"base": "certificate_verify_failed"}
+    assert tls_simulator.requests == []
+
+
 async def test_reconfigure_turns_verification_off(
     hass: HomeAssistant, tls_simulator: GatewaySimulator
 ) -> None:

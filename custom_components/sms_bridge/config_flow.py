@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import UnitOfTime
+from homeassistant.const import CONF_NAME, UnitOfTime
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import SectionConfig, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -83,6 +83,7 @@ from .const import (
 from .webhook import async_webhook_url
 
 FIELD_SELECTORS = {
+    CONF_NAME: TextSelector(),
     CONF_URL: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
     CONF_API_KEY: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
     CONF_VERIFY_SSL: BooleanSelector(),
@@ -91,15 +92,23 @@ FIELD_DEFAULTS: dict[str, Any] = {CONF_VERIFY_SSL: DEFAULT_VERIFY_SSL}
 API_KEY_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): FIELD_SELECTORS[CONF_API_KEY]})
 
 
-def _fields_schema(provider: str) -> vol.Schema:
+def _fields_schema(provider: str, *, optional: tuple[str, ...] = ()) -> vol.Schema:
+    """Return the provider's connection fields; those in ``optional`` may be left empty."""
     return vol.Schema(
         {
-            vol.Required(field, default=FIELD_DEFAULTS.get(field, vol.UNDEFINED)): (
-                FIELD_SELECTORS[field]
-            )
+            (
+                vol.Optional(field)
+                if field in optional
+                else vol.Required(field, default=FIELD_DEFAULTS.get(field, vol.UNDEFINED))
+            ): FIELD_SELECTORS[field]
             for field in PROVIDERS[provider].fields
         }
     )
+
+
+def _credentials_schema(provider: str) -> vol.Schema:
+    """Return the connection fields and, last, the name (empty: one made from the URL)."""
+    return _fields_schema(provider).extend({vol.Optional(CONF_NAME): FIELD_SELECTORS[CONF_NAME]})
 
 
 def _normalize(provider: str, url: str) -> str | None:
@@ -129,7 +138,7 @@ def _normalize(provider: str, url: str) -> str | None:
 
 
 def _without_secrets(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return what may be sent back to the form to fill it in again."""
+    """Return the stored data the form may show: the current key is never sent to the browser."""
     return {key: value for key, value in data.items() if key != CONF_API_KEY}
 
 
@@ -173,20 +182,31 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {CONF_PROVIDER: self._provider, **user_input}
+            name = data.pop(CONF_NAME, "").strip()
             if account_id := await self._async_validate(data, errors):
                 await self.async_set_unique_id(account_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=PROVIDERS[self._provider].title(data),
+                    title=name or self._default_title(data),
                     data={**data, CONF_WEBHOOK_ID: async_generate_id()},
                 )
+        # After an error the form shows what was typed, the API key included: it came
+        # from this browser, and retyping a long key is how typos get in.
         return self.async_show_form(
             step_id="credentials",
             data_schema=self.add_suggested_values_to_schema(
-                _fields_schema(self._provider), _without_secrets(user_input or {})
+                _credentials_schema(self._provider), user_input or {}
             ),
             errors=errors,
         )
+
+    def _default_title(self, data: Mapping[str, Any]) -> str:
+        """Return the provider's short title, with the host when another entry already has it."""
+        title = PROVIDERS[self._provider].title(data)
+        taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
+        if title in taken and (host := urlsplit(data.get(CONF_URL, "")).hostname):
+            return f"{title} ({host})"
+        return title
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication after the gateway rejected the API key."""
@@ -212,24 +232,28 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the connection of an entry."""
+        """Change the connection of an entry; an empty API key keeps the current one."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
+            if not user_input.get(CONF_API_KEY):
+                data[CONF_API_KEY] = entry.data[CONF_API_KEY]
             if account_id := await self._async_validate(data, errors):
                 return self._async_update_connection(entry, account_id, data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _fields_schema(entry.data[CONF_PROVIDER]),
-                _without_secrets(user_input or entry.data),
+                _fields_schema(entry.data[CONF_PROVIDER], optional=(CONF_API_KEY,)),
+                user_input or _without_secrets(entry.data),
             ),
             errors=errors,
+            description_placeholders={"name": entry.title},
         )
 
     async def _async_validate(self, data: dict[str, Any], errors: dict[str, str]) -> str | None:
         """Normalise ``data`` in place and test it; return the account id, or fill ``errors``."""
+        https_assumed = CONF_URL in data and "://" not in data[CONF_URL]
         if CONF_URL in data:
             if (url := _normalize(data[CONF_PROVIDER], data[CONF_URL])) is None:
                 errors[CONF_URL] = "invalid_url"
@@ -257,6 +281,10 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "unknown"
         else:
             return gateway.account_id
+        if errors["base"] == "cannot_connect" and https_assumed:
+            # https:// was only assumed: the server may well speak plain HTTP, so say so. A
+            # certificate error stays as it is: that server does speak HTTPS.
+            errors["base"] = "cannot_connect_https"
         return None
 
     def _async_update_connection(

@@ -102,8 +102,32 @@ def async_create_account_device(hass: HomeAssistant, entry: SmsBridgeConfigEntry
     )
 
 
+@callback
+def phone_device_name(hass: HomeAssistant, entry: SmsBridgeConfigEntry, phone: Phone) -> str:
+    """Return the phone's name, followed by the entry's title when another entry has it.
+
+    Two accounts often hold phones of the same name ("Pixel 7"): the second one's device, and so
+    its entity ids, say which account it belongs to instead of ending up with a bare "_2". The
+    first one keeps the plain name, and the check is against the other entries' devices, so a
+    name once given does not change back and forth.
+    """
+    name = phone.display_name
+    folded = name.casefold()
+    registry = dr.async_get(hass)
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id == entry.entry_id:
+            continue
+        for device in dr.async_entries_for_config_entry(registry, other.entry_id):
+            if folded in (
+                (device.name or "").casefold(),
+                (device.name_by_user or "").casefold(),
+            ):
+                return f"{name} ({entry.title})"
+    return name
+
+
 def phone_device_info(
-    entry: SmsBridgeConfigEntry, phone: Phone, account_device: DeviceEntry
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry, phone: Phone, account_device: DeviceEntry
 ) -> DeviceInfo:
     """Return the device info of a phone.
 
@@ -112,7 +136,7 @@ def phone_device_info(
     """
     info = DeviceInfo(
         identifiers={phone_device_identifier(entry, phone.id)},
-        name=phone.display_name,
+        name=phone_device_name(hass, entry, phone),
         manufacturer=manufacturer_from_model(phone.model),
         model=phone.model,
         sw_version=_android(phone),
@@ -137,7 +161,7 @@ def async_update_phone_devices(
         if device is None:
             continue
         name, manufacturer, model, sw_version = (
-            phone.display_name,
+            phone_device_name(hass, entry, phone),
             manufacturer_from_model(phone.model),
             phone.model,
             _android(phone),

@@ -44,7 +44,9 @@ class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
         self.entity_description = description
         self.phone_id = phone.id
         self._attr_unique_id = f"{entry.entry_id}_{phone.id}_{description.key}"
-        self._attr_device_info = phone_device_info(entry, phone, entry.runtime_data.account_device)
+        self._attr_device_info = phone_device_info(
+            coordinator.hass, entry, phone, entry.runtime_data.account_device
+        )
 
     @property
     def phone(self) -> Phone | None:

@@ -112,7 +112,7 @@ async def add_entry(api: Api, sim: GatewaySimulator) -> str:
     flow = f"/api/config/config_entries/flow/{step['flow_id']}"
     step = await api.post(flow, {"provider": "sms_gateway"})
     assert (step["type"], step["step_id"]) == ("form", "credentials")
-    assert sorted(fields(step)) == ["api_key", "url", "verify_ssl"]
+    assert sorted(fields(step)) == ["api_key", "name", "url", "verify_ssl"]
     step = await api.post(flow, {"url": sim.url, "api_key": API_KEY})
     assert step["type"] == "create_entry", step
     assert step["result"]["state"] == "loaded", step["result"]

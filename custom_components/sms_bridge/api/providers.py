@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,9 @@ import aiohttp
 
 from .gateway import Capability, Gateway
 from .rbsoft import SmsGatewayClient, normalize_url
+
+# The title of an entry when nothing better names it.
+DEFAULT_TITLE = "SMS Bridge"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +33,27 @@ class Provider:
     # What its client can do; the README's capability table is checked against it.
     capabilities: frozenset[Capability] = frozenset()
     # The entry's title, from the config the user entered.
-    title: Callable[[Mapping[str, Any]], str] = lambda _config: "SMS Bridge"
+    title: Callable[[Mapping[str, Any]], str] = lambda _config: DEFAULT_TITLE
     # The server's base URL as the client uses it, from what the user typed (for a "url" field).
     base_url: Callable[[str], str] = lambda url: url
     # Returns the config without what has expired in it, or None when nothing has.
     prune: Callable[[Mapping[str, Any]], dict[str, Any] | None] = lambda _config: None
+
+
+def _host_label(url: str) -> str:
+    """Return a short name for the server: its host's first label ("sms" for sms.example.com).
+
+    An IP address or localhost says nothing about the account, so it gets the plain default,
+    which does not repeat the provider's name that Home Assistant shows next to the entry.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        label = host.split(".", 1)[0]
+        if label and label != "localhost":
+            return label
+    return DEFAULT_TITLE
 
 
 # A replaced API key, kept while the gateway may still sign webhooks with it.
@@ -76,7 +96,7 @@ PROVIDERS: dict[str, Provider] = {
             product="SMS Gateway",
             prune=_sms_gateway_prune,
             capabilities=SmsGatewayClient.capabilities,
-            title=lambda config: f"SMS Gateway ({urlsplit(config['url']).hostname})",
+            title=lambda config: _host_label(config["url"]),
             base_url=normalize_url,
         ),
     )
