@@ -183,3 +183,18 @@ async def test_get_messages_through_device(
     )
     assert response is not None
     assert [message["text"] for message in response["messages"]] == ["On two"]  # type: ignore[index, union-attr]
+
+
+async def test_contact_list_through_device(
+    hass: HomeAssistant, simulator: GatewaySimulator, integration: MockConfigEntry
+) -> None:
+    """send_to_contact_list sends every message of the list from the device's phone."""
+    await hass.services.async_call(
+        DOMAIN,
+        "send_to_contact_list",
+        {"device": phone_device(hass, integration, "2"), "list_id": 1, "message": "Hi"},
+        blocking=True,
+    )
+    [request] = [r for r in simulator.requests if r.path == SEND and "listID" in r.params]
+    assert request.params["devices"] == '["2"]'
+    assert set(sent_from(simulator)) == {2}
