@@ -12,6 +12,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from tests.simulator import GatewaySimulator
 
@@ -109,8 +110,8 @@ async def test_only_one_phone(
     init_integration: MockConfigEntry,
 ) -> None:
     """Limited to phone 1: the keyword on phone 2 gets no reply, on phone 1 a reply from it."""
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{init_integration.entry_id}_1")}
+    device = async_get_entry_device(
+        dr.async_get(hass), (DOMAIN, f"{init_integration.entry_id}_1"), init_integration.entry_id
     )
     assert device is not None
     await _install(hass, tmp_path, only_phone=device.id)

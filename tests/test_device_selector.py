@@ -10,6 +10,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import CONF_WEBHOOK_ID, DOMAIN
 from tests.simulator import GatewaySimulator
 
@@ -17,15 +18,15 @@ SEND = "/services/send.php"
 SEND_USSD = "/services/send-ussd-request.php"
 
 
-def device_id(hass: HomeAssistant, identifier: str) -> str:
-    """Return the registry id of the device with this SMS Bridge identifier."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, identifier)})
+def device_id(hass: HomeAssistant, entry: MockConfigEntry, identifier: str) -> str:
+    """Return the registry id of the entry's device with this SMS Bridge identifier."""
+    device = async_get_entry_device(dr.async_get(hass), (DOMAIN, identifier), entry.entry_id)
     assert device is not None
     return device.id
 
 
 def phone_device(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) -> str:
-    return device_id(hass, f"{entry.entry_id}_{phone_id}")
+    return device_id(hass, entry, f"{entry.entry_id}_{phone_id}")
 
 
 async def send(hass: HomeAssistant, **data: Any) -> None:
@@ -110,7 +111,10 @@ async def test_old_phone_id_still_works(
     ("choose", "key"),
     [
         (lambda hass, entry: {"device": "no-such-device"}, "unknown_device"),
-        (lambda hass, entry: {"device": device_id(hass, entry.entry_id)}, "device_not_phone"),
+        (
+            lambda hass, entry: {"device": device_id(hass, entry, entry.entry_id)},
+            "device_not_phone",
+        ),
         (
             lambda hass, entry: {"device": phone_device(hass, entry, "1"), "phone": "2"},
             "device_phone_conflict",

@@ -25,7 +25,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import Capability, MessageQuery, MessageStatus
 from .api.text import clean_number
-from .compat import vol
+from .compat import async_get_device_by_id, device_config_entry_ids, vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
@@ -187,7 +187,7 @@ def async_resolve_device(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[s
     device_id: str | None = resolved.pop(ATTR_DEVICE, None)
     if device_id is None:
         return resolved
-    device = dr.async_get(hass).async_get(device_id)
+    device = async_get_device_by_id(dr.async_get(hass), device_id)
     if device is None:
         raise validation_error("unknown_device", device=device_id)
     name = device.name_by_user or device.name or device_id
@@ -205,7 +205,7 @@ def async_resolve_device(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[s
 
 def _phone_of(hass: HomeAssistant, device: dr.DeviceEntry) -> tuple[str | None, str | None]:
     """Return the SMS Bridge entry of a device and, for a phone device, the phone's id."""
-    for entry_id in device.config_entries:
+    for entry_id in device_config_entry_ids(device):
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             continue
