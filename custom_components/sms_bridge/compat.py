@@ -41,11 +41,14 @@ except ImportError:
 # entry, and a device names its parent by device id instead of by identifier.
 _LOOKUP_BY_ENTRY = hasattr(dr.DeviceRegistry, "async_get_device_by_identifier")
 _VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__annotations__
+_ONE_ENTRY_PER_DEVICE = hasattr(DeviceEntry, "config_entry_id")
 
 __all__ = [
     "BinarySensorDeviceClass",
     "NotifyEntityFeature",
+    "async_get_device_by_id",
     "async_get_entry_device",
+    "device_config_entry_ids",
     "vol",
     "with_via_device",
 ]
@@ -63,6 +66,23 @@ def async_get_entry_device(
     if device is None or config_entry_id not in device.config_entries:
         return None
     return device
+
+
+def async_get_device_by_id(registry: dr.DeviceRegistry, device_id: str) -> DeviceEntry | None:
+    """Return the device with this registry id, if it is an integration's own device.
+
+    Since 2026 the registry also holds child devices, which no SMS Bridge entry owns.
+    """
+    device: object = registry.async_get(device_id)
+    return device if isinstance(device, DeviceEntry) else None
+
+
+def device_config_entry_ids(device: DeviceEntry) -> set[str]:
+    """Return the ids of the config entries a device belongs to (one since 2026)."""
+    if _ONE_ENTRY_PER_DEVICE:
+        entry_id: str | None = getattr(device, "config_entry_id")  # noqa: B009
+        return set() if entry_id is None else {entry_id}
+    return set(device.config_entries)
 
 
 def with_via_device(info: DeviceInfo, parent: DeviceEntry) -> DeviceInfo:

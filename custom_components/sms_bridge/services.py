@@ -20,12 +20,12 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, MessageQuery, MessageStatus
 from .api.text import clean_number
-from .compat import vol
+from .compat import async_get_device_by_id, device_config_entry_ids, vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
@@ -51,6 +51,7 @@ SERVICE_UNSUBSCRIBE_CONTACT: Final = "unsubscribe_contact"
 SERVICE_SEND_USSD: Final = "send_ussd"
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"  # not in homeassistant.const before 2025.5
+ATTR_DEVICE: Final = "device"
 ATTR_LIST_ID: Final = "list_id"
 ATTR_MESSAGE_ID: Final = "message_id"
 ATTR_GROUP_ID: Final = "group_id"
@@ -75,6 +76,8 @@ READ_STATUSES: Final = [status.value for status in MessageStatus if status != Me
 _ENTRY: Final[dict[vol.Marker, Any]] = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 _POSITIVE_INT: Final = vol.All(vol.Coerce(int), vol.Range(min=1))
 _NOT_BLANK: Final = vol.All(cv.string, vol.Strip, vol.Length(min=1))
+# The phone device to act through: it names both the entry and the phone.
+_DEVICE: Final[dict[vol.Marker, Any]] = {vol.Optional(ATTR_DEVICE): _NOT_BLANK}
 # Ids are strings; a number, as automations written for numeric ids give, is read as one.
 _ID: Final = vol.All(
     vol.Any(vol.All(int, vol.Range(min=0)), str), cv.string, vol.Strip, vol.Length(min=1)
@@ -83,6 +86,7 @@ _ID: Final = vol.All(
 
 def _filters(statuses: list[str]) -> dict[vol.Marker, Any]:
     return {
+        **_DEVICE,
         vol.Optional(ATTR_MESSAGE_ID): _ID,
         vol.Optional(ATTR_GROUP_ID): _NOT_BLANK,
         vol.Optional(ATTR_STATUS): vol.In(statuses),
@@ -96,6 +100,7 @@ def _filters(statuses: list[str]) -> dict[vol.Marker, Any]:
 SEND_MESSAGE_SCHEMA = vol.Schema(
     {
         **_ENTRY,
+        **_DEVICE,
         vol.Optional(ATTR_RECIPIENTS): vol.All(cv.ensure_list_csv, [cv.string]),
         vol.Required(ATTR_MESSAGE): cv.string,
         **SEND_OPTIONS,
@@ -104,6 +109,7 @@ SEND_MESSAGE_SCHEMA = vol.Schema(
 SEND_TO_CONTACT_LIST_SCHEMA = vol.Schema(
     {
         **_ENTRY,
+        **_DEVICE,
         vol.Required(ATTR_LIST_ID): _POSITIVE_INT,
         vol.Required(ATTR_MESSAGE): cv.string,
         **SEND_OPTIONS,
@@ -130,6 +136,7 @@ UNSUBSCRIBE_CONTACT_SCHEMA = vol.Schema(
 SEND_USSD_SCHEMA = vol.Schema(
     {
         **_ENTRY,
+        **_DEVICE,
         vol.Optional(ATTR_PHONE): _NOT_BLANK,
         vol.Optional(ATTR_SIM): _POSITIVE_INT,
         vol.Required(ATTR_CODE): vol.All(cv.string, vol.Strip),
@@ -169,25 +176,71 @@ def async_get_entry(hass: HomeAssistant, entry_id: str | None) -> SmsBridgeConfi
     return cast(SmsBridgeConfigEntry, entry)
 
 
-def _entry_with(call: ServiceCall, capability: Capability) -> SmsBridgeConfigEntry:
-    """Return the entry of the call, if its gateway can do what the action needs."""
-    entry = async_get_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+@callback
+def async_resolve_device(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the action's data with its phone device turned into the entry id and phone id.
+
+    The older ``config_entry_id`` and ``phone`` fields keep working; given together with a
+    device they must name the same entry and phone.
+    """
+    resolved = dict(data)
+    device_id: str | None = resolved.pop(ATTR_DEVICE, None)
+    if device_id is None:
+        return resolved
+    device = async_get_device_by_id(dr.async_get(hass), device_id)
+    if device is None:
+        raise validation_error("unknown_device", device=device_id)
+    name = device.name_by_user or device.name or device_id
+    entry_id, phone_id = _phone_of(hass, device)
+    if entry_id is None:
+        raise validation_error("device_not_sms_bridge", device=name)
+    if phone_id is None:
+        raise validation_error("device_not_phone", device=name)
+    if resolved.get(ATTR_CONFIG_ENTRY_ID, entry_id) != entry_id:
+        raise validation_error("device_entry_conflict", device=name)
+    if resolved.get(ATTR_PHONE, phone_id) != phone_id:
+        raise validation_error("device_phone_conflict", device=name, phone=resolved[ATTR_PHONE])
+    return resolved | {ATTR_CONFIG_ENTRY_ID: entry_id, ATTR_PHONE: phone_id}
+
+
+def _phone_of(hass: HomeAssistant, device: dr.DeviceEntry) -> tuple[str | None, str | None]:
+    """Return the SMS Bridge entry of a device and, for a phone device, the phone's id."""
+    for entry_id in device_config_entry_ids(device):
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            continue
+        # A phone's identifier is "<entry id>_<phone id>"; the account device's is the entry id.
+        prefix = f"{entry_id}_"
+        for domain, identifier in device.identifiers:
+            if domain == DOMAIN and identifier.startswith(prefix):
+                return entry_id, identifier.removeprefix(prefix)
+        return entry_id, None
+    return None, None
+
+
+def _entry_with(
+    call: ServiceCall, capability: Capability
+) -> tuple[SmsBridgeConfigEntry, dict[str, Any]]:
+    """Return the entry of the call, if its gateway can do what the action needs, and its data."""
+    data = async_resolve_device(call.hass, call.data)
+    entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
     if capability not in entry.runtime_data.gateway.capabilities:
         raise validation_error("not_supported", feature=capability.value)
-    return entry
+    return entry, data
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    entry = async_get_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    data = async_resolve_device(call.hass, call.data)
+    entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
     response = await async_send(
-        call.hass, entry, call.data.get(ATTR_RECIPIENTS), call.data[ATTR_MESSAGE], call.data
+        call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
     )
     return response if call.return_response else None
 
 
 async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_with(call, Capability.LIST_SEND)
-    request = build_list_request(entry, call.data[ATTR_MESSAGE], call.data)
+    entry, data = _entry_with(call, Capability.LIST_SEND)
+    request = build_list_request(entry, data[ATTR_MESSAGE], data)
     guard = entry.runtime_data.guard
     with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
         messages = await entry.runtime_data.outbox.async_send_to_list(
@@ -199,9 +252,9 @@ async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_with(call, Capability.RESEND)
+    entry, data = _entry_with(call, Capability.RESEND)
     query = _message_query(
-        call.data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
+        data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
     )
     guard = entry.runtime_data.guard
     with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
@@ -214,9 +267,9 @@ async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_with(call, Capability.READ)
+    entry, data = _entry_with(call, Capability.READ)
     query = _message_query(
-        call.data,
+        data,
         (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS, ATTR_START),
         "get_messages_needs_filter",
     )
@@ -270,7 +323,7 @@ def _contact_number(data: Mapping[str, Any]) -> str:
 
 
 async def _async_subscribe_contact(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_with(call, Capability.CONTACTS)
+    entry, _ = _entry_with(call, Capability.CONTACTS)
     number = _contact_number(call.data)
     with translated_gateway_errors(call.hass, entry):
         contact = await entry.runtime_data.gateway.subscribe_contact(
@@ -283,7 +336,7 @@ async def _async_subscribe_contact(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_unsubscribe_contact(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_with(call, Capability.CONTACTS)
+    entry, _ = _entry_with(call, Capability.CONTACTS)
     number = _contact_number(call.data)
     with translated_gateway_errors(call.hass, entry):
         contact = await entry.runtime_data.gateway.unsubscribe_contact(
@@ -293,13 +346,13 @@ async def _async_unsubscribe_contact(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_with(call, Capability.USSD)
-    code: str = call.data[ATTR_CODE]
+    entry, data = _entry_with(call, Capability.USSD)
+    code: str = data[ATTR_CODE]
     if not is_ussd_code(code):
         raise validation_error("invalid_ussd_code", code=code)
     default_phone: str | None = entry.options.get(CONF_DEFAULT_PHONE) or None
-    phone_id: str | None = call.data.get(ATTR_PHONE) or default_phone
-    sim: int | None = call.data.get(ATTR_SIM)
+    phone_id: str | None = data.get(ATTR_PHONE) or default_phone
+    sim: int | None = data.get(ATTR_SIM)
     if phone_id is None:
         raise validation_error("ussd_needs_phone")
     if sim is None and phone_id == default_phone:
@@ -314,8 +367,8 @@ async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:
         phone_id,
         None if sim is None else sim - 1,
         code,
-        wait=call.data[ATTR_WAIT],
-        seconds=call.data[ATTR_TIMEOUT],
+        wait=data[ATTR_WAIT],
+        seconds=data[ATTR_TIMEOUT],
     )
     return response if call.return_response else None
 
