@@ -37,6 +37,16 @@ except ImportError:
         NotifyEntityFeature,
     )
 
+# Repair flows return their own result type since 2026; a plain flow result before.
+try:
+    from homeassistant.components.repairs import (  # type: ignore[attr-defined, unused-ignore]
+        RepairsFlowResult,
+    )
+except ImportError:
+    from homeassistant.data_entry_flow import (  # type: ignore[assignment, unused-ignore]
+        FlowResult as RepairsFlowResult,
+    )
+
 # Device identifiers are unique per config entry since 2026: a device is looked up within its
 # entry, and a device names its parent by device id instead of by identifier.
 _LOOKUP_BY_ENTRY = hasattr(dr.DeviceRegistry, "async_get_device_by_identifier")
@@ -46,6 +56,7 @@ _ONE_ENTRY_PER_DEVICE = hasattr(DeviceEntry, "config_entry_id")
 __all__ = [
     "BinarySensorDeviceClass",
     "NotifyEntityFeature",
+    "RepairsFlowResult",
     "async_get_device_by_id",
     "async_get_entry_device",
     "device_config_entry_ids",

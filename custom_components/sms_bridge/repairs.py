@@ -20,7 +20,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .compat import vol
+from .compat import RepairsFlowResult, vol
 from .const import CONF_API_KEY, DOMAIN
 from .webhook import ISSUE_BAD_SIGNATURE
 
@@ -58,15 +58,13 @@ class NewApiKeyFlow(RepairsFlow):
         super().__init__()
         self._entry_id = entry_id
 
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> data_entry_flow.FlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Start with the key."""
         return await self.async_step_api_key()
 
     async def async_step_api_key(
         self, user_input: dict[str, Any] | None = None
-    ) -> data_entry_flow.FlowResult:
+    ) -> RepairsFlowResult:
         """Ask for the new key; save it once the gateway accepts it."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None:
