@@ -93,9 +93,10 @@ def entry_options() -> dict[str, Any]:
     return {CONF_DEFAULT_PHONE: "1", CONF_DEFAULT_RECIPIENTS: ["+15550100"]}
 
 
-@pytest.fixture
-def config_entry(simulator: GatewaySimulator, entry_options: dict[str, Any]) -> MockConfigEntry:
-    """Return a config entry for the simulator (not yet added to hass)."""
+def make_entry(
+    simulator: GatewaySimulator, options: dict[str, Any] | None = None, **data: Any
+) -> MockConfigEntry:
+    """Return a config entry for ``simulator`` (not yet added to hass), ``data`` added."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="SMS Gateway",
@@ -105,9 +106,16 @@ def config_entry(simulator: GatewaySimulator, entry_options: dict[str, Any]) -> 
             CONF_URL: simulator.url,
             CONF_API_KEY: API_KEY,
             CONF_WEBHOOK_ID: WEBHOOK_ID,
+            **data,
         },
-        options=entry_options,
+        options=options or {},
     )
+
+
+@pytest.fixture
+def config_entry(simulator: GatewaySimulator, entry_options: dict[str, Any]) -> MockConfigEntry:
+    """Return a config entry for the simulator (not yet added to hass)."""
+    return make_entry(simulator, entry_options)
 
 
 @pytest.fixture

@@ -29,10 +29,9 @@ from custom_components.sms_bridge.const import (
     CONF_PROVIDER,
     CONF_URL,
     CONF_VERIFY_SSL,
-    CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.conftest import API_KEY, make_entry
 from tests.helpers import poll
 from tests.simulator import GatewaySimulator
 from tests.simulator.tls import client_context, server_context, write_self_signed_certificate
@@ -43,18 +42,7 @@ NOT_VERIFIED = "The gateway's certificate could not be verified"
 
 def tls_entry(simulator: GatewaySimulator, **data: Any) -> MockConfigEntry:
     """Return an entry for the TLS simulator; without ``verify_ssl`` like entries made before it."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="SMS Gateway",
-        unique_id=f"{simulator.url}#test",
-        data={
-            CONF_PROVIDER: "sms_gateway",
-            CONF_URL: simulator.url,
-            CONF_API_KEY: API_KEY,
-            CONF_WEBHOOK_ID: WEBHOOK_ID,
-            **data,
-        },
-    )
+    return make_entry(simulator, **data)
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
