@@ -597,6 +597,8 @@ async def test_out_of_range_numbers_in_answers_are_dropped(
         "failure_reason": None,
         "retries": None,
         "prioritize": None,
+        "cost": None,
+        "segments": None,
     }
     canned.succeed(
         "manage-contacts.php",

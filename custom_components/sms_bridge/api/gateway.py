@@ -69,6 +69,7 @@ class SendRequest:
     random_sender: bool = False
     schedule: datetime | None = None
     prioritize: bool = False
+    sender_id: str | None = None  # the name or number shown as sender, where the provider has one
 
 
 @dataclass(frozen=True, slots=True)

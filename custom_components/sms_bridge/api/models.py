@@ -113,10 +113,15 @@ class Phone:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """Account-level figures. ``credits`` is None both when unlimited and when unknown."""
+    """Account-level figures. ``credits`` is None both when unlimited and when unknown.
+
+    ``currency`` names the unit of ``credits`` when they are money (e.g. "RUB"); None when
+    they are message credits or the provider does not tell.
+    """
 
     credits: float | None
     unlimited: bool = False
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,8 @@ class Message:
     retries: int | None = None
     prioritize: bool | None = None
     failure_reason: str | None = None  # decoded from the provider's result code
+    cost: float | None = None  # what the provider charged for it, in the account's currency
+    segments: int | None = None  # SMS parts the provider billed for it
 
 
 @dataclass(frozen=True, slots=True)
