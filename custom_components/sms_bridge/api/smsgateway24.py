@@ -236,6 +236,7 @@ class SmsGateway24Client(Gateway):
         self._zone_name = "UTC" if time_zone.upper() == "UTC" else time_zone
         self._zone = _zone(self._zone_name)
         self._phone_ids = frozenset(phone_ids)
+        self._first_phone: str | None = None  # the default sender when none is configured
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         self._on_token = on_token
         self._login_lock = asyncio.Lock()
@@ -277,6 +278,7 @@ class SmsGateway24Client(Gateway):
         phones = [phone for item in _rows(data.get("device")) if (phone := self._phone(item))]
         phones.sort(key=lambda phone: id_order(phone.id))
         self._phone_ids = frozenset(phone.id for phone in phones)
+        self._first_phone = phones[0].id if phones else None
         return phones
 
     async def _device_status(self, phone: Phone) -> tuple[bool | None, datetime | None]:
@@ -422,10 +424,11 @@ class SmsGateway24Client(Gateway):
     async def _default_phone(self) -> str:
         if self._device_id:
             return self._device_id
-        phones = await self._devices()
-        if not phones:
+        if self._first_phone is None:
+            await self._devices()
+        if self._first_phone is None:
             raise GatewayApiError("The account has no phone to send from")
-        return phones[0].id
+        return self._first_phone
 
     # -- contacts and newsletters ----------------------------------------------------------
 
