@@ -56,6 +56,7 @@ from custom_components.sms_bridge.api.smsgateway24 import (
     message_status,
     new_customer_id,
     normalize_url,
+    status_description,
 )
 from tests.simulator.smsgateway24 import (
     EMAIL,
@@ -571,6 +572,8 @@ async def test_status_table() -> None:
         None: MessageStatus.UNKNOWN,
     }
     assert {code: message_status(code) for code in expected} == expected
+    assert status_description(10) == "Not sent: no service"
+    assert status_description(4) is None
 
 
 async def test_tracking_follows_the_documented_order(

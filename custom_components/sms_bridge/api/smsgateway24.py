@@ -676,6 +676,8 @@ class SmsGateway24Client(Gateway):
         parsed: datetime | None
         if isinstance(value, dict):
             parsed = _php_date(value)
+        elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            parsed = _unix_date(int(value))  # a form carries numbers as text
         elif isinstance(value, str) and value.strip():
             parsed = _text_date(value.strip(), self._zone)
         elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -789,9 +791,7 @@ def from_config(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> Sm
 
 
 def _named_zone(name: str) -> tzinfo:
-    """Return the zone named so (``UTC`` without loading anything); ValueError when unknown."""
-    if name.upper() == "UTC":
-        return UTC
+    """Return the zone of a name such as Europe/Paris; ValueError when unknown."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
