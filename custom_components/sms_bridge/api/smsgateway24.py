@@ -520,7 +520,7 @@ class SmsGateway24Client(Gateway):
         code = _int(data.get("status"), 0, MAX_ID)
         status = message_status(code)
         return Message(
-            id=_id(data.get("sms_id")) or message_id,
+            id=message_id,
             number="",
             text="",
             status=status,
