@@ -100,6 +100,8 @@ class Phone:
     sims: tuple[Sim, ...] = ()
     battery: int | None = None
     charging: bool | None = None
+    online: bool | None = None  # connected to the provider now, when the provider tells
+    subscription: bool | None = None  # the provider's paid plan is active on it, when it tells
 
     @property
     def display_name(self) -> str:

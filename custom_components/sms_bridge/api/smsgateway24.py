@@ -1,0 +1,1052 @@
+"""Client for SmsGateway24 (smsgateway24.com), a hosted service sending through the user's phones.
+
+Every method is ``<base>/getdata/<method>``; the service takes GET and POST (query string,
+URL-encoded or multipart form) and answers JSON carrying ``error`` (0 or 1) and ``message``.
+The account's e-mail and password are exchanged for a token (``gettoken``) that every other
+method takes. The client keeps the token; when the service rejects it, it gets a new one once
+and repeats the request, then gives up with ``GatewayAuthenticationError``. ``token`` exposes the
+current token so that the caller may store it and hand it back (``CONF_TOKEN``).
+
+Messages are numbered by the service (``sms_id``), and every send carries a ``customerid`` the
+client draws at random: it is the message's ``group_id``. ``addalotofsms`` (many recipients in
+one request) answers no ids, so the client reads the messages of that ``customerid`` back with
+``getallsms`` right after saving them, and the delivery tracker reads a whole send back with
+one ``getallsms`` per ``customerid`` too.
+
+Webhooks are configured per phone on the service's website: one for incoming messages, one for
+delivery states, both JSON bodies. Neither is signed: the webhook URL is the only secret, and a
+request is accepted only when its ``device_id`` is one of the account's phones (read by
+``phones()``, or handed over with ``phone_ids``).
+
+Unconfirmed
+-----------
+Decisions on what the service's documentation does not say:
+
+* Which error texts mean a rejected token. Requests made with a token are answered "Login or
+  password incorrect" when it is not accepted; any error text mentioning the token, the login
+  or authorisation, and HTTP 401 or 403, are taken as a rejected token too. Every other
+  ``error: 1`` answer is a ``GatewayApiError`` with the service's text and code 1.
+* Whether ``addsms`` makes one message or several of a comma-separated ``sendto``: the client
+  sends one recipient with ``addsms`` and several with ``addalotofsms``, never a comma list.
+* Whether the service creates the messages of ``addalotofsms`` before it answers: the client
+  reads them back at once, and reports a send it cannot read back as an answer it could not
+  read (``GatewayResponseError``, or ``GatewayConnectionError`` with ``request_sent``), so that
+  a caller looks for the messages before sending again.
+* Whether message ids grow in the order the messages are made: the documented examples do, and
+  ``sequence`` relies on it.
+* Which time zone ``timetosend``, ``begindate``/``enddate`` and the dates of webhook bodies are
+  in: the client writes and reads naive dates in its ``time_zone`` (UTC unless configured),
+  asks ``getallsms`` for that zone, widens the dates it asks for by a day and filters the
+  answer itself on the dates the service returns with their zone.
+* The format of the webhook dates: text (with or without an offset), a PHP date object, or a
+  Unix time in seconds or milliseconds are all read. Webhook bodies are read as JSON; a
+  URL-encoded form with the same fields is read too.
+* Whether ``savecontact`` reads the tag as ``ctag_id`` (its documentation) or ``tag_id`` (the
+  vendor's own clients): both are sent. The contact's name is required: the number stands in
+  for a missing name. The service has no way to remove a contact from a tag, so
+  ``unsubscribe_contact`` is refused.
+* A newsletter (``savepaket``, behind ``send_to_list``) may wait for someone to start it on the
+  phone, and answers no message ids: ``send_to_list`` returns no messages.
+* Status 4 is not documented: any status outside the documented table is ``UNKNOWN``.
+* The service documents no battery level; ``online`` comes from ``getdevicestatus``, one
+  request per phone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, tzinfo
+import hashlib
+import json
+import re
+import secrets
+import ssl
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+
+from .errors import (
+    CapabilityNotSupportedError,
+    ConnectionErrorKind,
+    GatewayApiError,
+    GatewayAuthenticationError,
+    GatewayCertificateError,
+    GatewayConnectionError,
+    GatewayRateLimitedError,
+    GatewayResponseError,
+    InvalidQueryError,
+    SmsBridgeError,
+    WebhookMediaTypeError,
+    WebhookPayloadError,
+    WebhookPayloadTooLargeError,
+    WebhookSignatureError,
+)
+from .gateway import (
+    Capability,
+    Gateway,
+    MessageQuery,
+    Routing,
+    Sender,
+    SendRequest,
+    TrackedMessage,
+    WebhookRequest,
+    WebhookResult,
+)
+from .models import (
+    Contact,
+    DeliveryReport,
+    InboundBatch,
+    Message,
+    MessageStatus,
+    MessageType,
+    Phone,
+    Sim,
+    id_order,
+)
+
+DEFAULT_URL: Final = "https://smsgateway24.com"
+DEFAULT_TIMEOUT: Final = 30.0
+
+# Config keys read by ``from_config``.
+CONF_EMAIL: Final = "email"
+CONF_PASSWORD: Final = "password"  # noqa: S105 - the key's name, not a password
+CONF_TOKEN: Final = "token"  # noqa: S105 - the key's name, not a token
+CONF_URL: Final = "url"  # optional: another server than smsgateway24.com
+CONF_DEVICE_ID: Final = "device_id"  # optional: the phone sending when a request names none
+CONF_TIME_ZONE: Final = "time_zone"  # optional: the zone of the account's dates (default UTC)
+CONF_PHONE_IDS: Final = "phone_ids"  # optional: the account's phones known before phones()
+
+MAX_BATCH: Final = 500  # items in one webhook request
+MAX_TEXT: Final = 10_000  # characters of one message text
+MAX_DEPTH: Final = 32  # nesting of JSON arrays and objects
+MAX_ID: Final = 2**53 - 1
+MAX_SIM_SLOT: Final = 255
+MAX_RETRY_AFTER: Final = 86_400.0
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
+# How far the service's reading of a date may be off when it reads it in another zone than ours.
+DATE_SLACK: Final = timedelta(days=1)
+# customerid values the client draws: nine or ten digits, within a signed 32-bit integer.
+CUSTOMER_ID_LOW: Final = 100_000_000
+CUSTOMER_ID_HIGH: Final = 2**31 - 1
+
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+_PAKET_DATE_FORMAT = "%d.%m.%Y %H:%M:%S"
+_JSON_TYPES = frozenset({"application/json", "text/json", "text/plain", ""})
+_FORM = "application/x-www-form-urlencoded"
+_TOO_MANY_REQUESTS = 429
+_TOKEN_REFUSALS = frozenset({401, 403})
+_REFUSED_TOKEN = re.compile(r"token|login|auth|password", re.IGNORECASE)
+
+
+class _TokenRefusedError(Exception):
+    """The service refused the credentials of a request (never leaves this module)."""
+
+
+# -- the status table ------------------------------------------------------------------------
+
+# Status numbers do not grow along a message's life (1, 3, 2, then 6…): each maps on its own.
+_STATUSES: Final[dict[int, tuple[MessageStatus, str]]] = {
+    1: (MessageStatus.PENDING, "New"),
+    2: (MessageStatus.QUEUED, "Taken by the phone"),
+    3: (MessageStatus.QUEUED, "Waiting to be sent"),
+    5: (MessageStatus.RECEIVED, "Incoming"),
+    6: (MessageStatus.SENT, "Sent by the phone"),
+    7: (MessageStatus.DELIVERED, "Delivered"),
+    8: (MessageStatus.FAILED, "Not delivered"),
+    9: (MessageStatus.FAILED, "Not sent: generic failure"),
+    10: (MessageStatus.FAILED, "Not sent: no service"),
+    11: (MessageStatus.FAILED, "Not sent: null PDU"),
+    12: (MessageStatus.FAILED, "Not sent: radio off"),
+    100: (MessageStatus.FAILED, "Not sent: the app is not allowed to send SMS"),
+    101: (MessageStatus.FAILED, "Not sent: the app is not allowed to send SMS"),
+}
+RECEIVED_STATUS: Final = 5
+_WIRE_STATUSES: Final[dict[MessageStatus, tuple[int, ...]]] = {
+    status: tuple(code for code, (mapped, _) in _STATUSES.items() if mapped is status)
+    for status in MessageStatus
+}
+_WIRE_STATUSES[MessageStatus.SCHEDULED] = (1,)  # new, with a time to send still to come
+
+
+def message_status(code: int | None) -> MessageStatus:
+    """Return the status a status number stands for (``UNKNOWN`` outside the table)."""
+    return _STATUSES[code][0] if code in _STATUSES else MessageStatus.UNKNOWN
+
+
+def status_description(code: int) -> str | None:
+    """Return what the service's documentation calls a status number."""
+    return _STATUSES[code][1] if code in _STATUSES else None
+
+
+class SmsGateway24Client(Gateway):
+    """Asynchronous client of one SmsGateway24 account."""
+
+    capabilities = frozenset(
+        {
+            Capability.PHONES,
+            Capability.SCHEDULE,
+            Capability.PRIORITY,
+            Capability.SIM_SELECT,
+            Capability.SPREAD,
+            Capability.LAST_SEEN,
+            Capability.READ,
+            Capability.CONTACTS,
+            Capability.LIST_SEND,
+            Capability.INBOUND_WEBHOOK,
+            Capability.INBOUND_POLL,
+            Capability.STATUS_WEBHOOK,
+            Capability.STATUS_POLL,
+        }
+    )
+    webhook_methods = frozenset({"POST"})
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        email: str,
+        password: str,
+        *,
+        token: str | None = None,
+        url: str = DEFAULT_URL,
+        device_id: str | None = None,
+        time_zone: str = "UTC",
+        phone_ids: Iterable[str] = (),
+        timeout: float = DEFAULT_TIMEOUT,
+        on_token: Callable[[str], None] | None = None,
+    ) -> None:
+        """Create a client.
+
+        ``token`` is one kept from before (a new one is fetched when it is missing or
+        refused); ``on_token`` is called with every new one. ``device_id`` sends requests that
+        name no phone (else the account's first phone does); ``time_zone`` is how naive dates
+        are written and read; ``phone_ids`` are the account's phones until ``phones()`` reads
+        them, so that webhooks are accepted from the start.
+        """
+        self._session = session
+        self._email = email
+        self._password = password
+        self._token = token or None
+        self._base_url = normalize_url(url)
+        self._device_id = device_id or None
+        self._zone_name = "UTC" if time_zone.upper() == "UTC" else time_zone
+        self._zone = _zone(self._zone_name)
+        self._phone_ids = frozenset(phone_ids)
+        self._first_phone: str | None = None  # the default sender when none is configured
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        self._on_token = on_token
+        self._login_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        """Name the account without its credentials."""
+        return f"{type(self).__name__}({self.account_id!r})"
+
+    @property
+    def account_id(self) -> str:
+        """Return the server URL and a digest of the e-mail address (no credentials)."""
+        digest = hashlib.sha256(self._email.strip().casefold().encode()).hexdigest()[:16]
+        return f"{self._base_url}#{digest}"
+
+    @property
+    def token(self) -> str | None:
+        """Return the current token (None before the first request)."""
+        return self._token
+
+    @property
+    def phone_ids(self) -> frozenset[str]:
+        """Return the ids of the account's phones as last read: webhooks come from them."""
+        return self._phone_ids
+
+    # -- phones -------------------------------------------------------------------------
+
+    async def phones(self) -> list[Phone]:
+        """Return the account's phones, each with its online state (one request per phone)."""
+        phones = await self._devices()
+        states = await asyncio.gather(*(self._device_status(phone) for phone in phones))
+        return [
+            replace(phone, online=online, last_seen=last_seen or phone.last_seen)
+            for phone, (online, last_seen) in zip(phones, states, strict=True)
+        ]
+
+    async def _devices(self) -> list[Phone]:
+        """Return the phones of ``getalldevices`` and remember their ids."""
+        data = await self._call("getalldevices", {})
+        phones = [phone for item in _rows(data.get("device")) if (phone := self._phone(item))]
+        phones.sort(key=lambda phone: id_order(phone.id))
+        self._phone_ids = frozenset(phone.id for phone in phones)
+        self._first_phone = phones[0].id if phones else None
+        return phones
+
+    async def _device_status(self, phone: Phone) -> tuple[bool | None, datetime | None]:
+        """Return whether the phone is online, and when it was last seen; unknown if refused."""
+        try:
+            data = await self._call("getdevicestatus", {"device_id": phone.id})
+        except GatewayApiError:
+            return None, None
+        online = data.get("online")
+        return (
+            online if isinstance(online, bool) else _flag(online),
+            self._datetime(data.get("lastseen")),
+        )
+
+    def _phone(self, item: Mapping[str, Any]) -> Phone | None:
+        if (phone_id := _id(item.get("id"))) is None:
+            return None
+        return Phone(
+            id=phone_id,
+            name=_str(item.get("title")),
+            app_version=_str(item.get("appversion")),
+            last_seen=self._datetime(item.get("lastseen")),
+            sims=_sims(item.get("siminfo")),
+            subscription=_flag(item.get("subscription")),
+        )
+
+    # -- sending ------------------------------------------------------------------------
+
+    async def send(self, request: SendRequest) -> list[Message]:
+        """Send with ``addsms`` to one recipient, with ``addalotofsms`` to several.
+
+        Recipients are spread in turn over the senders the request asks for.
+        """
+        if request.mms:
+            raise CapabilityNotSupportedError("SmsGateway24 sends no MMS")
+        if not request.recipients:
+            raise InvalidQueryError("A message needs at least one recipient")
+        senders = await self._senders(request)
+        customer_id = new_customer_id()
+        pairs = [
+            (number, senders[position % len(senders)])
+            for position, number in enumerate(request.recipients)
+        ]
+        if len(pairs) == 1:
+            number, sender = pairs[0]
+            return [await self._add_sms(number, sender, request, customer_id)]
+        return await self._add_many(pairs, request, customer_id)
+
+    async def _add_sms(
+        self, number: str, sender: Sender, request: SendRequest, customer_id: int
+    ) -> Message:
+        params = {
+            "sendto": number,
+            "body": request.text,
+            "device_id": sender.phone_id,
+            "customerid": str(customer_id),
+        }
+        if sender.sim_slot is not None:
+            params["sim"] = str(sender.sim_slot)
+        if request.schedule is not None:
+            params["timetosend"] = self._format(request.schedule, _DATE_FORMAT)
+        if request.prioritize:
+            params["urgent"] = "1"
+        data = await self._call("addsms", params)
+        if (message_id := _id(data.get("sms_id"))) is None:
+            raise GatewayResponseError("The service saved the message but answered no sms_id")
+        return Message(
+            id=message_id,
+            number=number,
+            text=request.text,
+            status=MessageStatus.SCHEDULED if request.schedule else MessageStatus.PENDING,
+            phone_id=sender.phone_id,
+            sim_slot=sender.sim_slot,
+            group_id=str(customer_id),
+            type=MessageType.SMS,
+            schedule=request.schedule,
+            prioritize=request.prioritize,
+        )
+
+    async def _add_many(
+        self, pairs: list[tuple[str, Sender]], request: SendRequest, customer_id: int
+    ) -> list[Message]:
+        entries = []
+        for number, sender in pairs:
+            entry: dict[str, Any] = {
+                "sendto": number,
+                "body": request.text,
+                "device_id": _wire_id(sender.phone_id),
+                "customerid": customer_id,
+                "urgent": int(request.prioritize),
+            }
+            if sender.sim_slot is not None:
+                entry["sim"] = sender.sim_slot
+            if request.schedule is not None:
+                entry["timetosend"] = self._format(request.schedule, _DATE_FORMAT)
+            entries.append(entry)
+
+        def form(token: str) -> dict[str, str]:
+            return {"datajson": json.dumps({"token": token, "smsdata": entries})}
+
+        await self._call("addalotofsms", form)
+        # The answer has no ids: the send's customerid finds its messages.
+        try:
+            messages = await self.messages(MessageQuery(group_id=str(customer_id)))
+        except GatewayConnectionError as err:
+            raise GatewayConnectionError(
+                "The messages were saved but could not be read back",
+                request_sent=True,
+                kind=err.kind,
+            ) from err
+        except SmsBridgeError as err:
+            raise GatewayResponseError(
+                "The messages were saved but could not be read back"
+            ) from err
+        if len(messages) < len(pairs):
+            raise GatewayResponseError(
+                f"The service saved {len(pairs)} messages but lists {len(messages)} of them"
+            )
+        return sorted(messages, key=lambda message: id_order(message.id))
+
+    async def _senders(self, request: SendRequest) -> list[Sender]:
+        """Return the senders to spread the recipients over, in turn."""
+        if request.routing is Routing.ALL_PHONES:
+            senders = [Sender(phone.id) for phone in await self._devices()]
+        elif request.routing is Routing.ALL_SIMS:
+            senders = [
+                Sender(phone.id, sim.slot if sim else None)
+                for phone in await self._devices()
+                for sim in (phone.sims or (None,))
+            ]
+        elif request.senders:
+            senders = list(request.senders)
+        elif request.random_sender:
+            senders = [Sender(phone.id) for phone in await self._devices()]
+        else:
+            senders = [Sender(await self._default_phone())]
+        if not senders:
+            raise GatewayApiError("The account has no phone to send from")
+        if request.random_sender:
+            return [secrets.choice(senders)]
+        return senders
+
+    async def _default_phone(self) -> str:
+        if self._device_id:
+            return self._device_id
+        if self._first_phone is None:
+            await self._devices()
+        if self._first_phone is None:
+            raise GatewayApiError("The account has no phone to send from")
+        return self._first_phone
+
+    # -- contacts and newsletters ----------------------------------------------------------
+
+    async def create_tag(self, title: str) -> int:
+        """Create a tag (a contacts list) and return its id."""
+        data = await self._call("savetag", {"title": title})
+        if (tag_id := _int(data.get("tag_id"), 0, MAX_ID)) is None:
+            raise GatewayResponseError("The service answered no tag_id")
+        return tag_id
+
+    async def subscribe_contact(
+        self, list_id: int, number: str, *, name: str | None = None, resubscribe: bool = False
+    ) -> Contact:
+        """Add a contact to a tag; the service has no unsubscribed state to lift."""
+        tag = str(list_id)
+        params = {"phone": number, "ctag_id": tag, "tag_id": tag, "fullname": name or number}
+        data = await self._call("savecontact", params)
+        return Contact(
+            id=_int(data.get("contact_id"), 0, MAX_ID),
+            number=number,
+            name=name,
+            subscribed=True,
+            list_id=list_id,
+        )
+
+    async def unsubscribe_contact(self, list_id: int, number: str) -> Contact:
+        """Refuse: the service offers no way to take a contact off a tag."""
+        raise CapabilityNotSupportedError("SmsGateway24 cannot remove a contact from a tag")
+
+    async def send_to_list(self, list_id: int, request: SendRequest) -> list[Message]:
+        """Create a newsletter to the contacts of a tag, from one phone.
+
+        The service answers the newsletter's id, not the messages: none are returned.
+        """
+        if request.mms:
+            raise CapabilityNotSupportedError("SmsGateway24 sends no MMS")
+        senders = await self._senders(request)
+        if len(senders) > 1:
+            raise InvalidQueryError("A newsletter goes out from one phone")
+        sender = senders[0]
+        when = request.schedule or datetime.now(UTC)
+        params = {
+            "title": f"SMS Bridge {self._format(datetime.now(UTC), _DATE_FORMAT)}",
+            "device_id": sender.phone_id,
+            "body": request.text,
+            "tags": str(list_id),
+            "sim": str(sender.sim_slot or 0),
+            "time_to_send": self._format(when, _PAKET_DATE_FORMAT),
+        }
+        data = await self._call("savepaket", params)
+        if _int(data.get("paket_id", data.get("paket")), 0, MAX_ID) is None:
+            raise GatewayResponseError("The service answered no newsletter id")
+        return []
+
+    # -- reading messages -------------------------------------------------------------------
+
+    async def messages(self, query: MessageQuery) -> list[Message]:
+        """Return the matching messages.
+
+        A query by message id alone reads ``getsmsstatus`` (the state, without number nor
+        text); any other reads ``getallsms``, filtered again here.
+        """
+        if query.message_id is not None and query == MessageQuery(
+            message_id=query.message_id, status=query.status
+        ):
+            message = await self._sms_status(query.message_id)
+            return [message] if message and _has_status(message, query.status) else []
+        if query.group_id is not None and _int(query.group_id, 0, CUSTOMER_ID_HIGH) is None:
+            return []  # not a customerid: no message of the service can have it
+        params = self._list_params(query)
+        data = await self._call("getallsms", params)
+        rows = _rows(data.get("smss", data.get("sms")))
+        found: list[Message] = []
+        for item in rows:
+            parsed = self._message(item)
+            if parsed is not None and self._matches(*parsed, query):
+                found.append(parsed[0])
+        return found
+
+    async def poll_inbound(self, since: datetime) -> InboundBatch:
+        """Return the messages received since ``since``, oldest first."""
+        received = await self.messages(MessageQuery(status=MessageStatus.RECEIVED, start=since))
+        return InboundBatch(messages=tuple(sorted(received, key=_received_order)))
+
+    async def _sms_status(self, message_id: str) -> Message | None:
+        if _id(message_id) is None:
+            return None  # the service numbers its messages
+        data = await self._call("getsmsstatus", {"sms_id": message_id})
+        code = _int(data.get("status"), 0, MAX_ID)
+        status = message_status(code)
+        return Message(
+            id=message_id,
+            number="",
+            text="",
+            status=status,
+            error_code=code if status is MessageStatus.FAILED else None,
+            failure_reason=_failure_reason(code, data.get("status_description")),
+        )
+
+    def _list_params(self, query: MessageQuery) -> dict[str, str]:
+        params: dict[str, str] = {"timezone": self._zone_name}
+        if query.group_id is not None:
+            params["customerid"] = query.group_id
+        if query.phone_id is not None:
+            params["device_id"] = query.phone_id
+        if query.sim_slot is not None:
+            params["sim"] = str(query.sim_slot)
+        if query.status is not None and len(codes := _WIRE_STATUSES[query.status]) == 1:
+            params["status"] = str(codes[0])
+        if query.start is not None:
+            params["begindate"] = self._format(query.start - DATE_SLACK, _DATE_FORMAT)
+        if query.end is not None:
+            params["enddate"] = self._format(query.end + DATE_SLACK, _DATE_FORMAT)
+        return params
+
+    def _message(self, item: Mapping[str, Any]) -> tuple[Message, datetime | None] | None:
+        """Return a ``getallsms`` row and its creation time; None without a valid id."""
+        if (message_id := _id(item.get("id"))) is None:
+            return None
+        code = _int(item.get("status"), 0, MAX_ID)
+        status = message_status(code)
+        created = self._datetime(item.get("created"))
+        schedule = self._datetime(item.get("timetosend"))
+        if status is MessageStatus.PENDING and schedule and schedule > datetime.now(UTC):
+            status = MessageStatus.SCHEDULED
+        customer_id = _int(item.get("customerid"), 0, MAX_ID)
+        message = Message(
+            id=message_id,
+            number=_str(item.get("sendto")) or "",
+            text=_text(item.get("body")),
+            status=status,
+            phone_id=_id(item.get("deviceid")),
+            sim_slot=_int(item.get("sim"), 0, MAX_SIM_SLOT),
+            group_id=None if customer_id is None else str(customer_id),
+            type=MessageType.SMS,
+            sent_at=self._datetime(item.get("senttime")) or created,
+            schedule=schedule,
+            error_code=code if status is MessageStatus.FAILED else None,
+            prioritize=_flag(item.get("urgent")),
+            failure_reason=_failure_reason(code, item.get("statustitle")),
+        )
+        return message, created
+
+    def _matches(self, message: Message, created: datetime | None, query: MessageQuery) -> bool:
+        """Apply the query to a row; a row whose creation time is unreadable passes dates."""
+        return (
+            (query.message_id is None or message.id == query.message_id)
+            and (query.group_id is None or message.group_id == query.group_id)
+            and (query.phone_id is None or message.phone_id == query.phone_id)
+            and (query.sim_slot is None or message.sim_slot == query.sim_slot)
+            and _has_status(message, query.status)
+            and (created is None or query.start is None or created >= query.start)
+            and (created is None or query.end is None or created <= query.end)
+        )
+
+    # -- provider rules ---------------------------------------------------------------------
+
+    def sequence(self, message: Message) -> int | None:
+        """Return the message's id as a number: the service numbers its messages in order."""
+        return int(message.id) if message.id.isdecimal() and message.id.isascii() else None
+
+    def status_queries(self, tracked: Iterable[TrackedMessage]) -> list[MessageQuery]:
+        """Return one ``getallsms`` query per send (its customerid), one per message without."""
+        tracked = list(tracked)
+        groups = sorted({message.group_id for message in tracked if message.group_id})
+        queries = [MessageQuery(group_id=group) for group in groups]
+        queries += [
+            MessageQuery(message_id=message.message_id)
+            for message in tracked
+            if not message.group_id
+        ]
+        return queries
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Read an incoming-message or delivery-state webhook of one of the account's phones.
+
+        Nothing signs them: a request is authentic when its ``device_id`` is one of the
+        account's phones (and the URL was the secret). An empty 200 accepts it.
+        """
+        items = _webhook_items(request)
+        messages: list[Message] = []
+        reports: list[DeliveryReport] = []
+        for position, item in enumerate(items, 1):
+            phone_id = _id(item.get("device_id"))
+            if phone_id is None or phone_id not in self._phone_ids:
+                raise WebhookSignatureError("The request names no phone of this account")
+            if "status_id" in item:
+                reports.append(self._report(item, phone_id, position))
+            else:
+                messages.append(self._inbound(item, phone_id, position))
+        messages.sort(key=_received_order)
+        return WebhookResult(
+            InboundBatch(messages=tuple(messages), delivery_reports=tuple(reports))
+        )
+
+    def _report(self, item: Mapping[str, Any], phone_id: str, position: int) -> DeliveryReport:
+        message_id = _id(item.get("sms_id"))
+        code = _int(item.get("status_id"), 0, MAX_ID)
+        if message_id is None or code is None:
+            raise WebhookPayloadError(f"Item {position} lacks a valid 'sms_id' or 'status_id'")
+        status = message_status(code)
+        return DeliveryReport(
+            message_id=message_id,
+            status=status,
+            phone_id=phone_id,
+            number=_str(item.get("sendto")),
+            at=self._datetime(item.get("senttime")),
+            error_code=code if status is MessageStatus.FAILED else None,
+            failure_reason=_failure_reason(code, item.get("status_message")),
+        )
+
+    def _inbound(self, item: Mapping[str, Any], phone_id: str, position: int) -> Message:
+        message_id = _id(item.get("sms_id"))
+        number = _str(item.get("address"))
+        image = _str(item.get("img_url")) if item.get("type") == "img" else None
+        body = item.get("body")
+        if message_id is None or number is None:
+            raise WebhookPayloadError(f"Item {position} lacks a valid 'sms_id' or 'address'")
+        if not isinstance(body, str) and not (image and body is None):
+            raise WebhookPayloadError(f"Item {position} lacks its 'body' text")
+        if isinstance(body, str) and len(body) > MAX_TEXT:
+            raise WebhookPayloadTooLargeError(f"A message is longer than {MAX_TEXT} characters")
+        slot = item.get("channel_id", item.get("sim"))
+        return Message(
+            id=message_id,
+            number=number,
+            text=_text(body),
+            status=MessageStatus.RECEIVED,
+            phone_id=phone_id,
+            sim_slot=_int(slot, 0, MAX_SIM_SLOT),
+            type=MessageType.MMS if image else MessageType.SMS,
+            attachments=(image,) if image else (),
+            sent_at=self._datetime(item.get("date")) or self._datetime(item.get("date_sent")),
+        )
+
+    # -- dates ----------------------------------------------------------------------------
+
+    def _format(self, moment: datetime, pattern: str) -> str:
+        return moment.astimezone(self._zone).strftime(pattern)
+
+    def _datetime(self, value: Any) -> datetime | None:
+        """Read a PHP date object, a text date (naive in our zone) or a Unix time; else None."""
+        parsed: datetime | None
+        if isinstance(value, dict):
+            parsed = _php_date(value)
+        elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            parsed = _unix_date(int(value))  # a form carries numbers as text
+        elif isinstance(value, str) and value.strip():
+            parsed = _text_date(value.strip(), self._zone)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            parsed = _unix_date(value)
+        else:
+            return None
+        return parsed if parsed is not None and EARLIEST <= parsed < LATEST else None
+
+    # -- transport ------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        params: Mapping[str, str] | Callable[[str], Mapping[str, str]],
+    ) -> dict[str, Any]:
+        """Call a method with the token; a refused token is renewed once, then it gives up."""
+
+        def form(token: str) -> dict[str, str]:
+            if callable(params):
+                return dict(params(token))
+            return {"token": token, **params}
+
+        token = await self._current_token()
+        try:
+            return await self._post(method, form(token))
+        except _TokenRefusedError:
+            pass
+        token = await self._renew(token)
+        try:
+            return await self._post(method, form(token))
+        except _TokenRefusedError:
+            raise GatewayAuthenticationError("The service refused a new token") from None
+
+    async def _current_token(self) -> str:
+        if self._token is not None:
+            return self._token
+        return await self._renew(None)
+
+    async def _renew(self, refused: str | None) -> str:
+        """Get a new token, unless another request already replaced the refused one."""
+        async with self._login_lock:
+            if self._token is not None and self._token != refused:
+                return self._token
+            form = {"email": self._email, "pass": self._password}
+            try:
+                data = await self._post("gettoken", form)
+            except _TokenRefusedError:
+                raise GatewayAuthenticationError(
+                    "The service refused the e-mail address or the password"
+                ) from None
+            token = data.get("token")
+            if not isinstance(token, str) or not token:
+                raise GatewayResponseError("The service answered no token")
+            self._token = token
+        if self._on_token is not None:
+            self._on_token(token)
+        return token
+
+    async def _post(self, method: str, form: Mapping[str, str]) -> dict[str, Any]:
+        url = f"{self._base_url}/getdata/{method}"
+        try:
+            async with self._session.post(url, data=dict(form), timeout=self._timeout) as response:
+                body = await response.text(errors="replace")
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise _connection_error(err) from err
+        if status == _TOO_MANY_REQUESTS:
+            raise GatewayRateLimitedError(
+                "The service asks to slow down (HTTP 429)", retry_after=_seconds(retry_after)
+            )
+        if status == 200:
+            return self._envelope(body)
+        # Some answers may carry the API's own error object with another HTTP status.
+        try:
+            self._envelope(body)
+        except GatewayResponseError:
+            if status in _TOKEN_REFUSALS:
+                raise _TokenRefusedError from None
+        raise GatewayResponseError(f"The service answered HTTP {status}")
+
+    def _envelope(self, body: str) -> dict[str, Any]:
+        """Unwrap the answer: ``error`` 1 becomes an error, never quoting credentials."""
+        document = _loads(body, GatewayResponseError)
+        if not isinstance(document, dict):
+            raise GatewayResponseError("The service's answer is not an API object")
+        error = document.get("error", 0)
+        if not error or error == "0":
+            return document
+        message = _str(document.get("message")) or "Unknown error"
+        for secret in (self._password, self._token):
+            if secret:
+                message = message.replace(secret, "***")
+        if _REFUSED_TOKEN.search(message):
+            raise _TokenRefusedError
+        raise GatewayApiError(message, code=_int(error, 0, MAX_ID))
+
+
+def from_config(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> SmsGateway24Client:
+    """Return a client configured from an entry's data (see the ``CONF_*`` keys)."""
+    return SmsGateway24Client(
+        session,
+        config[CONF_EMAIL],
+        config[CONF_PASSWORD],
+        token=config.get(CONF_TOKEN),
+        url=config.get(CONF_URL) or DEFAULT_URL,
+        device_id=config.get(CONF_DEVICE_ID),
+        time_zone=config.get(CONF_TIME_ZONE) or "UTC",
+        phone_ids=tuple(str(phone_id) for phone_id in config.get(CONF_PHONE_IDS) or ()),
+    )
+
+
+def _named_zone(name: str) -> tzinfo:
+    """Return the zone of a name such as Europe/Paris; ValueError when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown time zone {name!r}") from None
+
+
+def new_customer_id() -> int:
+    """Return a fresh ``customerid`` marking one send."""
+    return CUSTOMER_ID_LOW + secrets.randbelow(CUSTOMER_ID_HIGH - CUSTOMER_ID_LOW + 1)
+
+
+def normalize_url(url: str) -> str:
+    """Return the server's base URL, without a trailing slash or a pasted ``/getdata`` path."""
+    parts = urlsplit(url.strip())
+    segments = parts.path.rstrip("/").split("/")
+    if "getdata" in segments:
+        segments = segments[: segments.index("getdata")]
+    path = "/".join(segments)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+
+
+def _connection_error(err: aiohttp.ClientError | TimeoutError) -> GatewayConnectionError:
+    """Return the typed error of a request that got no complete answer."""
+    if isinstance(err, aiohttp.ClientConnectorCertificateError):
+        cause = err.certificate_error
+        return GatewayCertificateError(getattr(cause, "verify_message", None) or str(cause))
+    if isinstance(err, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        kind = _connect_failure(err)
+        return GatewayConnectionError(
+            f"Cannot connect to the service: {_KIND_WORDS[kind]}", request_sent=False, kind=kind
+        )
+    if isinstance(err, TimeoutError):
+        return GatewayConnectionError(
+            "No answer from the service in time",
+            request_sent=True,
+            kind=ConnectionErrorKind.TIMEOUT,
+        )
+    return GatewayConnectionError(
+        f"No complete answer from the service: {_KIND_WORDS[ConnectionErrorKind.DROPPED]}",
+        request_sent=True,
+        kind=ConnectionErrorKind.DROPPED,
+    )
+
+
+_KIND_WORDS: Final = {
+    ConnectionErrorKind.REFUSED: "connection refused",
+    ConnectionErrorKind.DNS: "host name not found",
+    ConnectionErrorKind.TLS: "secure connection failed",
+    ConnectionErrorKind.TIMEOUT: "timed out",
+    ConnectionErrorKind.UNREACHABLE: "host unreachable",
+    ConnectionErrorKind.DROPPED: "connection closed before the answer",
+}
+
+
+def _connect_failure(
+    err: aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError,
+) -> ConnectionErrorKind:
+    """Return why a connection could not be opened; nothing was sent."""
+    if isinstance(err, aiohttp.ConnectionTimeoutError):
+        return ConnectionErrorKind.TIMEOUT
+    if isinstance(err, aiohttp.ClientConnectorDNSError):
+        return ConnectionErrorKind.DNS
+    if isinstance(err, aiohttp.ClientSSLError) or isinstance(err.os_error, ssl.SSLError):
+        return ConnectionErrorKind.TLS
+    if isinstance(err.os_error, ConnectionRefusedError):
+        return ConnectionErrorKind.REFUSED
+    return ConnectionErrorKind.UNREACHABLE
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def _webhook_items(request: WebhookRequest) -> list[dict[str, Any]]:
+    """Return the objects of a webhook body: one JSON object, a list of them, or a form."""
+    content_type = _header(request.headers, "Content-Type") or ""
+    media = content_type.partition(";")[0].strip().lower()
+    try:
+        text = request.body.decode()
+    except UnicodeDecodeError:
+        raise WebhookPayloadError("The body is not UTF-8") from None
+    if media == _FORM:
+        return [dict(parse_qsl(text, keep_blank_values=True))]
+    if media not in _JSON_TYPES and not media.endswith("+json"):
+        raise WebhookMediaTypeError(f"Unexpected body type {media!r}")
+    payload = _loads(text, WebhookPayloadError)
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise WebhookPayloadError("The body holds no item")
+    if len(items) > MAX_BATCH:
+        raise WebhookPayloadTooLargeError(f"More than {MAX_BATCH} items in one request")
+    if not all(isinstance(item, dict) for item in items):
+        raise WebhookPayloadError("The body is not a JSON object")
+    return items
+
+
+def _loads(text: str, error: type[SmsBridgeError]) -> Any:
+    """Parse JSON nested at most MAX_DEPTH levels, else raise ``error`` (never quoting it)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise error(f"JSON nested over {MAX_DEPTH} levels") from None
+    except ValueError:
+        kind = "an HTML page" if text.lstrip().startswith("<") else "something that is not JSON"
+        raise error(f"The service answered {kind}") from None
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for container in level
+            if isinstance(container, dict | list)
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
+        if not any(isinstance(child, dict | list) for child in level):
+            return value
+    raise error(f"JSON nested over {MAX_DEPTH} levels")
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    """Return the objects of a list, or of an object keyed by id (PHP arrays come as both)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _sims(value: Any) -> tuple[Sim, ...]:
+    """Return the SIMs of ``siminfo`` (a list of objects, or that list as JSON text)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return ()
+    sims: dict[int, Sim] = {}
+    for item in value if isinstance(value, list) else ():
+        if not isinstance(item, dict):
+            continue
+        slot = _int(item.get("Slot"), 0, MAX_SIM_SLOT)
+        if slot is None or slot in sims:
+            continue
+        number = (_str(item.get("Number")) or "").strip()
+        carrier = (_str(item.get("CarrierName")) or "").strip()
+        detail = number if Sim(slot, "", number).phone_number else carrier
+        label = f"SIM #{slot + 1} [{detail}]" if detail else f"SIM #{slot + 1}"
+        sims[slot] = Sim(slot=slot, label=label, detail=detail or None)
+    return tuple(sims[slot] for slot in sorted(sims))
+
+
+def _failure_reason(code: int | None, text: Any) -> str | None:
+    """Return the service's text for a failed state (the documented one when it sends none)."""
+    if message_status(code) is not MessageStatus.FAILED or code is None:
+        return None
+    return _str(text) or status_description(code)
+
+
+def _has_status(message: Message, status: MessageStatus | None) -> bool:
+    return status is None or message.status is status
+
+
+def _received_order(message: Message) -> tuple[bool, datetime, tuple[int, int, str]]:
+    return (message.sent_at is None, message.sent_at or EARLIEST, id_order(message.id))
+
+
+def _php_date(value: Mapping[str, Any]) -> datetime | None:
+    """Read PHP's JSON of a DateTime: ``date``, ``timezone_type`` and ``timezone``."""
+    text, zone_name = value.get("date"), value.get("timezone")
+    if not isinstance(text, str) or not isinstance(zone_name, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+        zone = _zone(zone_name)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+
+
+def _zone(name: str) -> tzinfo:
+    """Return a zone named by PHP: an offset (+02:00), an abbreviation (UTC) or a name."""
+    if re.fullmatch(r"[+-]\d{2}:?\d{2}", name):
+        return datetime.strptime(name.replace(":", ""), "%z").tzinfo or UTC
+    if name.upper() in ("UTC", "GMT", "Z"):
+        return UTC
+    return _named_zone(name)
+
+
+def _text_date(text: str, zone: tzinfo) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+
+
+def _unix_date(value: float) -> datetime | None:
+    """Read a Unix time in seconds, or in milliseconds as Android writes them."""
+    seconds = value / 1000 if abs(value) >= 1e11 else value
+    if not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
+        return None
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _wire_id(value: str) -> int | str:
+    """Return an id as the service writes it in JSON: a number when it is one."""
+    return int(value) if value.isdecimal() and value.isascii() else value
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{0,20})?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _int(value: Any, low: int, high: int) -> int | None:
+    """Return a whole number in ``low..high`` given as a JSON number or ASCII digits, else None."""
+    if isinstance(value, str) and _INTEGER.fullmatch(text := value.strip()):
+        value = int(text)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if low <= value <= high else None
+
+
+def _id(value: Any) -> str | None:
+    number = _int(value, 0, MAX_ID)
+    return None if number is None else str(number)
+
+
+def _str(value: Any) -> str | None:
+    """Return text, or a whole number written as text; None when empty or anything else."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) or None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_ID:
+        return str(value)
+    return None
+
+
+def _text(value: Any) -> str:
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else ""
+
+
+def _flag(value: Any) -> bool | None:
+    """Return a JSON boolean, or 0/1 as a number or text, as a bool; None otherwise."""
+    if isinstance(value, bool):
+        return value
+    number = _int(value, 0, 1)
+    return None if number is None else bool(number)
+
+
+def _seconds(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
+    if value is None or not _DECIMAL.fullmatch(text := value.strip()):
+        return None
+    seconds = float(text)
+    return seconds if seconds <= MAX_RETRY_AFTER else None
