@@ -100,6 +100,7 @@ class Phone:
     sims: tuple[Sim, ...] = ()
     battery: int | None = None
     charging: bool | None = None
+    sending_enabled: bool | None = None  # the owner lets the provider send through it
 
     @property
     def display_name(self) -> str:
