@@ -51,7 +51,7 @@ from custom_components.sms_bridge.api.semysms import (
     from_config,
     normalize_url,
 )
-from tests.api.semysms_helpers import TOKEN, CannedSemySms, params_of
+from tests.api.semysms_helpers import TOKEN, CannedSemySms, WebhookCatcher, params_of
 from tests.simulator.semysms import (
     FAILING_SUFFIX,
     FIRST_OUTBOX_ID,
@@ -814,3 +814,106 @@ async def test_gateway_base_refuses_cancel() -> None:
 async def test_ussd_query_by_slot_matches_nothing(semy: SemySmsClient) -> None:
     """The service has no SIM slots: a query by slot finds nothing."""
     assert await semy.ussd_requests(UssdQuery(sim_slot=0)) == []
+
+
+# -- the simulator's own checks and automatic mode --------------------------------------------
+
+
+async def test_simulator_refusals(
+    session: aiohttp.ClientSession, semysms: SemySmsSimulator
+) -> None:
+    """Missing or malformed parameters are refused with the simulator's codes."""
+    base = semysms.url
+
+    async def error_of(script: str, **fields: str) -> Any:
+        return (await raw(session, f"{base}/{script}", token=TOKEN, **fields)).get("error")
+
+    assert await error_of("sms.php", device="351", phone=NUMBER) == (
+        "Required parameter is missing: msg"
+    )
+    assert await error_of("sms.php", device="351", phone=NUMBER, msg="x", priority="high") == (
+        "Invalid request: priority"
+    )
+    assert await error_of("outbox_sms.php", start_id="x") == "Invalid request: start_id"
+    assert await error_of("outbox_sms.php", date_start="yesterday") == "Invalid request: date_start"
+    assert await error_of("inbox_sms.php", date_end="2024-02-30") == "Invalid request: date_end"
+    assert await error_of("cancel_sms.php") == "Required parameter is missing: id_sms"
+    for body in (
+        "{",
+        json.dumps({"token": TOKEN, "data": []}),
+        json.dumps({"token": TOKEN, "data": [1]}),
+    ):
+        async with session.post(f"{base}/sms_more.php", data=body) as response:
+            assert "error" in json.loads(await response.text())
+    async with session.get(f"{base}/nothing.php") as response:
+        assert response.status == 404
+
+
+async def test_simulator_list_filters(
+    session: aiohttp.ClientSession, semysms: SemySmsSimulator
+) -> None:
+    """Ids, phone, device and dates filter the lists; a cancel by phone cancels its messages."""
+    for number in ("+1", "+2", "+3"):
+        await raw(
+            session, f"{semysms.url}/sms.php", token=TOKEN, device="351", phone=number, msg="x"
+        )
+    first = FIRST_OUTBOX_ID
+    listed = await raw(
+        session,
+        f"{semysms.url}/outbox_sms.php",
+        token=TOKEN,
+        start_id=str(first),
+        end_id=str(first + 1),
+    )
+    assert [row["id"] for row in listed["data"]] == [first, first + 1]
+    by_phone = await raw(session, f"{semysms.url}/outbox_sms.php", token=TOKEN, phone="+3")
+    assert [row["phone"] for row in by_phone["data"]] == ["+3"]
+    by_device = await raw(session, f"{semysms.url}/outbox_sms.php", token=TOKEN, device="352")
+    assert by_device["data"] == []
+    future = await raw(session, f"{semysms.url}/outbox_sms.php", token=TOKEN, date_start="2999-1-1")
+    assert future["data"] == []
+    devices = await raw(session, f"{semysms.url}/devices.php", token=TOKEN, list_id="352")
+    assert [device["id"] for device in devices["data"]] == [352]
+    await raw(session, f"{semysms.url}/cancel_sms.php", token=TOKEN, device="351")
+    assert all(row["is_cancel"] == 1 for row in semysms.outbox.values())
+    semysms.outbox[first]["date"] = "2020-01-01 00:00:00.000000"
+    today = await raw(session, f"{semysms.url}/outbox_sms.php", token=TOKEN)
+    assert first not in [row["id"] for row in today["data"]]
+
+
+async def test_simulator_automatic_mode(
+    session: aiohttp.ClientSession, catcher: WebhookCatcher
+) -> None:
+    """With an interval, messages move and batteries change on their own; webhooks follow."""
+    sim = SemySmsSimulator(token=TOKEN, status_interval=0.05, webhook_url=catcher.url)
+    await sim.start()
+    try:
+        assert sim.webhook_url == catcher.url
+        client = SemySmsClient(session, TOKEN, url=sim.url)
+        (message,) = await client.send(SendRequest((NUMBER,), "x", senders=(Sender("352"),)))
+        for _ in range(100):
+            if sim.outbox[int(message.id)]["is_delivered"]:
+                break
+            await asyncio.sleep(0.05)
+        (read,) = await client.messages(MessageQuery(message_id=message.id))
+        assert read.status is MessageStatus.DELIVERED
+        assert sim.phones[352].battery < 90
+        assert len(catcher.caught) == 2
+    finally:
+        await sim.stop()
+    with pytest.raises(RuntimeError):
+        _ = sim.url
+
+
+async def test_simulator_stops_hung_requests(
+    session: aiohttp.ClientSession, semysms: SemySmsSimulator
+) -> None:
+    """Stopping answers a hung request with HTTP 503."""
+    semysms.faults.hang = True
+    client = SemySmsClient(session, TOKEN, url=semysms.url)
+    pending = asyncio.ensure_future(client.account())
+    while not semysms.requests:  # noqa: ASYNC110 - the simulator signals nothing
+        await asyncio.sleep(0.01)
+    await semysms.stop()
+    with pytest.raises(SmsBridgeError):
+        await pending

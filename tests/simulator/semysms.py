@@ -432,33 +432,32 @@ class SemySmsSimulator:
         return row
 
     def _list(self, rows: dict[int, Row], params: dict[str, Any], *, delete: bool = False) -> Row:
-        found = [row for row in rows.values() if self._matches(row, params)]
+        """List (or delete) the messages passing the filters; without any, only today's."""
+        start_id, end_id = _number(params, "start_id"), _number(params, "end_id")
+        date_start, date_end = self._date(params, "date_start"), self._date(params, "date_end")
+        list_id = params.get("list_id")
+        wanted = {item.strip() for item in list_id.split(",")} if list_id else None
+        unfiltered = start_id is None and date_start is None and date_end is None and not wanted
+        device, phone = params.get("device"), params.get("phone")
+        found = []
+        for row in rows.values():
+            date = datetime.fromisoformat(row["date"]).replace(tzinfo=self.timezone)
+            if (
+                (unfiltered and date.date() != self.now().date())
+                or (device and str(row["id_device"]) not in device.split(","))
+                or (phone and row["phone"] != phone)
+                or (wanted is not None and str(row["id"]) not in wanted)
+                or (start_id is not None and row["id"] < start_id)
+                or (end_id is not None and row["id"] > end_id)
+                or (date_start is not None and date < date_start)
+                or (date_end is not None and date > date_end)
+            ):
+                continue
+            found.append(row)
         if delete:
             for row in found:
                 del rows[row["id"]]
         return {"count": len(found), "data": found}
-
-    def _matches(self, row: Row, params: dict[str, Any]) -> bool:
-        """Whether a message passes the list filters; without any, only today's pass."""
-        start_id, end_id = _number(params, "start_id"), _number(params, "end_id")
-        date_start, date_end = self._date(params, "date_start"), self._date(params, "date_end")
-        list_id = params.get("list_id")
-        date = datetime.fromisoformat(row["date"]).replace(tzinfo=self.timezone)
-        unfiltered = start_id is None and date_start is None and date_end is None and not list_id
-        if unfiltered and date.date() != self.now().date():
-            return False
-        if (device := params.get("device")) and str(row["id_device"]) not in device.split(","):
-            return False
-        if (phone := params.get("phone")) and row["phone"] != phone:
-            return False
-        if list_id and str(row["id"]) not in {item.strip() for item in list_id.split(",")}:
-            return False
-        return not (
-            (start_id is not None and row["id"] < start_id)
-            or (end_id is not None and row["id"] > end_id)
-            or (date_start is not None and date < date_start)
-            or (date_end is not None and date > date_end)
-        )
 
     def _date(self, params: dict[str, Any], name: str) -> datetime | None:
         if not (value := params.get(name)):

@@ -780,10 +780,8 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]]:
         payload = part.get_payload(decode=True)
         if not isinstance(name, str) or not isinstance(payload, bytes):
             continue
-        try:
-            pairs.append((name, payload.decode()))
-        except UnicodeDecodeError:
-            raise WebhookPayloadError("A multipart field is not UTF-8") from None
+        # The body is UTF-8; a part it carries encoded (base64) may not be.
+        pairs.append((name, payload.decode(errors="replace")))
     return pairs
 
 
