@@ -401,6 +401,20 @@ async def test_send_through_every_phone(semy: SemySmsClient, semysms: SemySmsSim
     assert len(semysms.requests) == 1  # the phones were known
 
 
+async def test_send_through_every_phone_that_may_send(
+    semy: SemySmsClient, semysms: SemySmsSimulator
+) -> None:
+    """Phones whose owner disabled sending are left out; with none left, nothing is sent."""
+    semysms.phones[351].working = False
+    messages = await semy.send(SendRequest((NUMBER,), "x", routing=Routing.ALL_PHONES))
+    assert [message.phone_id for message in messages] == ["352"]
+    semysms.phones[352].working = False
+    await semy.phones()
+    with pytest.raises(GatewayApiError, match="No phone of the account may send"):
+        await semy.send(SendRequest((NUMBER,), "x", routing=Routing.ALL_PHONES))
+    assert len(semysms.outbox) == 1
+
+
 @pytest.mark.parametrize(
     "request_",
     [

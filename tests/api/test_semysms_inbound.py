@@ -21,6 +21,7 @@ from custom_components.sms_bridge.api import (
     GatewayResponseError,
     InboundBatch,
     MessageStatus,
+    MessageType,
     Sender,
     SendRequest,
     UssdQuery,
@@ -77,6 +78,7 @@ async def test_incoming_webhook(
     result = known.handle_webhook(request)
     (message,) = result.batch.messages
     assert message.id == str(FIRST_INBOX_ID)
+    assert message.type is MessageType.SMS
     assert (message.number, message.text, message.phone_id) == (
         "+380509998877",
         "Привіт, світ",
@@ -276,6 +278,7 @@ def test_multipart_parts_without_a_name_are_ignored(session: aiohttp.ClientSessi
         ({"is_delivered": "1"}, MessageStatus.DELIVERED, "delivered_date"),
         ({"is_send": "0", "is_error_send": "1"}, MessageStatus.FAILED, "error_date"),
         ({"is_send": "1", "is_error": "1"}, MessageStatus.FAILED, "error_date"),
+        ({"is_delivered": "1", "is_error": "1"}, MessageStatus.DELIVERED, "delivered_date"),
     ],
 )
 def test_status_mapping(
@@ -363,7 +366,7 @@ async def test_poll_skips_unusable_rows(
     batch = await client.poll_inbound(datetime.now(UTC))
     assert [(m.id, m.text, m.type) for m in batch.messages] == [
         ("8", "eight", None),
-        ("9", "nine", batch.messages[1].type),
+        ("9", "nine", MessageType.SMS),
     ]
     assert batch.messages[1].sent_at is None
 

@@ -194,6 +194,7 @@ class SemySmsClient(Gateway):
         self._zone = server_timezone
         self._user_id = user_id
         self._phone_ids = frozenset(phone_ids)
+        self._sending_ids: tuple[str, ...] | None = None  # phones that may send, once read
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         self._inbox_mark: int | None = None
         self._dialled: OrderedDict[str, _Dialled] = OrderedDict()
@@ -237,6 +238,9 @@ class SemySmsClient(Gateway):
         data = await self._call("devices.php", {"is_arhive": "0"})
         phones = [phone for item in _dicts(data.get("data")) if (phone := self._phone(item))]
         self._phone_ids = frozenset(phone.id for phone in phones)
+        self._sending_ids = tuple(
+            phone.id for phone in phones if phone.sending_enabled is not False
+        )
         return phones
 
     # -- messages -----------------------------------------------------------------------
@@ -252,12 +256,14 @@ class SemySmsClient(Gateway):
         if request.routing is Routing.ALL_SIMS:
             raise CapabilityNotSupportedError("The provider cannot send through every SIM")
         if request.routing is Routing.ALL_PHONES:
-            if not self._phone_ids:
+            if self._sending_ids is None:
                 await self.phones()
+            if not self._sending_ids:
+                raise GatewayApiError("No phone of the account may send")
             pairs = [
                 (number, phone_id)
                 for number in request.recipients
-                for phone_id in sorted(self._phone_ids, key=_id_key)
+                for phone_id in self._sending_ids
             ]
             return await self._send_more(request, pairs)
         device = _device(request)
@@ -405,10 +411,11 @@ class SemySmsClient(Gateway):
     def _report(
         self, message_id: str, phone_id: str, fields: Mapping[str, str]
     ) -> DeliveryReport | None:
-        if _flag(fields.get("is_error")) or _flag(fields.get("is_error_send")):
-            status, at = MessageStatus.FAILED, self._date(fields.get("error_date"))
-        elif _flag(fields.get("is_delivered")):
+        # The furthest state first, in the same order as the outbox's flags are read.
+        if _flag(fields.get("is_delivered")):
             status, at = MessageStatus.DELIVERED, self._date(fields.get("delivered_date"))
+        elif _flag(fields.get("is_error")) or _flag(fields.get("is_error_send")):
+            status, at = MessageStatus.FAILED, self._date(fields.get("error_date"))
         elif _flag(fields.get("is_send")):
             status, at = MessageStatus.SENT, self._date(fields.get("send_date"))
         else:
@@ -557,7 +564,7 @@ class SemySmsClient(Gateway):
             text=_str(item.get("msg")) or "",
             status=status,
             phone_id=_id(item.get("id_device")),
-            type=MessageType.SMS if _int(item.get("type"), 0, 0) == 0 else None,
+            type=_kind(item.get("type")),
             sent_at=self._date(item.get("send")) or self._date(item.get("date")),
             delivered_at=self._date(item.get("delivered")),
             failure_reason="error" if status is MessageStatus.FAILED else None,
@@ -573,7 +580,7 @@ class SemySmsClient(Gateway):
             text=_str(item.get("msg")) or "",
             status=MessageStatus.RECEIVED,
             phone_id=_id(item.get("id_device")),
-            type=MessageType.SMS if _int(item.get("type"), 0, 0) == 0 else None,
+            type=_kind(item.get("type")),
             sent_at=received_at,
             delivered_at=received_at,
         )
@@ -722,6 +729,11 @@ def _outbox_status(item: Mapping[str, Any]) -> MessageStatus:
     return MessageStatus.PENDING
 
 
+def _kind(value: Any) -> MessageType | None:
+    """Return SMS for type 0 or none given; WhatsApp and others are no type of ours."""
+    return MessageType.SMS if value in (None, "") or _int(value, 0, 0) == 0 else None
+
+
 def _model(manufacturer: str | None, device_name: str | None) -> str | None:
     if not manufacturer or not device_name:
         return device_name or manufacturer
@@ -808,7 +820,3 @@ def _remember[T](store: OrderedDict[str, T], key: str, value: T) -> None:
 
 def _compact(values: Mapping[str, str | None]) -> dict[str, str]:
     return {name: value for name, value in values.items() if value is not None}
-
-
-def _id_key(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdecimal() else (MAX_ID + 1, value)
