@@ -8,8 +8,11 @@ import aiohttp
 import pytest
 
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
+from custom_components.sms_bridge.api.semysms import SemySmsClient
 from tests.api.canned import CannedGateway
+from tests.api.semysms_helpers import TOKEN, CannedSemySms, WebhookCatcher
 from tests.simulator import GatewaySimulator
+from tests.simulator.semysms import SemySmsSimulator
 
 API_KEY = "test-api-key-0123456789"  # the simulated account's key
 
@@ -36,6 +39,45 @@ def client(session: aiohttp.ClientSession, simulator: GatewaySimulator) -> SmsGa
 async def canned() -> AsyncGenerator[CannedGateway]:
     """Run a canned gateway."""
     server = CannedGateway()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def semysms() -> AsyncGenerator[SemySmsSimulator]:
+    """Run a SemySMS simulator on a free loopback port."""
+    sim = SemySmsSimulator(token=TOKEN)
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
+def semy(session: aiohttp.ClientSession, semysms: SemySmsSimulator) -> SemySmsClient:
+    """Return a client of the simulator's account."""
+    return SemySmsClient(session, TOKEN, url=semysms.url)
+
+
+@pytest.fixture
+async def catcher() -> AsyncGenerator[WebhookCatcher]:
+    """Run a webhook catcher."""
+    server = WebhookCatcher()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def canned_semysms() -> AsyncGenerator[CannedSemySms]:
+    """Run a canned SemySMS server."""
+    server = CannedSemySms()
     await server.start()
     try:
         yield server

@@ -38,6 +38,7 @@ class Capability(StrEnum):
     INBOUND_POLL = auto()
     STATUS_WEBHOOK = auto()
     STATUS_POLL = auto()
+    CANCEL = auto()  # a message not yet on the phone can be withdrawn
 
 
 class Routing(StrEnum):
@@ -200,6 +201,10 @@ class Gateway:
     async def ussd_requests(self, query: UssdQuery) -> list[UssdRequest]:
         """Return the USSD requests matching ``query`` (empty when none)."""
         raise _unsupported(Capability.USSD)
+
+    async def cancel(self, message_id: str) -> None:
+        """Withdraw a message the provider has not handed to a phone yet."""
+        raise _unsupported(Capability.CANCEL)
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Authenticate and parse a webhook request, and choose the reply.

@@ -102,6 +102,7 @@ class Phone:
     charging: bool | None = None
     online: bool | None = None  # connected to the provider now, when the provider tells
     subscription: bool | None = None  # the provider's paid plan is active on it, when it tells
+    sending_enabled: bool | None = None  # the owner lets the provider send through it
 
     @property
     def display_name(self) -> str:
