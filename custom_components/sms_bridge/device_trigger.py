@@ -53,25 +53,13 @@ BUS_EVENTS: Final = {
 FAILED_STATUS: Final = "failed"
 
 
-def _no_filters_but_on_sms(config: ConfigType) -> ConfigType:
-    """Refuse sender and text filters on a trigger that has no sender or text."""
-    if config[CONF_TYPE] != TRIGGER_SMS_RECEIVED and (
-        given := [key for key in SMS_FILTERS if key in config]
-    ):
-        raise vol.Invalid(f"{', '.join(given)}: only an SMS received trigger takes these")
-    return config
-
-
-TRIGGER_SCHEMA: Final = vol.All(
-    DEVICE_TRIGGER_BASE_SCHEMA.extend(
-        {
-            vol.Required(CONF_TYPE): vol.In(list(BUS_EVENTS)),
-            vol.Optional(CONF_NUMBER): cv.string,
-            vol.Optional(CONF_TEXT_CONTAINS): cv.string,
-            vol.Optional(CONF_TEXT_EQUALS): cv.string,
-        }
-    ),
-    _no_filters_but_on_sms,
+TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {
+        vol.Required(CONF_TYPE): vol.In(list(BUS_EVENTS)),
+        vol.Optional(CONF_NUMBER): cv.string,
+        vol.Optional(CONF_TEXT_CONTAINS): cv.string,
+        vol.Optional(CONF_TEXT_EQUALS): cv.string,
+    }
 )
 
 
@@ -133,6 +121,10 @@ def _trigger_types(source: _Source) -> list[str]:
 async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType) -> ConfigType:
     """Validate a trigger, and that its device offers it."""
     config = TRIGGER_SCHEMA(config)
+    if config[CONF_TYPE] != TRIGGER_SMS_RECEIVED and (
+        given := [key for key in SMS_FILTERS if key in config]
+    ):
+        raise vol.Invalid(f"{', '.join(given)}: only an SMS received trigger takes these")
     source = _source(hass, config[CONF_DEVICE_ID])
     if source is None:
         raise InvalidDeviceAutomationConfig(
