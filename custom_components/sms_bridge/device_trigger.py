@@ -21,7 +21,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .api import PROVIDERS, Capability
+from .api import PROVIDERS, Capability, MessageStatus
 from .api.text import clean_number
 from .compat import async_get_device_by_id, device_config_entry_ids, vol
 from .const import (
@@ -50,8 +50,6 @@ BUS_EVENTS: Final = {
     TRIGGER_USSD_RESPONSE: EVENT_USSD_RESPONSE,
     TRIGGER_MESSAGE_FAILED: EVENT_MESSAGE_STATUS,
 }
-FAILED_STATUS: Final = "failed"
-
 
 TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
@@ -236,7 +234,7 @@ async def async_attach_trigger(
         if not source.takes(data):
             return False
         if trigger_type == TRIGGER_MESSAGE_FAILED:
-            return data.get("status") == FAILED_STATUS
+            return data.get("status") == MessageStatus.FAILED
         if trigger_type == TRIGGER_SMS_RECEIVED:
             return sms_filter.matches(data)
         return True
