@@ -66,7 +66,7 @@ def async_register_webhook(
         webhook_id,
         _WebhookHandler(hass, entry, gateway, process).async_handle,
         local_only=False,  # gateways are often hosted on the internet
-        allowed_methods=[hdrs.METH_POST],
+        allowed_methods=sorted(gateway.webhook_methods),
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
     entry.async_on_unload(lambda: async_clear_bad_signature(hass, entry))
