@@ -28,8 +28,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import Capability
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
-from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED
-from custom_components.sms_bridge.inbound import BACKFILL_CAP, BACKFILL_INTERVAL, BACKFILL_MARGIN
+from custom_components.sms_bridge.backfill import BACKFILL_CAP, BACKFILL_INTERVAL
+from custom_components.sms_bridge.const import BACKFILL_MARGIN, EVENT_MESSAGE_RECEIVED
 from tests.conftest import WEBHOOK_ID
 from tests.helpers import LOGGER_NAME, check_logs
 from tests.simulator import GatewaySimulator, php

@@ -23,12 +23,16 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import InboundBatch, Message, MessageStatus
-from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED, EVENT_USSD_RESPONSE
-from custom_components.sms_bridge.inbound import (
+from custom_components.sms_bridge.const import (
     BACKFILL_MARGIN,
+    EVENT_MESSAGE_RECEIVED,
+    EVENT_USSD_RESPONSE,
+)
+from custom_components.sms_bridge.inbound import InboundDispatcher
+from custom_components.sms_bridge.inbound_store import (
     MAX_SEEN,
     SAVE_DELAY,
-    InboundDispatcher,
+    InboundStore,
     async_remove_inbound_store,
 )
 from tests.conftest import API_KEY, WEBHOOK_ID
@@ -46,10 +50,14 @@ def message(message_id: int) -> Message:
     return Message(id=str(message_id), number="+15550100", text="hi", status=MessageStatus.RECEIVED)
 
 
-def new_dispatcher(hass: HomeAssistant, entry: MockConfigEntry) -> InboundDispatcher:
+async def new_dispatcher(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> tuple[InboundStore, InboundDispatcher]:
     """Return a dispatcher of ``entry`` on the entry's storage, as after a restart."""
+    store = InboundStore(hass, entry.entry_id, entry.title)
+    await store.async_load()
     data = entry.runtime_data
-    return InboundDispatcher(hass, entry, data.gateway, data.coordinator, data.tracker.apply)
+    return store, InboundDispatcher(hass, entry, data.coordinator, store, data.tracker.apply)
 
 
 def event_entity_id(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) -> str | None:
@@ -211,13 +219,11 @@ async def test_r2_new_dispatcher_on_same_storage(
 ) -> None:
     """A dispatcher built on the stored ids (as after a restart) drops what was seen."""
     await delayed_saves_done(hass)  # the entry's own dispatcher saved its backfill mark
-    first = new_dispatcher(hass, init_integration)
-    await first.async_load()
+    _, first = await new_dispatcher(hass, init_integration)
     await first.async_process(InboundBatch(messages=(message(5),)))
     await delayed_saves_done(hass)
 
-    second = new_dispatcher(hass, init_integration)
-    await second.async_load()
+    _, second = await new_dispatcher(hass, init_integration)
     await second.async_process(InboundBatch(messages=(message(5), message(6))))
     assert [event.data["message_id"] for event in events] == ["5", "6"]
 
@@ -280,21 +286,19 @@ async def test_r7_bounded_store(
     events: list[Event],
 ) -> None:
     """Past MAX_SEEN ids the oldest is forgotten; the store stays that size."""
-    dispatcher = new_dispatcher(hass, init_integration)
-    await dispatcher.async_load()
+    store, dispatcher = await new_dispatcher(hass, init_integration)
     await dispatcher.async_process(
         InboundBatch(messages=tuple(message(i) for i in range(1, MAX_SEEN + 2)))
     )
-    assert dispatcher.seen_count == MAX_SEEN
+    assert store.seen_count == MAX_SEEN
 
     stored = hass_storage[storage_key(init_integration)]["data"]["messages"]["ids"]
     assert len(stored) == MAX_SEEN
     assert stored[0][0] == "2"
     assert stored[-1][0] == str(MAX_SEEN + 1)
 
-    restarted = new_dispatcher(hass, init_integration)
-    await restarted.async_load()
-    assert restarted.seen_count == MAX_SEEN
+    restarted_store, restarted = await new_dispatcher(hass, init_integration)
+    assert restarted_store.seen_count == MAX_SEEN
     await restarted.async_process(InboundBatch(messages=(message(MAX_SEEN + 1),)))
     assert len(events) == MAX_SEEN + 1
 
@@ -458,11 +462,11 @@ async def test_full_store_of_the_first_version_covers_from_the_backfill_on(
 async def test_store_removed_with_entry(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
-    """The ids of a removed entry are deleted."""
-    await init_integration.runtime_data.inbound.async_flush()
+    """The ids are written when the entry unloads, and deleted with the entry."""
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert storage_key(init_integration) in hass_storage
 
-    await async_remove_inbound_store(hass, init_integration)
+    await async_remove_inbound_store(hass, init_integration.entry_id)
     assert storage_key(init_integration) not in hass_storage
 
 

@@ -31,8 +31,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.sms_bridge.backfill import BACKFILL_INTERVAL
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
-from custom_components.sms_bridge.inbound import BACKFILL_INTERVAL
 from tests.conftest import WEBHOOK_ID
 from tests.helpers import check_logs
 from tests.simulator import GatewaySimulator, php

@@ -27,6 +27,7 @@ from custom_components.sms_bridge.api import (
     Capability,
     DeliveryReport,
     InboundBatch,
+    Message,
     MessageQuery,
     MessageStatus,
     Phone,
@@ -82,6 +83,34 @@ class PushingGateway(SmsGatewayClient):
         return WebhookResult(InboundBatch(delivery_reports=reports), WebhookReply(text="OK"))
 
 
+class QueryGateway(SmsGatewayClient):
+    """Is called back with an incoming message's fields in the URL's query; keeps the requests."""
+
+    def __init__(self, *args: Any) -> None:
+        """Initialize, with no request received yet."""
+        super().__init__(*args)
+        self.requests: list[WebhookRequest] = []
+
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Check the secret of the URL and read the message from the query."""
+        self.requests.append(request)
+        if request.query.get("secret") != SECRET:
+            raise WebhookSignatureError("wrong secret")
+        message = Message(
+            id=request.query["id"],
+            number=request.query["from"],
+            text=request.query["text"],
+            status=MessageStatus.RECEIVED,
+        )
+        return WebhookResult(InboundBatch(messages=(message,)), WebhookReply(text="OK"))
+
+
+class GetQueryGateway(QueryGateway):
+    """Calls its webhook with GET as well as POST."""
+
+    webhook_methods = frozenset({"GET", "POST"})
+
+
 class PollingGateway(SmsGatewayClient):
     """Offers no webhook: what comes in is asked for (read back from the simulator here)."""
 
@@ -118,6 +147,8 @@ def test_providers(monkeypatch: pytest.MonkeyPatch) -> None:
         ("test_push", PushingGateway),
         ("test_poll", PollingGateway),
         ("test_phoneless", PhonelessGateway),
+        ("test_query", QueryGateway),
+        ("test_get", GetQueryGateway),
     ):
 
         def create(session: Any, config: Mapping[str, Any], cls: Any = client_class) -> Any:
@@ -195,6 +226,54 @@ async def test_pushed_delivery_reports_move_states_forward_only(
         (message_id, "sent", "delivered"),
     ]
     assert not any(r.path.endswith("read-messages.php") for r in simulator.requests)
+
+
+@pytest.mark.parametrize(
+    ("provider", "method", "status"),
+    [
+        ("test_get", "GET", 200),
+        ("test_get", "POST", 200),
+        ("test_query", "POST", 200),
+        ("test_query", "GET", 405),
+    ],
+)
+async def test_webhook_takes_the_methods_the_provider_declares(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: GatewaySimulator,
+    *,
+    provider: str,
+    method: str,
+    status: int,
+) -> None:
+    """A GET reaches the provider, query and all, only when it declares GET; POST always."""
+    entry = await _set_up(hass, simulator, provider)
+    client = await hass_client_no_auth()
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+
+    answer = await client.request(
+        method,
+        f"/api/webhook/{WEBHOOK_ID}",
+        params={"secret": SECRET, "id": "q1", "from": "+15550123", "text": "by query"},
+    )
+    await hass.async_block_till_done()
+
+    assert answer.status == status
+    requests = entry.runtime_data.gateway.requests
+    if status != 200:
+        assert requests == []
+        assert events == []
+        return
+    assert await answer.text() == "OK"
+    [request] = requests
+    assert (request.method, request.body) == (method, b"")
+    assert dict(request.query) == {
+        "secret": SECRET,
+        "id": "q1",
+        "from": "+15550123",
+        "text": "by query",
+    }
+    assert [(e.data["message_id"], e.data["text"]) for e in events] == [("q1", "by query")]
 
 
 async def test_message_ids_are_accepted_as_text_or_numbers(

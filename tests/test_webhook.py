@@ -43,7 +43,7 @@ from custom_components.sms_bridge.const import (
     EVENT_MESSAGE_RECEIVED,
     EVENT_USSD_RESPONSE,
 )
-from custom_components.sms_bridge.webhook import async_delete_cloudhook, async_webhook_url
+from custom_components.sms_bridge.webhook_url import async_delete_cloudhook, async_webhook_url
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.helpers import LOGGER_NAME, check_logs, received
 from tests.simulator import GatewaySimulator, php

@@ -16,6 +16,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from .api import PROVIDERS
+from .backfill import Backfill
 from .const import (
     CONF_OUTBOX_TTL,
     CONF_PROVIDER,
@@ -28,13 +29,17 @@ from .const import (
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .devices import async_create_account_device, async_remove_phone_device
-from .inbound import InboundDispatcher, async_remove_inbound_store
+from .inbound import InboundDispatcher
 from .inbound_poll import InboundPoller
+from .inbound_store import InboundStore, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
+from .repairs import async_watch_webhook_https
 from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, async_remove_tracking_store
-from .webhook import async_delete_cloudhook, async_register_webhook
+from .ussd import UssdSessions
+from .webhook import async_register_webhook
+from .webhook_url import async_delete_cloudhook
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -69,8 +74,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
 
     tracker = DeliveryTracker(hass, entry.entry_id, gateway)
     await tracker.async_load()
-    inbound = InboundDispatcher(hass, entry, gateway, coordinator, tracker.apply)
-    await inbound.async_load()
+    inbound_store = InboundStore(hass, entry.entry_id, entry.title)
+    await inbound_store.async_load()
+    entry.async_on_unload(inbound_store.async_save)
+    inbound = InboundDispatcher(hass, entry, coordinator, inbound_store, tracker.apply)
     entry.async_on_unload(tracker.async_stop)
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
     ttl = entry.options.get(CONF_OUTBOX_TTL)
@@ -87,18 +94,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     entry.runtime_data = SmsBridgeData(
         gateway=gateway,
         coordinator=coordinator,
-        inbound=inbound,
         tracker=tracker,
         outbox=outbox,
         account_device=async_create_account_device(hass, entry),
         guard=guard,
+        ussd=UssdSessions(hass, entry, gateway, coordinator, inbound.async_process),
     )
     await outbox.async_load()
     entry.async_on_unload(outbox.async_unload)
 
-    async_register_webhook(hass, entry)
+    async_register_webhook(hass, entry, gateway, inbound.async_process)
+    async_watch_webhook_https(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    inbound.async_start_backfill()  # after the event entities exist
+    # After the event entities exist.
+    Backfill(hass, entry, gateway, inbound_store, inbound.async_process).async_start()
     InboundPoller(hass, entry, gateway, inbound.async_process).async_start()
     entry.async_on_unload(async_at_started(hass, tracker.async_resume))
 
@@ -120,7 +129,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     """Unload a config entry."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.inbound.async_flush()
         await entry.runtime_data.tracker.async_flush()
         await async_reload_notify(hass, DOMAIN)
     return unloaded
@@ -129,7 +137,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
     """Delete what a removed entry leaves behind: its cloudhook and its stored messages."""
     await async_delete_cloudhook(hass, entry)
-    await async_remove_inbound_store(hass, entry)
+    await async_remove_inbound_store(hass, entry.entry_id)
     await async_remove_tracking_store(hass, entry.entry_id)
     await async_remove_outbox_store(hass, entry.entry_id)
     await async_remove_send_guard_store(hass, entry.entry_id)
@@ -139,7 +147,9 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmsBridgeConfigEntry, device: DeviceEntry
 ) -> bool:
     """Allow removing a phone the gateway no longer lists."""
-    return async_remove_phone_device(hass, entry, device)
+    return async_remove_phone_device(
+        hass, entry, device, entry.runtime_data.coordinator.data.phones
+    )
 
 
 def _reload_on_change(

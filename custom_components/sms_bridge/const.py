@@ -49,6 +49,11 @@ MAX_UPDATE_INTERVAL_SECONDS: Final = 3600
 # A phone counts as online when the gateway saw it within this window.
 ONLINE_WINDOW: Final = timedelta(minutes=15)
 
+# The backfill reads back from this long before its previous read: the gateway filters on the
+# sent date, which the sender's phone and network set, and a message can reach the gateway a
+# while after it was sent. The dedupe store's upgrade counts with it too.
+BACKFILL_MARGIN: Final = timedelta(hours=1)
+
 # Bus events.
 EVENT_MESSAGE_RECEIVED: Final = f"{DOMAIN}_message_received"
 EVENT_USSD_RESPONSE: Final = f"{DOMAIN}_ussd_response"

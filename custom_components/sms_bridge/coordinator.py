@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -26,9 +26,6 @@ from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL, DOMAIN, LOGGER
 from .devices import async_update_phone_devices
 from .errors import connection_error, gateway_host
 
-if TYPE_CHECKING:
-    from .data import SmsBridgeConfigEntry
-
 # A refresh is two requests in parallel; this bounds both together.
 REFRESH_TIMEOUT = 45
 
@@ -44,9 +41,9 @@ class GatewayData:
 class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
     """Fetch credits and phones in one refresh."""
 
-    config_entry: SmsBridgeConfigEntry
+    config_entry: ConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry, gateway: Gateway) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, gateway: Gateway) -> None:
         """Initialize the coordinator."""
         interval = entry.options.get(CONF_UPDATE_INTERVAL)
         self._interval = timedelta(seconds=interval) if interval else DEFAULT_UPDATE_INTERVAL

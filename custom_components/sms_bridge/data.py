@@ -1,21 +1,22 @@
-"""Runtime data kept on a loaded config entry."""
+"""Runtime data kept on a loaded config entry, for the platforms, the actions and diagnostics.
+
+The modules below the top layer take what they need through their constructors and never see
+this type: only ``__init__.py``, the platforms, the actions and diagnostics import it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .api import Gateway
-
-if TYPE_CHECKING:
-    from .coordinator import SmsBridgeCoordinator
-    from .inbound import InboundDispatcher
-    from .outbox import Outbox
-    from .send_guard import SendGuard
-    from .tracking import DeliveryTracker
+from .coordinator import SmsBridgeCoordinator
+from .outbox import Outbox
+from .send_guard import SendGuard
+from .tracking import DeliveryTracker
+from .ussd import UssdSessions
 
 
 @dataclass(slots=True)
@@ -24,11 +25,11 @@ class SmsBridgeData:
 
     gateway: Gateway
     coordinator: SmsBridgeCoordinator
-    inbound: InboundDispatcher
     tracker: DeliveryTracker
     outbox: Outbox
     account_device: DeviceEntry
     guard: SendGuard
+    ussd: UssdSessions
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

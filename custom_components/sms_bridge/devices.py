@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
@@ -12,15 +13,14 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .api import PROVIDERS, Phone
 from .compat import async_get_entry_device, with_via_device
 from .const import CONF_PROVIDER, DOMAIN
-from .data import SmsBridgeConfigEntry
 
 
-def account_device_identifier(entry: SmsBridgeConfigEntry) -> tuple[str, str]:
+def account_device_identifier(entry: ConfigEntry) -> tuple[str, str]:
     """Return the device registry identifier of the account (service) device."""
     return (DOMAIN, entry.entry_id)
 
 
-def phone_device_identifier(entry: SmsBridgeConfigEntry, phone_id: str) -> tuple[str, str]:
+def phone_device_identifier(entry: ConfigEntry, phone_id: str) -> tuple[str, str]:
     """Return the device registry identifier of a phone."""
     return (DOMAIN, f"{entry.entry_id}_{phone_id}")
 
@@ -32,13 +32,13 @@ def signal_phone_removed(entry_id: str) -> str:
 
 @callback
 def async_remove_phone_device(
-    hass: HomeAssistant, entry: SmsBridgeConfigEntry, device: DeviceEntry
+    hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry, listed: Container[str]
 ) -> bool:
     """Return True to let the user delete the device of a phone the gateway no longer lists.
 
-    The platforms then forget the phone, so that it gets entities again if it comes back.
+    ``listed`` holds the ids of the phones the gateway lists. The platforms then forget the
+    phone, so that it gets entities again if it comes back.
     """
-    listed = entry.runtime_data.coordinator.data.phones
     prefix = f"{entry.entry_id}_"
     for domain, identifier in device.identifiers:
         if domain == DOMAIN and identifier.startswith(prefix):
@@ -82,7 +82,7 @@ def manufacturer_from_model(model: str | None) -> str | None:
     )
 
 
-def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
+def account_device_info(entry: ConfigEntry) -> DeviceInfo:
     """Return the device info of the account (service) device."""
     provider = PROVIDERS[entry.data[CONF_PROVIDER]]
     return DeviceInfo(
@@ -95,7 +95,7 @@ def account_device_info(entry: SmsBridgeConfigEntry) -> DeviceInfo:
 
 
 @callback
-def async_create_account_device(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> DeviceEntry:
+def async_create_account_device(hass: HomeAssistant, entry: ConfigEntry) -> DeviceEntry:
     """Register the account device; phones name it as the device they are reached through."""
     return dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **account_device_info(entry)
@@ -103,7 +103,7 @@ def async_create_account_device(hass: HomeAssistant, entry: SmsBridgeConfigEntry
 
 
 @callback
-def phone_device_name(hass: HomeAssistant, entry: SmsBridgeConfigEntry, phone: Phone) -> str:
+def phone_device_name(hass: HomeAssistant, entry: ConfigEntry, phone: Phone) -> str:
     """Return the phone's name, followed by the entry's title when another entry has it.
 
     Two accounts often hold phones of the same name ("Pixel 7"): the second one's device, and so
@@ -127,7 +127,7 @@ def phone_device_name(hass: HomeAssistant, entry: SmsBridgeConfigEntry, phone: P
 
 
 def phone_device_info(
-    hass: HomeAssistant, entry: SmsBridgeConfigEntry, phone: Phone, account_device: DeviceEntry
+    hass: HomeAssistant, entry: ConfigEntry, phone: Phone, account_device: DeviceEntry
 ) -> DeviceInfo:
     """Return the device info of a phone.
 
@@ -146,7 +146,7 @@ def phone_device_info(
 
 @callback
 def async_update_phone_devices(
-    hass: HomeAssistant, entry: SmsBridgeConfigEntry, phones: Iterable[Phone]
+    hass: HomeAssistant, entry: ConfigEntry, phones: Iterable[Phone]
 ) -> None:
     """Carry a renamed phone or a new Android version to its existing device.
 

@@ -20,7 +20,7 @@ from .const import (
     DEFAULT_VERIFY_SSL,
 )
 from .data import SmsBridgeConfigEntry
-from .webhook import async_webhook_url
+from .webhook_url import async_webhook_url
 
 # The server URL is private (it names the user's server), not needed to debug.
 TO_REDACT = {CONF_API_KEY, CONF_PREVIOUS_API_KEY, CONF_URL, CONF_WEBHOOK_ID}

@@ -40,7 +40,8 @@ class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
     ) -> None:
         """Initialize the entity."""
         super().__init__(coordinator)
-        entry = coordinator.config_entry
+        # The coordinator sits below the entry type: the platforms know what the entry holds.
+        entry: SmsBridgeConfigEntry = coordinator.config_entry
         self.entity_description = description
         self.phone_id = phone.id
         self._attr_unique_id = f"{entry.entry_id}_{phone.id}_{description.key}"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -20,7 +21,6 @@ from .api import (
     SmsBridgeError,
 )
 from .const import CONF_URL, DOMAIN
-from .data import SmsBridgeConfigEntry
 
 
 def validation_error(key: str, **placeholders: object) -> ServiceValidationError:
@@ -43,7 +43,7 @@ CONNECTION_ERROR_KEYS: dict[ConnectionErrorKind, str] = {
 }
 
 
-def gateway_host(entry: SmsBridgeConfigEntry) -> str:
+def gateway_host(entry: ConfigEntry) -> str:
     """Return the host (and port) the entry talks to, or its title for a provider without URL."""
     if url := entry.data.get(CONF_URL):
         parts = urlsplit(url if "://" in url else f"//{url}")
@@ -54,7 +54,7 @@ def gateway_host(entry: SmsBridgeConfigEntry) -> str:
 
 def connection_error[ErrorT: HomeAssistantError](
     err: GatewayConnectionError,
-    entry: SmsBridgeConfigEntry,
+    entry: ConfigEntry,
     error_class: type[ErrorT],
 ) -> ErrorT:
     """Return the translated error saying why the gateway could not be reached, and where."""
@@ -75,7 +75,7 @@ def gateway_error(key: str, err: Exception) -> HomeAssistantError:
 
 
 @contextmanager
-def translated_gateway_errors(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> Iterator[None]:
+def translated_gateway_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
     """Raise gateway failures as translated errors; a rejected key also starts reauth.
 
     A refusal of what the user asked for (an unknown contacts list, a number already in it) is

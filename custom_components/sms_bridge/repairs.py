@@ -1,4 +1,4 @@
-"""Fix flows of the repair issues.
+"""The repair issues of an entry: when they are raised and cleared, and their fix flows.
 
 The gateway signing its webhooks with another API key means the key was changed there: the fix
 flow asks for the new key and hands it to the entry's re-authentication, which tests it against
@@ -9,11 +9,14 @@ flow keeps one place where a key is checked and stored.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from homeassistant import data_entry_flow
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
@@ -22,7 +25,10 @@ from homeassistant.helpers.selector import (
 
 from .compat import RepairsFlowResult, vol
 from .const import CONF_API_KEY, DOMAIN
-from .webhook import ISSUE_BAD_SIGNATURE
+from .webhook_url import async_listen_cloud_connected, async_reachable_url
+
+ISSUE_NOT_HTTPS = "webhook_not_https"
+ISSUE_BAD_SIGNATURE = "webhook_bad_signature"
 
 # What the re-authentication can answer; anything else is shown as an unexpected error.
 FLOW_ERRORS = frozenset(
@@ -39,6 +45,72 @@ FLOW_ERRORS = frozenset(
 API_KEY_SCHEMA = vol.Schema(
     {vol.Required(CONF_API_KEY): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
 )
+
+
+@callback
+def async_raise_bad_signature(hass: HomeAssistant, entry: ConfigEntry, count: int) -> None:
+    """Ask the user to act: ``count`` webhook requests in a row were wrongly signed.
+
+    Most likely the gateway signs with another API key (it was changed there, not here), and
+    every incoming SMS is lost. Forged requests raise it too, which is why its text names both.
+    """
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _bad_signature_issue_id(entry),
+        is_fixable=True,
+        data={"entry_id": entry.entry_id},
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_BAD_SIGNATURE,
+        translation_placeholders={"entry_title": entry.title, "count": str(count)},
+    )
+
+
+@callback
+def async_clear_bad_signature(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Withdraw the wrong-signature issue: a request was signed right, or the entry unloads."""
+    ir.async_delete_issue(hass, DOMAIN, _bad_signature_issue_id(entry))
+
+
+def _bad_signature_issue_id(entry: ConfigEntry) -> str:
+    return f"{ISSUE_BAD_SIGNATURE}_{entry.entry_id}"
+
+
+@callback
+def async_watch_webhook_https(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Keep a repair issue open while the webhook URL is plain HTTP, until unload.
+
+    Checked again when Home Assistant's URLs change and when the cloud connects (a cloudhook is
+    HTTPS). Plain HTTP is common and fine on a local network, so the issue is only advice.
+    """
+    issue_id = f"{ISSUE_NOT_HTTPS}_{entry.entry_id}"
+
+    async def _async_check() -> None:
+        url = await async_reachable_url(hass, entry)
+        if url is None or (parts := urlsplit(url)).scheme == "https":
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NOT_HTTPS,
+            translation_placeholders={
+                "entry_title": entry.title,
+                "base_url": f"{parts.scheme}://{parts.netloc}",
+            },
+        )
+
+    @callback
+    def _async_schedule_check(*_: object) -> None:
+        entry.async_create_background_task(hass, _async_check(), f"{DOMAIN} webhook URL check")
+
+    _async_schedule_check()
+    entry.async_on_unload(hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _async_schedule_check))
+    entry.async_on_unload(async_listen_cloud_connected(hass, _async_schedule_check))
+    entry.async_on_unload(lambda: ir.async_delete_issue(hass, DOMAIN, issue_id))
 
 
 async def async_create_fix_flow(

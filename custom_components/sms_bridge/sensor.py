@@ -27,9 +27,9 @@ from .const import ONLINE_WINDOW
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
-from .outbox import signal_outbox_changed
+from .outbox import Outbox, signal_outbox_changed
 from .send_guard import SendGuard
-from .tracking import PhoneCounters, StatusChanges, signal_message_status
+from .tracking import DeliveryTracker, PhoneCounters, StatusChanges, signal_message_status
 
 PARALLEL_UPDATES = 0
 
@@ -228,10 +228,12 @@ async def async_setup_entry(
     )
     async_add_entities(
         [
-            SmsBridgeOutboxSensor(coordinator, OUTBOX),
+            SmsBridgeOutboxSensor(coordinator, entry.runtime_data.outbox, OUTBOX),
             SmsBridgeSentTodaySensor(coordinator, entry.runtime_data.guard, SENT_TODAY),
         ]
     )
+
+    tracker = entry.runtime_data.tracker
 
     def create(phone: Phone) -> list[SensorEntity]:
         entities: list[SensorEntity] = [
@@ -242,9 +244,9 @@ async def async_setup_entry(
         ]
         if Capability.LAST_SEEN in capabilities:
             entities.append(SmsBridgeLastSeenSensor(coordinator, phone, LAST_SEEN))
-        if entry.runtime_data.tracker.enabled:
+        if tracker.enabled:
             entities += [
-                SmsBridgeDeliverySensor(coordinator, phone, description)
+                SmsBridgeDeliverySensor(coordinator, tracker, phone, description)
                 for description in DELIVERY_SENSORS
             ]
         return entities
@@ -320,6 +322,16 @@ class SmsBridgeLastSeenSensor(SmsBridgePhoneSensor):
 class SmsBridgeOutboxSensor(SmsBridgeAccountEntity, SensorEntity):
     """How many sends wait in the outbox for the gateway."""
 
+    def __init__(
+        self,
+        coordinator: SmsBridgeCoordinator,
+        outbox: Outbox,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, description)
+        self._outbox = outbox
+
     @property
     def available(self) -> bool:
         """Stay available while the gateway is unreachable: that is when sends wait."""
@@ -328,7 +340,7 @@ class SmsBridgeOutboxSensor(SmsBridgeAccountEntity, SensorEntity):
     @property
     def native_value(self) -> int:
         """Return the number of waiting sends."""
-        return len(self.coordinator.config_entry.runtime_data.outbox)
+        return len(self._outbox)
 
     async def async_added_to_hass(self) -> None:
         """Follow the outbox."""
@@ -400,17 +412,19 @@ class SmsBridgeDeliverySensor(SmsBridgePhoneEntity, SensorEntity, RestoreEntity)
     def __init__(
         self,
         coordinator: SmsBridgeCoordinator,
+        tracker: DeliveryTracker,
         phone: Phone,
         description: SmsBridgeDeliverySensorDescription,
     ) -> None:
         """Initialize the sensor."""
         super().__init__(coordinator, phone, description)
+        self._tracker = tracker
         # Set once restored: an entity re-added (its entity id changed) must not add it twice.
         self._restored = False
 
     @property
     def _counters(self) -> PhoneCounters:
-        return self.coordinator.config_entry.runtime_data.tracker.counters(self.phone_id)
+        return self._tracker.counters(self.phone_id)
 
     @property
     def available(self) -> bool:

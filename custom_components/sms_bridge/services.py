@@ -40,7 +40,7 @@ from .send import (
     sent_response,
 )
 from .serialize import contact_data, message_data
-from .ussd import async_send_ussd, is_ussd_code
+from .ussd import is_ussd_code
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_SEND_TO_CONTACT_LIST: Final = "send_to_contact_list"
@@ -361,9 +361,7 @@ async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:
         raise validation_error("unknown_phone", phone=phone_id)
     if sim is not None and phone.sim(sim - 1) is None:
         raise validation_error("unknown_sim", phone=phone.display_name, sim=sim)
-    response = await async_send_ussd(
-        call.hass,
-        entry,
+    response = await entry.runtime_data.ussd.async_send(
         phone_id,
         None if sim is None else sim - 1,
         code,

@@ -107,8 +107,9 @@ class UssdQuery:
 class WebhookRequest:
     """A webhook request as it arrived: the provider authenticates and parses it.
 
-    ``query`` matters to providers that put a secret in the callback URL; ``body`` holds at
-    most ``MAX_WEBHOOK_BODY`` bytes.
+    ``method`` is one of the provider's ``webhook_methods``. ``query`` matters to providers that
+    put a secret in the callback URL or call it with GET; ``body`` holds at most
+    ``MAX_WEBHOOK_BODY`` bytes (empty for a GET).
     """
 
     method: str
@@ -152,6 +153,9 @@ class Gateway:
     """
 
     capabilities: frozenset[Capability] = frozenset()
+    # The HTTP methods the provider calls its webhook with; a GET carries its fields in the
+    # query and no body. Others are refused before ``handle_webhook`` sees them.
+    webhook_methods: frozenset[str] = frozenset({"POST"})
 
     @property
     def account_id(self) -> str:

@@ -1,0 +1,226 @@
+"""The ids of the incoming messages and USSD answers already fired, kept across restarts.
+
+The gateway signs no timestamp or nonce, so a captured webhook can be replayed at will and a
+retried one arrives twice: the message and USSD ids already seen are kept, across restarts. A
+new id is written to storage before its event fires: after a crash or a power cut the backfill
+must not fire it a second time.
+
+The ids kept are bounded in number (MAX_SEEN per kind), and each is kept with the date of its
+item. Forgetting an id must not let it fire again, so the store covers only what is dated after
+the newest date it forgot (its horizon): anything dated at or before the horizon is dropped.
+
+The same stored document holds the backfill's mark (``read_until``), so that both are written
+together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+import math
+from typing import Any, TypedDict
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .api import Message, UssdRequest
+from .const import BACKFILL_MARGIN, DOMAIN, LOGGER
+
+STORAGE_VERSION = 2
+MAX_SEEN = 5000  # ids kept per kind: the bound of the store (about 50 bytes an id on disk)
+SAVE_DELAY = 10  # seconds; for the backfill mark alone, new ids are written before they fire
+
+
+class _StoredSeen(TypedDict):
+    ids: list[tuple[str, int | None]]  # (id, date of the item in epoch seconds), oldest first
+    horizon: int | None  # epoch seconds; None while nothing was forgotten
+
+
+class _StoredInbound(TypedDict):
+    messages: _StoredSeen
+    ussd: _StoredSeen
+    read_until: str | None  # ISO time; None before the first backfill
+
+
+class _Store(Store[_StoredInbound]):
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> _StoredInbound:
+        """Date the ids of version 1, which had no dates, as of now (the upgrade).
+
+        A full store of version 1 may have forgotten ids already, of unknown dates: it then
+        covers what the next backfill reads, not what came before.
+        """
+        now = math.ceil(dt_util.utcnow().timestamp())
+        read_until: str | None = old_data.get("read_until")
+        mark = datetime.fromisoformat(read_until) if read_until else dt_util.utcnow()
+        horizon = math.floor((mark - BACKFILL_MARGIN).timestamp())
+
+        def seen(ids: list[int | str]) -> _StoredSeen:
+            return {
+                "ids": [(str(item_id), now) for item_id in ids],
+                "horizon": horizon if len(ids) >= MAX_SEEN else None,
+            }
+
+        return {
+            "messages": seen(old_data["messages"]),
+            "ussd": seen(old_data["ussd"]),
+            "read_until": read_until,
+        }
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> _Store:
+    # Private: the ids say when the household received messages.
+    return _Store(
+        hass,
+        STORAGE_VERSION,
+        f"{DOMAIN}.{entry_id}.inbound",
+        private=True,
+        atomic_writes=True,
+    )
+
+
+async def async_remove_inbound_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the ids kept for a removed entry."""
+    await _store(hass, entry_id).async_remove()
+
+
+class SeenIds:
+    """The ids of one kind already fired, oldest first, each with its item's date."""
+
+    def __init__(self, stored: _StoredSeen | None = None) -> None:
+        """Initialize, from the stored form if there is one."""
+        # Dicts keep insertion order: the first key is the oldest id. Versions that had
+        # numeric ids stored numbers: they are read as the strings the providers give now.
+        self._dates: dict[str, int | None] = (
+            {str(item_id): date for item_id, date in stored["ids"]} if stored else {}
+        )
+        self.horizon: int | None = stored["horizon"] if stored else None
+
+    def __len__(self) -> int:
+        """Return how many ids are kept."""
+        return len(self._dates)
+
+    def __contains__(self, item_id: object) -> bool:
+        """Return True when the id was seen and is still kept."""
+        return item_id in self._dates
+
+    def predates_horizon(self, date: datetime | None) -> bool:
+        """Return True when an item so dated may have been seen and forgotten since."""
+        return date is not None and self.horizon is not None and date.timestamp() <= self.horizon
+
+    def add(self, item_id: str, date: datetime | None) -> None:
+        """Keep ``item_id``; past MAX_SEEN forget the oldest, moving the horizon up to its date."""
+        self._dates[item_id] = None if date is None else math.ceil(date.timestamp())
+        while len(self._dates) > MAX_SEEN:
+            forgotten = self._dates.pop(next(iter(self._dates)))
+            if forgotten is None:
+                continue
+            # A date ahead of our clock (a phone set wrong) must not shut out what comes next.
+            forgotten = min(forgotten, math.ceil(dt_util.utcnow().timestamp()))
+            self.horizon = forgotten if self.horizon is None else max(self.horizon, forgotten)
+
+    def as_stored(self) -> _StoredSeen:
+        """Return the stored form."""
+        return {"ids": list(self._dates.items()), "horizon": self.horizon}
+
+
+def _message_date(message: Message) -> datetime | None:
+    return message.delivered_at or message.sent_at
+
+
+def _ussd_date(ussd: UssdRequest) -> datetime | None:
+    return ussd.responded_at or ussd.sent_at
+
+
+class InboundStore:
+    """The seen ids of an entry (persisted, bounded), and the backfill's mark."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, title: str) -> None:
+        """Initialize; ``title`` names the entry in the log."""
+        self._title = title
+        self._store = _store(hass, entry_id)
+        self._messages = SeenIds()
+        self._ussd = SeenIds()
+        self.read_until: datetime | None = None
+        self._reported_too_old = False
+
+    @property
+    def seen_count(self) -> int:
+        """Return how many ids are kept, messages and USSD answers together."""
+        return len(self._messages) + len(self._ussd)
+
+    def seen_message(self, message_id: str) -> bool:
+        """Return True when the message was fired and its id is still kept."""
+        return message_id in self._messages
+
+    async def async_load(self) -> None:
+        """Load the ids already seen, and the mark."""
+        if stored := await self._store.async_load():
+            self._messages = SeenIds(stored["messages"])
+            self._ussd = SeenIds(stored["ussd"])
+            if read_until := stored["read_until"]:
+                self.read_until = datetime.fromisoformat(read_until)
+
+    def new_messages(self, messages: tuple[Message, ...]) -> list[Message]:
+        """Record and return the messages not seen before (not written yet)."""
+        return [
+            message
+            for message in messages
+            if self._is_new(self._messages, "message", message.id, _message_date(message))
+        ]
+
+    def new_answers(self, answers: tuple[UssdRequest, ...]) -> list[UssdRequest]:
+        """Record and return the USSD answers not seen before (not written yet)."""
+        return [
+            ussd
+            for ussd in answers
+            if self._is_new(self._ussd, "USSD answer", ussd.id, _ussd_date(ussd))
+        ]
+
+    async def async_save(self) -> None:
+        """Write now.
+
+        Concurrent callers share a write: the store writes the latest data once a write ends.
+        """
+        await self._store.async_save(self._stored())
+
+    @callback
+    def async_save_later(self) -> None:
+        """Write within SAVE_DELAY seconds (for the mark alone)."""
+        snapshot = self._stored()  # taken now: the delayed write runs in a worker thread
+        self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
+
+    def _is_new(self, seen: SeenIds, kind: str, item_id: str, date: datetime | None) -> bool:
+        """Record ``item_id``; return False when it was seen, or may have been."""
+        if item_id in seen:
+            LOGGER.debug("Dropped %s %s of %s: already received", kind, item_id, self._title)
+            return False
+        if seen.predates_horizon(date):
+            self._report_too_old(seen, kind, item_id, date)
+            return False
+        seen.add(item_id, date)
+        return True
+
+    def _report_too_old(
+        self, seen: SeenIds, kind: str, item_id: str, date: datetime | None
+    ) -> None:
+        """Log the first drop for age at info level, the next ones at debug level."""
+        horizon = dt_util.utc_from_timestamp(seen.horizon or 0).isoformat()
+        args = (kind, item_id, self._title, date, horizon)
+        if self._reported_too_old:
+            LOGGER.debug("Dropped %s %s of %s, dated %s: not after %s", *args)
+            return
+        self._reported_too_old = True
+        LOGGER.info(
+            "Dropped %s %s of %s, dated %s: the ids kept against replays only cover what is "
+            "dated after %s, so it may have fired already. Further ones are logged at debug level",
+            *args,
+        )
+
+    def _stored(self) -> _StoredInbound:
+        return {
+            "messages": self._messages.as_stored(),
+            "ussd": self._ussd.as_stored(),
+            "read_until": self.read_until.isoformat() if self.read_until else None,
+        }
