@@ -156,6 +156,7 @@ def mail_provider(url: str) -> Provider:
             ConfigField("email", FieldKind.EMAIL),
             ConfigField("password", FieldKind.PASSWORD, secret=True, reauth=True),
             ConfigField("region", FieldKind.SELECT, default="eu", options=("eu", "us")),
+            ConfigField("sender", FieldKind.TEXT, required=False),
         ),
         lambda session, config: MailGateway(session, url, config),
         manufacturer="Test",
@@ -190,6 +191,7 @@ def mail_entry(hass: HomeAssistant, mail_server: MailServer) -> MockConfigEntry:
             "email": EMAIL,
             "password": PASSWORD,
             "region": "us",
+            "sender": "Ops",
             "token": "stored-token",
             CONF_WEBHOOK_ID: WEBHOOK_ID,
         },
@@ -236,8 +238,10 @@ async def test_each_provider_has_its_credentials_step(hass: HomeAssistant) -> No
     result = await choose(hass, "test_mail")
     assert result["step_id"] == "test_mail"
     fields = form_fields(result)
-    assert list(fields) == ["email", "password", "region", CONF_NAME]
+    assert list(fields) == ["email", "password", "region", "sender", CONF_NAME]
     assert all(marker is vol.Required for marker, _ in list(fields.values())[:3])
+    assert fields["sender"][0] is vol.Optional
+    assert fields["sender"][1].config["type"] == "text"
     assert fields[CONF_NAME][0] is vol.Optional
     email, password, region = (fields[key][1] for key in ("email", "password", "region"))
     assert isinstance(email, TextSelector)
@@ -348,6 +352,7 @@ async def test_reauth_asks_only_the_reauth_fields(
         "email",
         "password",
         "region",
+        "sender",
         "token",
         CONF_WEBHOOK_ID,
     }
@@ -358,16 +363,19 @@ async def test_reauth_asks_only_the_reauth_fields(
 async def test_reconfigure_shows_every_field_and_keeps_the_secret(
     hass: HomeAssistant, mail_server: MailServer, mail_entry: MockConfigEntry
 ) -> None:
-    """All fields are shown, secrets neither shown nor required; left empty, one is kept."""
+    """All fields are shown, secrets neither shown nor required; left empty, one is kept.
+
+    An optional field left empty is cleared (the form leaves it out of what it sends).
+    """
     hass.config_entries.async_update_entry(
         mail_entry, data={key: v for key, v in mail_entry.data.items() if key != "token"}
     )
     result = await mail_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     fields = form_fields(result)
-    assert list(fields) == ["email", "password", "region"]
+    assert list(fields) == ["email", "password", "region", "sender"]
     assert fields["password"][0] is vol.Optional
-    assert suggested(result) == {"email": EMAIL, "region": "us"}
+    assert suggested(result) == {"email": EMAIL, "region": "us", "sender": "Ops"}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"email": EMAIL, "password": "", "region": "eu"}
@@ -378,6 +386,7 @@ async def test_reconfigure_shows_every_field_and_keeps_the_secret(
     assert mail_entry.data["password"] == PASSWORD
     assert mail_entry.data["region"] == "eu"
     assert mail_entry.data["token"] == "token-1"
+    assert "sender" not in mail_entry.data
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(mail_entry.entry_id)
 
@@ -400,6 +409,7 @@ async def test_diagnostics_redact_the_declared_secrets(
         "email": EMAIL,
         "password": REDACTED,
         "region": "us",
+        "sender": "Ops",
         "token": REDACTED,
         CONF_WEBHOOK_ID: REDACTED,
     }
@@ -517,6 +527,12 @@ def missing_strings(provider: Provider) -> list[str]:
         if field.reauth and not steps["reauth_confirm"]["data"].get(field.key):
             missing.append(f"reauth_confirm.data.{field.key}")
     return missing
+
+
+@pytest.mark.parametrize("key", list(PROVIDERS))
+def test_no_provider_hides_a_step_of_home_assistant(key: str) -> None:
+    """A provider's credentials step is its key: it must not be the name of another step."""
+    assert not hasattr(SmsBridgeConfigFlow, f"async_step_{key}")
 
 
 @pytest.mark.parametrize("provider", list(PROVIDERS.values()), ids=list(PROVIDERS))

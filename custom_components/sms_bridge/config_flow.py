@@ -146,8 +146,26 @@ def _normalize(provider: Provider, url: str) -> str | None:
     return url
 
 
-def _url_fields(provider: Provider) -> list[str]:
-    return [field.key for field in provider.fields if field.kind is FieldKind.URL]
+def _urls(provider: Provider, data: Mapping[str, Any]) -> list[str]:
+    """Return the keys of the provider's URL fields filled in ``data``."""
+    urls = [field.key for field in provider.fields if field.kind is FieldKind.URL]
+    return [key for key in urls if data.get(key)]
+
+
+def _reconfigured(
+    provider: Provider, stored: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the entry's data changed by the form: a field left out is cleared, a secret kept.
+
+    Stored data that is no field (the webhook id, a token, a replaced key) stays as it is.
+    """
+    data = {**stored, **user_input}
+    for field in provider.fields:
+        if field.key not in user_input or (field.secret and not user_input[field.key]):
+            data.pop(field.key, None)
+            if field.secret and field.key in stored:
+                data[field.key] = stored[field.key]
+    return data
 
 
 def _without_secrets(provider: Provider, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -233,7 +251,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         title = provider.title(data)
         taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
         if title in taken:
-            for key in _url_fields(provider):
+            for key in _urls(provider, data):
                 if host := urlsplit(data[key]).hostname:
                     return f"{title} ({host})"
         return title
@@ -268,12 +286,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         provider = PROVIDERS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **user_input}
-            for field in provider.fields:
-                if field.secret and not user_input.get(field.key):
-                    data.pop(field.key, None)
-                    if field.key in entry.data:
-                        data[field.key] = entry.data[field.key]
+            data = _reconfigured(provider, entry.data, user_input)
             if unique_id := await self._async_validate(provider, data, errors):
                 return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
@@ -291,7 +304,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> str | None:
         """Normalise ``data`` in place and test it; return the unique id, or fill ``errors``."""
         https_assumed = False
-        for key in _url_fields(provider):
+        for key in _urls(provider, data):
             https_assumed |= "://" not in data[key]
             if (url := _normalize(provider, data[key])) is None:
                 errors[key] = "invalid_url"
