@@ -130,7 +130,7 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
         result["flow_id"], {CONF_PROVIDER: "sms_gateway"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "credentials"
+    assert result["step_id"] == "sms_gateway"
     assert simulator.requests == []
 
     result = await hass.config_entries.flow.async_configure(

@@ -90,7 +90,7 @@ async def test_user_flow_refuses_the_certificate_then_accepts_it_unverified(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PROVIDER: "sms_gateway"}
     )
-    assert result["step_id"] == "credentials"
+    assert result["step_id"] == "sms_gateway"
     assert schema_key(result, CONF_VERIFY_SSL).default() is True
 
     # Left at its default: the self-signed certificate is refused before any request is sent.

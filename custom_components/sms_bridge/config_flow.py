@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from homeassistant.helpers.selector import (
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectOptionDict,
+    Selector,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -32,17 +33,19 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import dt as dt_util
 
 from .api import (
     PROVIDERS,
     Capability,
+    ConfigField,
+    FieldKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
     GatewayResponseError,
     Phone,
+    Provider,
     create_gateway,
 )
 from .api.text import clean_number
@@ -50,19 +53,15 @@ from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_ALLOWED_RECIPIENTS,
-    CONF_API_KEY,
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
     CONF_MAX_PER_DAY,
     CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
-    CONF_PREVIOUS_API_KEY,
-    CONF_PREVIOUS_API_KEY_EXPIRES,
     CONF_PROVIDER,
     CONF_SEND_SAFETY,
     CONF_UPDATE_INTERVAL,
-    CONF_URL,
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
     DEFAULT_MAX_PER_DAY,
@@ -71,7 +70,6 @@ from .const import (
     DEFAULT_UPDATE_INTERVAL,
     DEFAULT_VERIFY_SSL,
     DOMAIN,
-    KEY_ROTATION_GRACE,
     LOGGER,
     MAX_OUTBOX_TTL_MINUTES,
     MAX_PER_DAY_LIMIT,
@@ -82,46 +80,57 @@ from .const import (
 )
 from .webhook import async_webhook_url
 
-FIELD_SELECTORS = {
-    CONF_NAME: TextSelector(),
-    CONF_URL: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
-    CONF_API_KEY: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
-    CONF_VERIFY_SSL: BooleanSelector(),
+STEP_PREFIX = "async_step_"
+
+_TEXT_TYPES = {
+    FieldKind.URL: TextSelectorType.URL,
+    FieldKind.TEXT: TextSelectorType.TEXT,
+    FieldKind.EMAIL: TextSelectorType.EMAIL,
+    FieldKind.PASSWORD: TextSelectorType.PASSWORD,
 }
-FIELD_DEFAULTS: dict[str, Any] = {CONF_VERIFY_SSL: DEFAULT_VERIFY_SSL}
-API_KEY_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): FIELD_SELECTORS[CONF_API_KEY]})
 
 
-def _fields_schema(provider: str, *, optional: tuple[str, ...] = ()) -> vol.Schema:
-    """Return the provider's connection fields; those in ``optional`` may be left empty."""
-    return vol.Schema(
-        {
-            (
-                vol.Optional(field)
-                if field in optional
-                else vol.Required(field, default=FIELD_DEFAULTS.get(field, vol.UNDEFINED))
-            ): FIELD_SELECTORS[field]
-            for field in PROVIDERS[provider].fields
-        }
-    )
+def field_selector(field: ConfigField) -> Selector[Any]:
+    """Return how the form asks for a field: a secret is masked whatever text it holds."""
+    if field.kind is FieldKind.BOOLEAN:
+        return BooleanSelector()
+    if field.kind is FieldKind.SELECT:
+        return SelectSelector(
+            SelectSelectorConfig(options=list(field.options), mode=SelectSelectorMode.DROPDOWN)
+        )
+    text_type = TextSelectorType.PASSWORD if field.secret else _TEXT_TYPES[field.kind]
+    return TextSelector(TextSelectorConfig(type=text_type))
 
 
-def _credentials_schema(provider: str) -> vol.Schema:
-    """Return the connection fields and, last, the name (empty: one made from the URL)."""
-    return _fields_schema(provider).extend({vol.Optional(CONF_NAME): FIELD_SELECTORS[CONF_NAME]})
+def _fields_schema(fields: tuple[ConfigField, ...], *, keep_secrets: bool = False) -> vol.Schema:
+    """Return the form asking ``fields``; with ``keep_secrets`` a secret may be left empty."""
+    schema: dict[vol.Marker, Selector[Any]] = {}
+    for field in fields:
+        default = vol.UNDEFINED if field.default is None else field.default
+        if field.required and not (keep_secrets and field.secret):
+            marker: vol.Marker = vol.Required(field.key, default=default)
+        else:
+            marker = vol.Optional(field.key, default=default)
+        schema[marker] = field_selector(field)
+    return vol.Schema(schema)
 
 
-def _normalize(provider: str, url: str) -> str | None:
-    """Return the gateway's base URL, or None when it is not a plain HTTP(S) URL.
+def _credentials_schema(provider: Provider) -> vol.Schema:
+    """Return the connection fields and, last, the name (empty: the provider's default)."""
+    return _fields_schema(provider.fields).extend({vol.Optional(CONF_NAME): TextSelector()})
+
+
+def _normalize(provider: Provider, url: str) -> str | None:
+    """Return the server's base URL, or None when it is not a plain HTTP(S) URL.
 
     A bare host ("sms.example.com") gets https://; a plain-HTTP server must be typed
-    with its scheme, so that an API key is never sent in clear text by accident.
-    Credentials in the URL are refused: the URL ends up in the unique id of the entry.
+    with its scheme, so that credentials are never sent in clear text by accident.
+    Credentials in the URL are refused: the URL may end up in the unique id of the entry.
     """
     url = url.strip()
     if "://" not in url:
         url = f"https://{url}"
-    url = PROVIDERS[provider].base_url(url)
+    url = provider.base_url(url)
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -137,17 +146,41 @@ def _normalize(provider: str, url: str) -> str | None:
     return url
 
 
-def _without_secrets(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the stored data the form may show: the current key is never sent to the browser."""
-    return {key: value for key, value in data.items() if key != CONF_API_KEY}
+def _urls(provider: Provider, data: Mapping[str, Any]) -> list[str]:
+    """Return the keys of the provider's URL fields filled in ``data``."""
+    urls = [field.key for field in provider.fields if field.kind is FieldKind.URL]
+    return [key for key in urls if data.get(key)]
+
+
+def _reconfigured(
+    provider: Provider, stored: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the entry's data changed by the form: a field left out is cleared, a secret kept.
+
+    Stored data that is no field (the webhook id, a token, a replaced key) stays as it is.
+    """
+    data = {**stored, **user_input}
+    for field in provider.fields:
+        if field.key not in user_input or (field.secret and not user_input[field.key]):
+            data.pop(field.key, None)
+            if field.secret and field.key in stored:
+                data[field.key] = stored[field.key]
+    return data
+
+
+def _without_secrets(provider: Provider, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stored data the form may show: secrets are never sent to the browser."""
+    return {key: value for key, value in data.items() if key not in provider.secrets}
 
 
 class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Set up an SMS gateway account."""
+    """Set up an SMS gateway account.
+
+    The user step picks the provider; its credentials step, whose id is the provider's key
+    (so each provider has its own texts), asks the fields its descriptor declares.
+    """
 
     VERSION = 1
-
-    _provider: str
 
     @staticmethod
     @callback
@@ -155,11 +188,24 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return SmsBridgeOptionsFlow()
 
+    def __getattr__(
+        self, name: str
+    ) -> Callable[[dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]:
+        """Return the credentials step of a provider: the step named after its key."""
+        if name.startswith(STEP_PREFIX) and (
+            provider := PROVIDERS.get(name.removeprefix(STEP_PREFIX))
+        ):
+
+            async def step(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+                return await self._async_step_credentials(provider, user_input)
+
+            return step
+        raise AttributeError(name)
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user choose the provider."""
         if user_input is not None:
-            self._provider = user_input[CONF_PROVIDER]
-            return await self.async_step_credentials()
+            return await self._async_step_credentials(PROVIDERS[user_input[CONF_PROVIDER]], None)
         options = [
             SelectOptionDict(value=provider.key, label=provider.name)
             for provider in PROVIDERS.values()
@@ -175,56 +221,59 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
         )
 
-    async def async_step_credentials(
-        self, user_input: dict[str, Any] | None = None
+    async def _async_step_credentials(
+        self, provider: Provider, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         """Ask the provider's connection fields and test them."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_PROVIDER: self._provider, **user_input}
+            data = {CONF_PROVIDER: provider.key, **user_input}
             name = data.pop(CONF_NAME, "").strip()
-            if account_id := await self._async_validate(data, errors):
-                await self.async_set_unique_id(account_id, raise_on_progress=False)
+            if unique_id := await self._async_validate(provider, data, errors):
+                await self.async_set_unique_id(unique_id, raise_on_progress=False)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=name or self._default_title(data),
+                    title=name or self._default_title(provider, data),
                     data={**data, CONF_WEBHOOK_ID: async_generate_id()},
                 )
-        # After an error the form shows what was typed, the API key included: it came
-        # from this browser, and retyping a long key is how typos get in.
+        # After an error the form shows what was typed, secrets included: they came from
+        # this browser, and retyping a long key is how typos get in.
         return self.async_show_form(
-            step_id="credentials",
+            step_id=provider.key,
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(self._provider), user_input or {}
+                _credentials_schema(provider), user_input or {}
             ),
             errors=errors,
         )
 
-    def _default_title(self, data: Mapping[str, Any]) -> str:
+    def _default_title(self, provider: Provider, data: Mapping[str, Any]) -> str:
         """Return the provider's short title, with the host when another entry already has it."""
-        title = PROVIDERS[self._provider].title(data)
+        title = provider.title(data)
         taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
-        if title in taken and (host := urlsplit(data.get(CONF_URL, "")).hostname):
-            return f"{title} ({host})"
+        if title in taken:
+            for key in _urls(provider, data):
+                if host := urlsplit(data[key]).hostname:
+                    return f"{title} ({host})"
         return title
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Start re-authentication after the gateway rejected the API key."""
+        """Start re-authentication after the provider rejected the credentials."""
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask a new API key and test it."""
+        """Ask the fields the provider asks again (the API key) and test them."""
         entry = self._get_reauth_entry()
+        provider = PROVIDERS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY]}
-            if account_id := await self._async_validate(data, errors):
-                return self._async_update_connection(entry, account_id, data)
+            data = {**entry.data, **user_input}
+            if unique_id := await self._async_validate(provider, data, errors):
+                return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=API_KEY_SCHEMA,
+            data_schema=_fields_schema(provider.reauth_fields),
             errors=errors,
             description_placeholders={"name": entry.title},
         )
@@ -232,42 +281,46 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the connection of an entry; an empty API key keeps the current one."""
+        """Change the connection of an entry; a secret left empty keeps the current one."""
         entry = self._get_reconfigure_entry()
+        provider = PROVIDERS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **user_input}
-            if not user_input.get(CONF_API_KEY):
-                data[CONF_API_KEY] = entry.data[CONF_API_KEY]
-            if account_id := await self._async_validate(data, errors):
-                return self._async_update_connection(entry, account_id, data)
+            data = _reconfigured(provider, entry.data, user_input)
+            if unique_id := await self._async_validate(provider, data, errors):
+                return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _fields_schema(entry.data[CONF_PROVIDER], optional=(CONF_API_KEY,)),
-                user_input or _without_secrets(entry.data),
+                _fields_schema(provider.fields, keep_secrets=True),
+                user_input or _without_secrets(provider, entry.data),
             ),
             errors=errors,
             description_placeholders={"name": entry.title},
         )
 
-    async def _async_validate(self, data: dict[str, Any], errors: dict[str, str]) -> str | None:
-        """Normalise ``data`` in place and test it; return the account id, or fill ``errors``."""
-        https_assumed = CONF_URL in data and "://" not in data[CONF_URL]
-        if CONF_URL in data:
-            if (url := _normalize(data[CONF_PROVIDER], data[CONF_URL])) is None:
-                errors[CONF_URL] = "invalid_url"
+    async def _async_validate(
+        self, provider: Provider, data: dict[str, Any], errors: dict[str, str]
+    ) -> str | None:
+        """Normalise ``data`` in place and test it; return the unique id, or fill ``errors``."""
+        https_assumed = False
+        for key in _urls(provider, data):
+            https_assumed |= "://" not in data[key]
+            if (url := _normalize(provider, data[key])) is None:
+                errors[key] = "invalid_url"
                 return None
-            data[CONF_URL] = url
+            data[key] = url
         session = async_get_clientsession(
             self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL)
         )
-        gateway = create_gateway(session, data[CONF_PROVIDER], data)
+        gateway = create_gateway(session, provider.key, data)
         try:
             if Capability.PHONES in gateway.capabilities:
                 await gateway.phones()
             if Capability.CREDITS in gateway.capabilities:
                 await gateway.account()
+            if provider.login_data is not None:
+                data.update(await provider.login_data(gateway))
         except GatewayAuthenticationError:
             errors["base"] = "invalid_auth"
         except GatewayResponseError:
@@ -280,7 +333,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.exception("Unexpected error while testing the gateway")
             errors["base"] = "unknown"
         else:
-            return gateway.account_id
+            return provider.unique_id(gateway, data)
         if errors["base"] == "cannot_connect" and https_assumed:
             # https:// was only assumed: the server may well speak plain HTTP, so say so. A
             # certificate error stays as it is: that server does speak HTTPS.
@@ -288,19 +341,15 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         return None
 
     def _async_update_connection(
-        self, entry: ConfigEntry, account_id: str, data: dict[str, Any]
+        self, provider: Provider, entry: ConfigEntry, unique_id: str, data: dict[str, Any]
     ) -> ConfigFlowResult:
-        """Save tested connection data; a replaced key keeps verifying webhooks for a while."""
-        other = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, account_id)
+        """Save tested connection data, as the provider keeps it when credentials change."""
+        other = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id)
         if other is not None and other.entry_id != entry.entry_id:
             return self.async_abort(reason="already_configured")
-        if data[CONF_API_KEY] != entry.data[CONF_API_KEY]:
-            data[CONF_PREVIOUS_API_KEY] = entry.data[CONF_API_KEY]
-            data[CONF_PREVIOUS_API_KEY_EXPIRES] = (
-                dt_util.utcnow() + KEY_ROTATION_GRACE
-            ).isoformat()
+        data = provider.replace_credentials(entry.data, data)
         reloads_itself = entry.state is ConfigEntryState.LOADED and data != entry.data
-        self.hass.config_entries.async_update_entry(entry, unique_id=account_id, data=data)
+        self.hass.config_entries.async_update_entry(entry, unique_id=unique_id, data=data)
         if not reloads_itself:
             # A loaded entry's update listener reloads it on a change; the flow does the rest.
             self.hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -6,6 +6,12 @@ from datetime import timedelta
 import logging
 from typing import Final
 
+from .api.providers import (
+    KEY_ROTATION_GRACE as RBSOFT_KEY_ROTATION_GRACE,
+    PREVIOUS_API_KEY,
+    PREVIOUS_API_KEY_EXPIRES,
+)
+
 DOMAIN: Final = "sms_bridge"
 LOGGER = logging.getLogger(__package__)
 
@@ -70,10 +76,11 @@ EVENT_TYPE_MESSAGE_STATUS: Final = "message_status"
 KEY_INCOMING_MESSAGES: Final = "messages"
 KEY_DELIVERY: Final = "delivery"
 
-# Webhooks signed with the previous API key stay valid this long after a key change.
-CONF_PREVIOUS_API_KEY: Final = "previous_api_key"
-CONF_PREVIOUS_API_KEY_EXPIRES: Final = "previous_api_key_expires"
-KEY_ROTATION_GRACE: Final = timedelta(hours=24)
+# What the SMS Gateway provider stores when its API key is replaced: webhooks signed with the
+# previous key stay valid for KEY_ROTATION_GRACE (its descriptor keeps and prunes them).
+CONF_PREVIOUS_API_KEY: Final = PREVIOUS_API_KEY
+CONF_PREVIOUS_API_KEY_EXPIRES: Final = PREVIOUS_API_KEY_EXPIRES
+KEY_ROTATION_GRACE: Final = RBSOFT_KEY_ROTATION_GRACE
 
 DATA_HASS_CONFIG: Final = f"{DOMAIN}_hass_config"
 

@@ -8,12 +8,11 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .api import Phone, Sim
+from .api import PROVIDERS, FieldKind, Phone, Sim
 from .const import (
     CONF_ALLOWED_RECIPIENTS,
-    CONF_API_KEY,
     CONF_DEFAULT_RECIPIENTS,
-    CONF_PREVIOUS_API_KEY,
+    CONF_PROVIDER,
     CONF_URL,
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
@@ -22,8 +21,15 @@ from .const import (
 from .data import SmsBridgeConfigEntry
 from .webhook_url import async_webhook_url
 
-# The server URL is private (it names the user's server), not needed to debug.
-TO_REDACT = {CONF_API_KEY, CONF_PREVIOUS_API_KEY, CONF_URL, CONF_WEBHOOK_ID}
+
+def _to_redact(provider: str) -> set[str]:
+    """Return the keys to hide: the provider's secrets, the webhook id and the server URLs.
+
+    A server URL is private (it names the user's server) and not needed to debug.
+    """
+    descriptor = PROVIDERS[provider]
+    urls = {field.key for field in descriptor.fields if field.kind is FieldKind.URL}
+    return {CONF_WEBHOOK_ID, *descriptor.secrets, *urls}
 
 
 async def async_get_config_entry_diagnostics(
@@ -31,14 +37,15 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
     coordinator = entry.runtime_data.coordinator
-    options = async_redact_data(entry.options, TO_REDACT)
+    to_redact = _to_redact(entry.data[CONF_PROVIDER])
+    options = async_redact_data(entry.options, to_redact)
     for key in (CONF_DEFAULT_RECIPIENTS, CONF_ALLOWED_RECIPIENTS):
         if recipients := options.get(key):
             options[key] = [REDACTED] * len(recipients)
     return {
         "entry": {
             "title": entry.title,
-            "data": async_redact_data(entry.data, TO_REDACT),
+            "data": async_redact_data(entry.data, to_redact),
             "options": options,
         },
         # The URL is redacted; whether it is encrypted and verified still helps to debug.

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .api import Capability, Message, Routing, Sender, SendRequest
+from .api import PROVIDERS, Capability, Message, Routing, Sender, SendRequest
 from .api.text import clean_number, segment_count
 from .compat import vol
 from .const import (
@@ -25,6 +25,7 @@ from .const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_PROVIDER,
 )
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
@@ -45,9 +46,6 @@ ATTR_PRIORITIZE: Final = "prioritize"
 
 TYPE_SMS: Final = "sms"
 TYPE_MMS: Final = "mms"
-
-MAX_SEGMENTS: Final = 10
-MAX_RECIPIENTS: Final = 1000
 
 SEND_OPTIONS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_TYPE, default=TYPE_SMS): vol.In([TYPE_SMS, TYPE_MMS]),
@@ -145,8 +143,10 @@ def build_list_request(
         raise validation_error("attachments_need_mms")
     elif not text.strip():
         raise validation_error("empty_message")
-    elif (segments := segment_count(text)) > MAX_SEGMENTS:
-        raise validation_error("message_too_long", segments=segments, max=MAX_SEGMENTS)
+    elif (limit := PROVIDERS[entry.data[CONF_PROVIDER]].max_segments) is not None and (
+        segments := segment_count(text)
+    ) > limit:
+        raise validation_error("message_too_long", segments=segments, max=limit)
 
     if schedule is not None:
         schedule = dt_util.as_utc(schedule)
@@ -178,8 +178,9 @@ def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -
         if (clean := clean_number(number)) is None:
             raise validation_error("invalid_number", number=number)
         cleaned[clean] = None
-    if len(cleaned) > MAX_RECIPIENTS:
-        raise validation_error("too_many_recipients", count=len(cleaned), max=MAX_RECIPIENTS)
+    limit = PROVIDERS[entry.data[CONF_PROVIDER]].max_recipients
+    if limit is not None and len(cleaned) > limit:
+        raise validation_error("too_many_recipients", count=len(cleaned), max=limit)
     return tuple(cleaned)
 
 

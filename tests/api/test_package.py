@@ -65,7 +65,11 @@ def test_package_exports() -> None:
 
 async def test_create_gateway_builds_the_rbsoft_client() -> None:
     """The provider table builds a client that honours the previous key until it expires."""
-    assert PROVIDERS["sms_gateway"].fields == ("url", "api_key", "verify_ssl")
+    assert [field.key for field in PROVIDERS["sms_gateway"].fields] == [
+        "url",
+        "api_key",
+        "verify_ssl",
+    ]
     value = "[]"
     form = [("messages", value)]
     old_signature = {"X-SG-Signature": sign("old-key", value)}

@@ -111,7 +111,7 @@ async def add_entry(api: Api, sim: GatewaySimulator) -> str:
     assert (step["type"], step["step_id"], fields(step)) == ("form", "user", ["provider"])
     flow = f"/api/config/config_entries/flow/{step['flow_id']}"
     step = await api.post(flow, {"provider": "sms_gateway"})
-    assert (step["type"], step["step_id"]) == ("form", "credentials")
+    assert (step["type"], step["step_id"]) == ("form", "sms_gateway")
     assert sorted(fields(step)) == ["api_key", "name", "url", "verify_ssl"]
     step = await api.post(flow, {"url": sim.url, "api_key": API_KEY})
     assert step["type"] == "create_entry", step

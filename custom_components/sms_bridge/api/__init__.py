@@ -47,7 +47,7 @@ from .models import (
     UssdRequest,
     id_order,
 )
-from .providers import PROVIDERS, Provider, create_gateway
+from .providers import PROVIDERS, ConfigField, FieldKind, Provider, create_gateway
 
 __all__ = [
     "MAX_WEBHOOK_BODY",
@@ -55,9 +55,11 @@ __all__ = [
     "Account",
     "Capability",
     "CapabilityNotSupportedError",
+    "ConfigField",
     "ConnectionErrorKind",
     "Contact",
     "DeliveryReport",
+    "FieldKind",
     "Gateway",
     "GatewayApiError",
     "GatewayAuthenticationError",

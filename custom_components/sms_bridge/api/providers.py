@@ -1,10 +1,11 @@
-"""The providers a user can pick, and how to build a client for each."""
+"""The providers a user can pick: what each asks for, how to build its client, its limits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,15 +19,64 @@ from .rbsoft import SmsGatewayClient, normalize_url
 DEFAULT_TITLE = "SMS Bridge"
 
 
+class FieldKind(StrEnum):
+    """What a config field holds, which decides how the form asks for it."""
+
+    URL = "url"
+    TEXT = "text"
+    EMAIL = "email"
+    PASSWORD = "password"  # noqa: S105 - masked text: a password, an API key, a token
+    BOOLEAN = "boolean"
+    SELECT = "select"  # one of ``ConfigField.options``
+
+
+_TEXT_KINDS = frozenset({FieldKind.URL, FieldKind.TEXT, FieldKind.EMAIL, FieldKind.PASSWORD})
+
+
 @dataclass(frozen=True, slots=True)
-class Provider:
-    """A selectable provider: its config fields and its client factory."""
+class ConfigField:
+    """A value the user enters to connect to a provider.
+
+    A ``secret`` field is masked in the form, never logged nor shown in diagnostics, never sent
+    back to the browser, and kept as it is when left empty while changing the connection.
+    ``reauth`` fields are asked again when the provider rejects the credentials.
+    """
 
     key: str
+    kind: FieldKind
+    secret: bool = False
+    reauth: bool = False
+    required: bool = True
+    default: str | bool | None = None
+    options: tuple[str, ...] = ()  # the choices of a SELECT field
+
+    def __post_init__(self) -> None:
+        """Refuse a field the form could not ask for as described."""
+        if self.kind is FieldKind.PASSWORD and not self.secret:
+            raise ValueError(f"Field {self.key}: a password field is secret")
+        if self.secret and self.kind not in _TEXT_KINDS:
+            raise ValueError(f"Field {self.key}: only text can be secret")
+        if (self.kind is FieldKind.SELECT) != bool(self.options):
+            raise ValueError(f"Field {self.key}: options are the choices of a select field")
+        if self.default is not None and self.options and self.default not in self.options:
+            raise ValueError(f"Field {self.key}: the default is not one of the options")
+
+
+def _account_id(gateway: Gateway, _config: Mapping[str, Any]) -> str:
+    return gateway.account_id
+
+
+def _unchanged(_previous: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(config)
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A selectable provider: its config fields, its client factory and its rules."""
+
+    key: str  # stored in the entry; also the id of the flow step asking its fields
     name: str
-    # Config keys the user fills in, in order: "url", "api_key", and "verify_ssl" for a server
-    # that may use a self-signed certificate (the caller's session honours it).
-    fields: tuple[str, ...]
+    fields: tuple[ConfigField, ...]  # in the order the form shows them
     create: Callable[[aiohttp.ClientSession, Mapping[str, Any]], Gateway]
     manufacturer: str  # who makes the gateway software
     product: str  # the gateway software's name
@@ -34,10 +84,35 @@ class Provider:
     capabilities: frozenset[Capability] = frozenset()
     # The entry's title, from the config the user entered.
     title: Callable[[Mapping[str, Any]], str] = lambda _config: DEFAULT_TITLE
-    # The server's base URL as the client uses it, from what the user typed (for a "url" field).
+    # The entry's unique id, from the tested client and its config: one entry per account.
+    unique_id: Callable[[Gateway, Mapping[str, Any]], str] = _account_id
+    # The server's base URL as the client uses it, from what the user typed in a URL field.
     base_url: Callable[[str], str] = lambda url: url
     # Returns the config without what has expired in it, or None when nothing has.
     prune: Callable[[Mapping[str, Any]], dict[str, Any] | None] = lambda _config: None
+    # The config to store when tested credentials replace those of ``previous`` (an entry's
+    # data), e.g. with the replaced key kept for a while. Default: the new config as it is.
+    replace_credentials: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] = (
+        _unchanged
+    )
+    # Data to store with the config once the connection test passed, e.g. the token a login
+    # exchanged the e-mail and password for. Its client errors count as a failed test.
+    login_data: Callable[[Gateway], Awaitable[Mapping[str, Any]]] | None = None
+    # Keys the provider stores beyond its fields that are secret (a replaced key, a token).
+    stored_secrets: frozenset[str] = frozenset()
+    # What one send may hold: recipients, and segments of an SMS text (None: no limit known).
+    max_recipients: int | None = None
+    max_segments: int | None = None
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Return the config keys never to show: secret fields and secret stored data."""
+        return self.stored_secrets | {field.key for field in self.fields if field.secret}
+
+    @property
+    def reauth_fields(self) -> tuple[ConfigField, ...]:
+        """Return the fields asked again when the provider rejects the credentials."""
+        return tuple(field for field in self.fields if field.reauth)
 
 
 def _host_label(url: str) -> str:
@@ -59,6 +134,7 @@ def _host_label(url: str) -> str:
 # A replaced API key, kept while the gateway may still sign webhooks with it.
 PREVIOUS_API_KEY = "previous_api_key"
 PREVIOUS_API_KEY_EXPIRES = "previous_api_key_expires"  # ISO time
+KEY_ROTATION_GRACE = timedelta(hours=24)
 
 
 def _sms_gateway(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> Gateway:
@@ -71,6 +147,17 @@ def _sms_gateway(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> G
         previous_api_keys=(previous,) if previous and expires else (),
         previous_keys_expire=datetime.fromisoformat(expires) if expires else None,
     )
+
+
+def _sms_gateway_replace_credentials(
+    previous: Mapping[str, Any], config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Keep a replaced API key for a while: the gateway signs webhooks with it until changed."""
+    replaced = dict(config)
+    if (old := previous.get("api_key")) and config["api_key"] != old:
+        replaced[PREVIOUS_API_KEY] = old
+        replaced[PREVIOUS_API_KEY_EXPIRES] = (datetime.now(UTC) + KEY_ROTATION_GRACE).isoformat()
+    return replaced
 
 
 def _sms_gateway_prune(config: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -90,14 +177,24 @@ PROVIDERS: dict[str, Provider] = {
         Provider(
             "sms_gateway",
             "SMS Gateway (RBSoft)",
-            ("url", "api_key", "verify_ssl"),
+            (
+                ConfigField("url", FieldKind.URL),
+                ConfigField("api_key", FieldKind.PASSWORD, secret=True, reauth=True),
+                # For a server with a self-signed certificate (the caller's session honours it).
+                ConfigField("verify_ssl", FieldKind.BOOLEAN, default=True),
+            ),
             _sms_gateway,
             manufacturer="RBSoft",
             product="SMS Gateway",
-            prune=_sms_gateway_prune,
             capabilities=SmsGatewayClient.capabilities,
             title=lambda config: _host_label(config["url"]),
             base_url=normalize_url,
+            prune=_sms_gateway_prune,
+            replace_credentials=_sms_gateway_replace_credentials,
+            stored_secrets=frozenset({PREVIOUS_API_KEY}),
+            # The gateway takes one send's recipients in one request.
+            max_recipients=1000,
+            max_segments=10,
         ),
     )
 }
