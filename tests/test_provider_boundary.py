@@ -154,7 +154,7 @@ def test_providers(monkeypatch: pytest.MonkeyPatch) -> None:
         def create(session: Any, config: Mapping[str, Any], cls: Any = client_class) -> Any:
             return cls(session, config[CONF_URL], config[CONF_API_KEY])
 
-        provider = Provider(key, key, ("url", "api_key"), create, "Test", key)
+        provider = Provider(key, key, PROVIDERS["sms_gateway"].fields[:2], create, "Test", key)
         monkeypatch.setitem(PROVIDERS, key, provider)
 
 

@@ -78,7 +78,7 @@ from .const import (
     MIN_OUTBOX_TTL_MINUTES,
     MIN_UPDATE_INTERVAL_SECONDS,
 )
-from .webhook import async_webhook_url
+from .webhook_url import async_webhook_url
 
 STEP_PREFIX = "async_step_"
 

@@ -31,10 +31,6 @@ from .api import (
 )
 from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
 from .repairs import async_clear_bad_signature, async_raise_bad_signature
-from .webhook_url import async_webhook_url
-
-# The config flow shows the webhook URL, and finds it here.
-__all__ = ["async_register_webhook", "async_webhook_url"]
 
 MAX_BODY = MAX_WEBHOOK_BODY
 WARNING_INTERVAL = timedelta(minutes=1)
