@@ -413,7 +413,7 @@ async def test_diagnostics_redact_the_declared_secrets(
         "token": REDACTED,
         CONF_WEBHOOK_ID: REDACTED,
     }
-    assert diagnostics["account"] == {"credits": 7.5, "unlimited": False}
+    assert diagnostics["account"] == {"credits": 7.5, "unlimited": False, "currency": None}
     text = json.dumps(diagnostics)
     assert PASSWORD not in text
     assert "stored-token" not in text
