@@ -434,7 +434,7 @@ async def test_reauth_after_key_change(
     assert flows[0]["context"]["source"] == SOURCE_REAUTH
     flow_id = flows[0]["flow_id"]
     result = await hass.config_entries.flow.async_configure(flow_id)
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "sms_gateway_reauth"
     assert result["description_placeholders"] == {"name": "SMS Gateway"}
 
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_API_KEY: "wrong"})
@@ -510,7 +510,7 @@ async def test_reconfigure(
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "sms_gateway_reconfigure"
     # The form says which entry it changes.
     assert result["description_placeholders"] == {"name": config_entry.title}
     # The current URL is filled in, the key is not sent to the browser.

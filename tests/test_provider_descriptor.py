@@ -41,7 +41,11 @@ from custom_components.sms_bridge.api import (
 )
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.compat import vol
-from custom_components.sms_bridge.config_flow import SmsBridgeConfigFlow
+from custom_components.sms_bridge.config_flow import (
+    SmsBridgeConfigFlow,
+    reauth_step,
+    reconfigure_step,
+)
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PROVIDER,
@@ -331,7 +335,7 @@ async def test_reauth_asks_only_the_reauth_fields(
     """Reauth asks the password alone; the new one logs in again and replaces the token."""
     mail_server.password = NEW_PASSWORD
     result = await mail_entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "test_mail_reauth"
     fields = form_fields(result)
     assert list(fields) == ["password"]
     assert fields["password"][1].config["type"] == "password"
@@ -371,7 +375,7 @@ async def test_reconfigure_shows_every_field_and_keeps_the_secret(
         mail_entry, data={key: v for key, v in mail_entry.data.items() if key != "token"}
     )
     result = await mail_entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "test_mail_reconfigure"
     fields = form_fields(result)
     assert list(fields) == ["email", "password", "region", "sender"]
     assert fields["password"][0] is vol.Optional
@@ -521,18 +525,28 @@ def missing_strings(provider: Provider) -> list[str]:
         for part in ("data", "data_description"):
             if not step.get(part, {}).get(field):
                 missing.append(f"{provider.key}.{part}.{field}")
-    for field in provider.fields:
-        if not steps["reconfigure"]["data"].get(field.key):
-            missing.append(f"reconfigure.data.{field.key}")
-        if field.reauth and not steps["reauth_confirm"]["data"].get(field.key):
-            missing.append(f"reauth_confirm.data.{field.key}")
+    for form, asked in (
+        (reconfigure_step(provider), provider.fields),
+        (reauth_step(provider), provider.reauth_fields),
+    ):
+        form_step = steps.get(form, {})
+        missing += [
+            f"{form}.{text}" for text in ("title", "description") if not form_step.get(text)
+        ]
+        missing += [
+            f"{form}.data.{field.key}"
+            for field in asked
+            if not form_step.get("data", {}).get(field.key)
+        ]
     return missing
 
 
 @pytest.mark.parametrize("key", list(PROVIDERS))
 def test_no_provider_hides_a_step_of_home_assistant(key: str) -> None:
-    """A provider's credentials step is its key: it must not be the name of another step."""
-    assert not hasattr(SmsBridgeConfigFlow, f"async_step_{key}")
+    """A provider's steps are named after its key: none may be the name of another step."""
+    provider = PROVIDERS[key]
+    for step in (key, reauth_step(provider), reconfigure_step(provider)):
+        assert not hasattr(SmsBridgeConfigFlow, f"async_step_{step}")
 
 
 @pytest.mark.parametrize("provider", list(PROVIDERS.values()), ids=list(PROVIDERS))
@@ -546,5 +560,5 @@ def test_a_provider_without_strings_is_found() -> None:
     missing = missing_strings(mail_provider("http://127.0.0.1"))
     assert "test_mail.title" in missing
     assert "test_mail.data.password" in missing
-    assert "reauth_confirm.data.password" in missing
-    assert "reconfigure.data.region" in missing
+    assert "test_mail_reauth.data.password" in missing
+    assert "test_mail_reconfigure.data.region" in missing

@@ -82,6 +82,21 @@ from .webhook_url import async_webhook_url
 
 STEP_PREFIX = "async_step_"
 
+type _ProviderStep = Callable[
+    [Provider, dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]
+]
+
+
+def reauth_step(provider: Provider) -> str:
+    """Return the id of the provider's reauth form."""
+    return f"{provider.key}_reauth"
+
+
+def reconfigure_step(provider: Provider) -> str:
+    """Return the id of the provider's reconfigure form."""
+    return f"{provider.key}_reconfigure"
+
+
 _TEXT_TYPES = {
     FieldKind.URL: TextSelectorType.URL,
     FieldKind.TEXT: TextSelectorType.TEXT,
@@ -191,13 +206,27 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     def __getattr__(
         self, name: str
     ) -> Callable[[dict[str, Any] | None], Coroutine[Any, Any, ConfigFlowResult]]:
-        """Return the credentials step of a provider: the step named after its key."""
-        if name.startswith(STEP_PREFIX) and (
-            provider := PROVIDERS.get(name.removeprefix(STEP_PREFIX))
-        ):
+        """Return a provider's own step: its credentials, its reauth or its reconfigure form.
 
-            async def step(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-                return await self._async_step_credentials(provider, user_input)
+        Steps are named after the provider's key (``sms_gateway``, ``sms_gateway_reauth``,
+        ``sms_gateway_reconfigure``), so each provider has its own texts for each form.
+        """
+        step_name = name.removeprefix(STEP_PREFIX) if name.startswith(STEP_PREFIX) else None
+        for provider in PROVIDERS.values() if step_name else ():
+            handler = {
+                provider.key: self._async_step_credentials,
+                reauth_step(provider): self._async_step_reauth,
+                reconfigure_step(provider): self._async_step_reconfigure,
+            }.get(step_name or "")
+            if handler is None:
+                continue
+
+            async def step(
+                user_input: dict[str, Any] | None = None,
+                handler: _ProviderStep = handler,
+                provider: Provider = provider,
+            ) -> ConfigFlowResult:
+                return await handler(provider, user_input)
 
             return step
         raise AttributeError(name)
@@ -258,21 +287,21 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start re-authentication after the provider rejected the credentials."""
-        return await self.async_step_reauth_confirm()
+        provider = PROVIDERS[self._get_reauth_entry().data[CONF_PROVIDER]]
+        return await self._async_step_reauth(provider, None)
 
-    async def async_step_reauth_confirm(
-        self, user_input: dict[str, Any] | None = None
+    async def _async_step_reauth(
+        self, provider: Provider, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """Ask the fields the provider asks again (the API key) and test them."""
+        """Ask the fields the provider asks again (its secrets) and test them."""
         entry = self._get_reauth_entry()
-        provider = PROVIDERS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
             if unique_id := await self._async_validate(provider, data, errors):
                 return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
-            step_id="reauth_confirm",
+            step_id=reauth_step(provider),
             data_schema=_fields_schema(provider.reauth_fields),
             errors=errors,
             description_placeholders={"name": entry.title},
@@ -281,16 +310,22 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the connection of an entry; a secret left empty keeps the current one."""
+        """Start changing the connection of an entry, in its provider's own form."""
+        provider = PROVIDERS[self._get_reconfigure_entry().data[CONF_PROVIDER]]
+        return await self._async_step_reconfigure(provider, None)
+
+    async def _async_step_reconfigure(
+        self, provider: Provider, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Change the connection; a secret left empty keeps the current one."""
         entry = self._get_reconfigure_entry()
-        provider = PROVIDERS[entry.data[CONF_PROVIDER]]
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _reconfigured(provider, entry.data, user_input)
             if unique_id := await self._async_validate(provider, data, errors):
                 return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id=reconfigure_step(provider),
             data_schema=self.add_suggested_values_to_schema(
                 _fields_schema(provider.fields, keep_secrets=True),
                 user_input or _without_secrets(provider, entry.data),
