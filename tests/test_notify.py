@@ -173,7 +173,8 @@ async def test_legacy_defaults(hass: HomeAssistant, simulator: GatewaySimulator)
     ("data", "key"),
     [
         ({"target": ["MyBank"]}, "invalid_number"),
-        ({"data": {"sim": "second"}}, "invalid_notify_data"),
+        ({"data": {"sim": 0}}, "invalid_notify_data"),
+        ({"data": {"sim": "second"}}, "unknown_sim"),
         ({"data": {"type": "fax"}}, "invalid_notify_data"),
         ({"data": {"colour": "red"}}, "invalid_notify_data"),
         ({"data": {"phone": "9"}}, "unknown_phone"),
