@@ -167,3 +167,38 @@ async def test_legacy_notify_sim(hass: HomeAssistant, simulator: GatewaySimulato
         blocking=True,
     )
     assert sent_from(simulator) == [(1, 0)]
+
+
+@pytest.mark.parametrize("sim", [True, 0, " ", 1.5], ids=["boolean", "zero", "blank", "fraction"])
+@pytest.mark.usefixtures("integration")
+async def test_invalid_sim_value(
+    hass: HomeAssistant, simulator: GatewaySimulator, sim: Any
+) -> None:
+    """What is neither a SIM number nor a text is refused as invalid data, before any request."""
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            "notify",
+            "sms_gateway",
+            {"message": "Hi", "data": {"phone": "1", "sim": sim}},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "invalid_notify_data"
+    assert simulator.messages == {}
+
+
+@pytest.mark.usefixtures("integration")
+async def test_sim_number_as_float(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """2.0, as a number field may give, is SIM 2."""
+    await call(hass, "send_message", phone="1", sim=2.0, recipients="+15550100", message="Hi")
+    assert sent_from(simulator) == [(1, 1)]
+
+
+@pytest.mark.usefixtures("integration")
+async def test_filter_sim_name_of_unknown_phone(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """An operator can only be looked up on a phone the gateway lists; a SIM number needs none."""
+    with pytest.raises(ServiceValidationError) as refused:
+        await call(hass, "get_messages", phone="9", sim="Free", status="received")
+    assert refused.value.translation_key == "unknown_phone"
+    assert await call(hass, "get_messages", phone="9", sim=1, status="received") == {"messages": []}

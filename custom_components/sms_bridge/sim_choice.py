@@ -26,9 +26,9 @@ def sim_choice(value: Any) -> int | str:
 
     A number written as text ("2", as templates give) is the SIM's number too.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise vol.Invalid("expected a SIM number, operator or phone number")
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float):
         value = int(value)
     if isinstance(value, int) and value >= 10**_MAX_SIM_NUMBER_DIGITS:
         value = str(value)  # a phone number written without "+" in YAML
