@@ -120,7 +120,7 @@ async def test_entities(
         for key in (SENT, FAILED):
             attributes = state(hass, init_integration, key, phone).attributes
             assert attributes["state_class"] == SensorStateClass.TOTAL
-            assert attributes["unit_of_measurement"] == "messages"
+            assert attributes["unit_of_measurement"] == "SMS"
             assert attributes["last_reset"] == local(1, 0).isoformat()
         last_failure = state(hass, init_integration, LAST_FAILURE, phone).attributes
         assert last_failure["device_class"] == SensorDeviceClass.ENUM

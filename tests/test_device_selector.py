@@ -202,3 +202,99 @@ async def test_contact_list_through_device(
     [request] = [r for r in simulator.requests if r.path == SEND and "listID" in r.params]
     assert request.params["devices"] == '["2"]'
     assert set(sent_from(simulator)) == {2}
+
+
+def spread_sends(simulator: GatewaySimulator) -> list[dict[str, str]]:
+    """Return the parameters of the sends to several recipients."""
+    return [r.params for r in simulator.requests if r.path == SEND and "messages" in r.params]
+
+
+async def add_other_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Set up a second entry on the same simulator, so that the entry must be told."""
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Other gateway",
+        unique_id=f"{entry.unique_id}#other",
+        data={**entry.data, CONF_WEBHOOK_ID: "other-webhook"},
+        options=dict(entry.options),
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    return other
+
+
+async def test_phones_as_devices(
+    hass: HomeAssistant, simulator: GatewaySimulator, integration: MockConfigEntry
+) -> None:
+    """The phones to spread over are picked as devices, alone or with old gateway phone ids."""
+    await send(
+        hass,
+        phones=[phone_device(hass, integration, "1"), phone_device(hass, integration, "2")],
+        recipients=["+15550101", "+15550102"],
+        message="Both",
+    )
+    await send(
+        hass,
+        phones=[phone_device(hass, integration, "2"), "1"],
+        recipients=["+15550103", "+15550104"],
+        message="Mixed",
+    )
+    assert [params["devices"] for params in spread_sends(simulator)] == [
+        '["1", "2"]',
+        '["2", "1"]',
+    ]
+    assert sent_from(simulator) == [1, 2, 2, 1]
+
+
+async def test_phones_give_the_entry(
+    hass: HomeAssistant, simulator: GatewaySimulator, integration: MockConfigEntry
+) -> None:
+    """With two gateways loaded the phone devices tell which one sends."""
+    other = await add_other_entry(hass, integration)
+    await send(
+        hass,
+        phones=[phone_device(hass, other, "1"), phone_device(hass, other, "2")],
+        recipients=["+15550101", "+15550102"],
+        message="Both",
+    )
+    assert sent_from(simulator) == [1, 2]
+    assert [params["devices"] for params in spread_sends(simulator)] == ['["1", "2"]']
+
+
+@pytest.mark.parametrize(
+    ("choose", "key"),
+    [
+        (
+            lambda hass, entry, other: {
+                "phones": [phone_device(hass, entry, "1"), phone_device(hass, other, "2")]
+            },
+            "device_entry_conflict",
+        ),
+        (
+            lambda hass, entry, other: {
+                "config_entry_id": entry.entry_id,
+                "phones": [phone_device(hass, other, "2")],
+            },
+            "device_entry_conflict",
+        ),
+        (
+            lambda hass, entry, other: {"phones": [device_id(hass, entry, entry.entry_id)]},
+            "device_not_phone",
+        ),
+    ],
+    ids=["phones of two gateways", "phone of another gateway", "account device"],
+)
+async def test_phones_devices_refused(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    integration: MockConfigEntry,
+    choose: Any,
+    key: str,
+) -> None:
+    """Phone devices of two entries, or a device that is no phone, are refused before sending."""
+    other = await add_other_entry(hass, integration)
+    with pytest.raises(ServiceValidationError) as refused:
+        await send(hass, recipients="+15550100", message="Hi", **choose(hass, integration, other))
+    assert refused.value.translation_key == key
+    assert simulator.messages == {}

@@ -9,13 +9,13 @@ from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import discovery, entity_registry as er
+from homeassistant.helpers import device_registry as dr, discovery, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sms_bridge.compat import NotifyEntityFeature
+from custom_components.sms_bridge.compat import NotifyEntityFeature, async_get_entry_device
 from custom_components.sms_bridge.const import CONF_DEFAULT_PHONE, CONF_WEBHOOK_ID, DOMAIN
 from tests.simulator import GatewaySimulator, RecordedRequest
 
@@ -173,7 +173,8 @@ async def test_legacy_defaults(hass: HomeAssistant, simulator: GatewaySimulator)
     ("data", "key"),
     [
         ({"target": ["MyBank"]}, "invalid_number"),
-        ({"data": {"sim": "second"}}, "invalid_notify_data"),
+        ({"data": {"sim": 0}}, "invalid_notify_data"),
+        ({"data": {"sim": "second"}}, "unknown_sim"),
         ({"data": {"type": "fax"}}, "invalid_notify_data"),
         ({"data": {"colour": "red"}}, "invalid_notify_data"),
         ({"data": {"phone": "9"}}, "unknown_phone"),
@@ -251,3 +252,80 @@ async def test_legacy_service_unknown_entry(hass: HomeAssistant) -> None:
     )
     await hass.async_block_till_done()
     assert not hass.services.has_service(NOTIFY_DOMAIN, "ghost")
+
+
+def device_id(hass: HomeAssistant, entry: MockConfigEntry, identifier: str) -> str:
+    """Return the registry id of the entry's device with this SMS Bridge identifier."""
+    device = async_get_entry_device(dr.async_get(hass), (DOMAIN, identifier), entry.entry_id)
+    assert device is not None
+    return device.id
+
+
+def phone_device(hass: HomeAssistant, entry: MockConfigEntry, phone_id: str) -> str:
+    return device_id(hass, entry, f"{entry.entry_id}_{phone_id}")
+
+
+async def test_legacy_device(
+    hass: HomeAssistant, integration: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """data.device picks the phone, as in the send_message action; so do devices in phones."""
+    await notify_legacy(
+        hass, message="From two", data={"device": phone_device(hass, integration, "2")}
+    )
+    await notify_legacy(
+        hass,
+        message="From both",
+        target=["+15550101", "+15550102"],
+        data={"phones": [phone_device(hass, integration, "2"), "1"]},
+    )
+    assert [request.params["devices"] for request in sends(simulator)] == ["2", '["2", "1"]']
+    assert [row["deviceID"] for row in simulator.messages.values()] == [2, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("choose", "key"),
+    [
+        (lambda hass, entry, other: {"device": "no-such-device"}, "unknown_device"),
+        (
+            lambda hass, entry, other: {"device": device_id(hass, entry, entry.entry_id)},
+            "device_not_phone",
+        ),
+        (
+            lambda hass, entry, other: {"device": phone_device(hass, entry, "1"), "phone": "2"},
+            "device_phone_conflict",
+        ),
+        (
+            lambda hass, entry, other: {"device": phone_device(hass, other, "1")},
+            "notify_device_other_entry",
+        ),
+        (
+            lambda hass, entry, other: {"phones": [phone_device(hass, other, "1")]},
+            "notify_device_other_entry",
+        ),
+    ],
+    ids=["unknown", "account device", "other phone id", "other gateway", "phones of other gateway"],
+)
+async def test_legacy_device_refused(
+    hass: HomeAssistant,
+    integration: MockConfigEntry,
+    simulator: GatewaySimulator,
+    choose: Any,
+    key: str,
+) -> None:
+    """A device that is not a phone of this service's gateway is refused before any request."""
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Backup gateway",
+        unique_id="backup",
+        data={**integration.data, CONF_WEBHOOK_ID: "f" * 64},
+        options=integration.options,
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    simulator.requests.clear()
+
+    with pytest.raises(ServiceValidationError) as err:
+        await notify_legacy(hass, message="Hi", data=choose(hass, integration, other))
+    assert err.value.translation_key == key
+    assert sends(simulator) == []

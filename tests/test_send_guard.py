@@ -517,7 +517,7 @@ async def test_sensor_of_messages_sent_today(
     state = hass.states.get(SENT_TODAY)
     assert state is not None
     assert state.state == "0"
-    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "messages"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "SMS"
     assert state.attributes["state_class"] == "total"
     assert state.attributes["last_reset"] == "2025-05-01T00:00:00-07:00"
 

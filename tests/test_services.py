@@ -327,8 +327,16 @@ async def test_random_phone(hass: HomeAssistant, simulator: GatewaySimulator) ->
         ({"attachments": ["https://example.com/a.png"]}, "attachments_need_mms", None),
         ({"phone": "9"}, "unknown_phone", {"phone": "9"}),
         ({"phones": ["1", "9"]}, "unknown_phone", {"phone": "9"}),
-        ({"phone": "1", "sim": 3}, "unknown_sim", {"phone": "Office phone", "sim": "3"}),
-        ({"phone": "2", "sim": 2}, "unknown_sim", {"phone": "Pixel 7", "sim": "2"}),
+        (
+            {"phone": "1", "sim": 3},
+            "unknown_sim",
+            {"phone": "Office phone", "sim": "3", "sims": "1 (Free), 2 (+33600000002)"},
+        ),
+        (
+            {"phone": "2", "sim": 2},
+            "unknown_sim",
+            {"phone": "Pixel 7", "sim": "2", "sims": "1 (Orange F)"},
+        ),
         ({"phone": "1", "phones": ["2"]}, "sender_conflict", None),
         ({"sim": 1, "phones": ["2"]}, "sender_conflict", None),
         ({"phone": "2", "routing": "all_sims"}, "sender_conflict", None),

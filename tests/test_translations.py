@@ -118,3 +118,15 @@ def test_no_translation_beyond_the_tested_languages() -> None:
     """A language file added later is checked too: it is named here."""
     files = {path.stem for path in (COMPONENT / "translations").glob("*.json")}
     assert files == {"en", *LANGUAGES}
+
+
+# Home Assistant's German texts address the user as "du". "Sie" and "Ihr" also mean "they" and
+# "their" at the start of a sentence, so the German file does without them altogether.
+FORMAL_GERMAN = re.compile(r"\b(Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b")
+
+
+def test_german_says_du() -> None:
+    """No German text addresses the user formally."""
+    german = _strings(json.loads((COMPONENT / "translations" / "de.json").read_text()))
+    formal = {key: text for key, text in german.items() if FORMAL_GERMAN.search(text)}
+    assert formal == {}

@@ -347,8 +347,16 @@ async def test_valid_codes(hass: HomeAssistant, simulator: GatewaySimulator, cod
     ("data", "key", "placeholders"),
     [
         ({"phone": "9"}, "unknown_phone", {"phone": "9"}),
-        ({"phone": "1", "sim": 3}, "unknown_sim", {"phone": "Office phone", "sim": "3"}),
-        ({"phone": "2", "sim": 2}, "unknown_sim", {"phone": "Pixel 7", "sim": "2"}),
+        (
+            {"phone": "1", "sim": 3},
+            "unknown_sim",
+            {"phone": "Office phone", "sim": "3", "sims": "1 (Free), 2 (+33600000002)"},
+        ),
+        (
+            {"phone": "2", "sim": 2},
+            "unknown_sim",
+            {"phone": "Pixel 7", "sim": "2", "sims": "1 (Orange F)"},
+        ),
     ],
 )
 @pytest.mark.usefixtures("integration")

@@ -10,6 +10,7 @@ from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
@@ -18,12 +19,15 @@ from .compat import NotifyEntityFeature, vol
 from .const import DOMAIN
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
+from .device_choice import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE, async_resolve_devices
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
 from .send import ATTR_PHONE, SEND_OPTIONS, async_send
 
 PARALLEL_UPDATES = 1
 
 NOTIFY_DATA_SCHEMA = vol.Schema(SEND_OPTIONS)
+# The legacy service's data also takes the phone device, as the send_message action does.
+LEGACY_DATA_SCHEMA = NOTIFY_DATA_SCHEMA.extend({vol.Optional(ATTR_DEVICE): cv.string})
 
 SMS_DESCRIPTION = NotifyEntityDescription(key="sms", translation_key="sms")
 
@@ -113,13 +117,19 @@ class SmsBridgeNotificationService(BaseNotificationService):
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
         """Send the message to the targets, or to the default recipients."""
         try:
-            options = NOTIFY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
+            options = LEGACY_DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
         except vol.Invalid as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_notify_data",
                 translation_placeholders={"error": str(err)},
             ) from err
+        # The service belongs to one entry: a device of another entry is refused.
+        options = async_resolve_devices(
+            self.hass,
+            options | {ATTR_CONFIG_ENTRY_ID: self._entry.entry_id},
+            notify_service=True,
+        )
         await async_send(
             self.hass,
             self._entry,

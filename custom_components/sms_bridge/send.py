@@ -31,6 +31,7 @@ from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
 from .serialize import message_data
+from .sim_choice import find_sim, sim_choice
 
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_MESSAGE: Final = "message"
@@ -51,7 +52,7 @@ SEND_OPTIONS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_TYPE, default=TYPE_SMS): vol.In([TYPE_SMS, TYPE_MMS]),
     vol.Optional(ATTR_ATTACHMENTS): vol.All(cv.ensure_list, [cv.string]),
     vol.Optional(ATTR_PHONE): cv.string,
-    vol.Optional(ATTR_SIM): vol.All(vol.Coerce(int), vol.Range(min=1)),
+    vol.Optional(ATTR_SIM): sim_choice,
     vol.Optional(ATTR_ROUTING, default=Routing.SPECIFIED.value): vol.Coerce(Routing),
     vol.Optional(ATTR_PHONES): vol.All(cv.ensure_list, [cv.string]),
     vol.Optional(ATTR_RANDOM_PHONE, default=False): cv.boolean,
@@ -187,7 +188,7 @@ def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -
 def _senders(entry: SmsBridgeConfigEntry, options: Mapping[str, Any]) -> tuple[Sender, ...]:
     """Return the phones (and SIM) to send from; empty lets the gateway choose."""
     phone_id: str | None = options.get(ATTR_PHONE)
-    sim: int | None = options.get(ATTR_SIM)
+    sim: int | str | None = options.get(ATTR_SIM)
     phone_ids: list[str] = options.get(ATTR_PHONES) or []
     explicit = phone_id is not None or sim is not None
     if (explicit and phone_ids) or (
@@ -214,9 +215,7 @@ def _senders(entry: SmsBridgeConfigEntry, options: Mapping[str, Any]) -> tuple[S
         return ()
     if (phone := phones.get(phone_id)) is None:
         raise validation_error("unknown_phone", phone=phone_id)
-    if sim is not None and phone.sim(sim - 1) is None:
-        raise validation_error("unknown_sim", phone=phone.display_name, sim=sim)
-    return (Sender(phone_id, None if sim is None else sim - 1),)
+    return (Sender(phone_id, None if sim is None else find_sim(phone, sim).slot),)
 
 
 def _is_attachment_url(url: str) -> bool:

@@ -109,11 +109,11 @@ OUTBOX = SensorEntityDescription(
 
 # Counted by the send guard when a send is accepted, and given back when the gateway refuses it:
 # the count can go down, which TOTAL_INCREASING would read as a new cycle. Hence TOTAL with a
-# last_reset at local midnight.
+# last_reset at local midnight. The unit ("SMS") comes from the translations, as for the
+# counters of each phone.
 SENT_TODAY = SensorEntityDescription(
     key="sent_today",
     translation_key="sent_today",
-    native_unit_of_measurement="messages",
     state_class=SensorStateClass.TOTAL,
 )
 
@@ -183,7 +183,9 @@ def _restore_last_failure(counters: PhoneCounters, value: object) -> None:
 
 
 # The counters start again from 0 at local midnight: totals whose last_reset is that midnight,
-# so that statistics know each day's count. Their unit ("messages") comes from the translations.
+# so that statistics know each day's count. Their unit comes from the translations: "SMS",
+# which reads right for one message and for many ("1 messages" did not). Home Assistant takes
+# the unit from the English translations whatever the language, so statistics keep one unit.
 DELIVERY_SENSORS: tuple[SmsBridgeDeliverySensorDescription, ...] = (
     SmsBridgeDeliverySensorDescription(
         key="messages_sent",

@@ -20,14 +20,15 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, MessageQuery, MessageStatus
 from .api.text import clean_number
-from .compat import async_get_device_by_id, device_config_entry_ids, vol
+from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
+from .device_choice import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE, async_resolve_devices
 from .errors import translated_gateway_errors, validation_error
 from .send import (
     ATTR_MESSAGE,
@@ -40,6 +41,7 @@ from .send import (
     sent_response,
 )
 from .serialize import contact_data, message_data
+from .sim_choice import find_sim, sim_choice, sim_number
 from .ussd import is_ussd_code
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
@@ -50,8 +52,6 @@ SERVICE_SUBSCRIBE_CONTACT: Final = "subscribe_contact"
 SERVICE_UNSUBSCRIBE_CONTACT: Final = "unsubscribe_contact"
 SERVICE_SEND_USSD: Final = "send_ussd"
 
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"  # not in homeassistant.const before 2025.5
-ATTR_DEVICE: Final = "device"
 ATTR_LIST_ID: Final = "list_id"
 ATTR_MESSAGE_ID: Final = "message_id"
 ATTR_GROUP_ID: Final = "group_id"
@@ -91,7 +91,7 @@ def _filters(statuses: list[str]) -> dict[vol.Marker, Any]:
         vol.Optional(ATTR_GROUP_ID): _NOT_BLANK,
         vol.Optional(ATTR_STATUS): vol.In(statuses),
         vol.Optional(ATTR_PHONE): _NOT_BLANK,
-        vol.Optional(ATTR_SIM): _POSITIVE_INT,
+        vol.Optional(ATTR_SIM): sim_choice,
         vol.Optional(ATTR_START): cv.datetime,
         vol.Optional(ATTR_END): cv.datetime,
     }
@@ -138,7 +138,7 @@ SEND_USSD_SCHEMA = vol.Schema(
         **_ENTRY,
         **_DEVICE,
         vol.Optional(ATTR_PHONE): _NOT_BLANK,
-        vol.Optional(ATTR_SIM): _POSITIVE_INT,
+        vol.Optional(ATTR_SIM): sim_choice,
         vol.Required(ATTR_CODE): vol.All(cv.string, vol.Strip),
         vol.Optional(ATTR_WAIT, default=False): cv.boolean,
         vol.Optional(ATTR_TIMEOUT, default=60): vol.All(vol.Coerce(int), vol.Range(min=5, max=300)),
@@ -176,53 +176,11 @@ def async_get_entry(hass: HomeAssistant, entry_id: str | None) -> SmsBridgeConfi
     return cast(SmsBridgeConfigEntry, entry)
 
 
-@callback
-def async_resolve_device(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the action's data with its phone device turned into the entry id and phone id.
-
-    The older ``config_entry_id`` and ``phone`` fields keep working; given together with a
-    device they must name the same entry and phone.
-    """
-    resolved = dict(data)
-    device_id: str | None = resolved.pop(ATTR_DEVICE, None)
-    if device_id is None:
-        return resolved
-    device = async_get_device_by_id(dr.async_get(hass), device_id)
-    if device is None:
-        raise validation_error("unknown_device", device=device_id)
-    name = device.name_by_user or device.name or device_id
-    entry_id, phone_id = _phone_of(hass, device)
-    if entry_id is None:
-        raise validation_error("device_not_sms_bridge", device=name)
-    if phone_id is None:
-        raise validation_error("device_not_phone", device=name)
-    if resolved.get(ATTR_CONFIG_ENTRY_ID, entry_id) != entry_id:
-        raise validation_error("device_entry_conflict", device=name)
-    if resolved.get(ATTR_PHONE, phone_id) != phone_id:
-        raise validation_error("device_phone_conflict", device=name, phone=resolved[ATTR_PHONE])
-    return resolved | {ATTR_CONFIG_ENTRY_ID: entry_id, ATTR_PHONE: phone_id}
-
-
-def _phone_of(hass: HomeAssistant, device: dr.DeviceEntry) -> tuple[str | None, str | None]:
-    """Return the SMS Bridge entry of a device and, for a phone device, the phone's id."""
-    for entry_id in device_config_entry_ids(device):
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            continue
-        # A phone's identifier is "<entry id>_<phone id>"; the account device's is the entry id.
-        prefix = f"{entry_id}_"
-        for domain, identifier in device.identifiers:
-            if domain == DOMAIN and identifier.startswith(prefix):
-                return entry_id, identifier.removeprefix(prefix)
-        return entry_id, None
-    return None, None
-
-
 def _entry_with(
     call: ServiceCall, capability: Capability
 ) -> tuple[SmsBridgeConfigEntry, dict[str, Any]]:
     """Return the entry of the call, if its gateway can do what the action needs, and its data."""
-    data = async_resolve_device(call.hass, call.data)
+    data = async_resolve_devices(call.hass, call.data)
     entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
     if capability not in entry.runtime_data.gateway.capabilities:
         raise validation_error("not_supported", feature=capability.value)
@@ -230,7 +188,7 @@ def _entry_with(
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    data = async_resolve_device(call.hass, call.data)
+    data = async_resolve_devices(call.hass, call.data)
     entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
     response = await async_send(
         call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
@@ -254,7 +212,7 @@ async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
 async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
     entry, data = _entry_with(call, Capability.RESEND)
     query = _message_query(
-        data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
+        entry, data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
     )
     guard = entry.runtime_data.guard
     with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
@@ -269,6 +227,7 @@ async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
 async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
     entry, data = _entry_with(call, Capability.READ)
     query = _message_query(
+        entry,
         data,
         (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS, ATTR_START),
         "get_messages_needs_filter",
@@ -279,7 +238,10 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
 
 
 def _message_query(
-    data: Mapping[str, Any], selecting: tuple[str, ...], missing_key: str
+    entry: SmsBridgeConfigEntry,
+    data: Mapping[str, Any],
+    selecting: tuple[str, ...],
+    missing_key: str,
 ) -> MessageQuery:
     """Return the query of the filters; one of ``selecting`` must be among them.
 
@@ -287,9 +249,10 @@ def _message_query(
     """
     if not any(name in data for name in selecting):
         raise validation_error(missing_key)
-    sim: int | None = data.get(ATTR_SIM)
+    sim: int | str | None = data.get(ATTR_SIM)
     if sim is not None and ATTR_PHONE not in data:
         raise validation_error("sim_filter_without_phone", sim=sim)
+    slot = None if sim is None else _filter_slot(entry, data[ATTR_PHONE], sim)
     start = _utc(data.get(ATTR_START))
     end = _utc(data.get(ATTR_END))
     if start is not None and end is not None and start > end:
@@ -304,10 +267,23 @@ def _message_query(
         group_id=data.get(ATTR_GROUP_ID),
         status=None if status is None else MessageStatus(status),
         phone_id=data.get(ATTR_PHONE),
-        sim_slot=None if sim is None else sim - 1,
+        sim_slot=slot,
         start=start,
         end=end,
     )
+
+
+def _filter_slot(entry: SmsBridgeConfigEntry, phone_id: str, sim: int | str) -> int:
+    """Return the slot of the SIM a filter names.
+
+    A SIM number is taken as it is, as old messages may come from a SIM since removed; an
+    operator or phone number is looked up among the SIMs of the phone.
+    """
+    if (number := sim_number(sim)) is not None:
+        return number - 1
+    if (phone := entry.runtime_data.coordinator.data.phones.get(phone_id)) is None:
+        raise validation_error("unknown_phone", phone=phone_id)
+    return find_sim(phone, sim).slot
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -352,18 +328,16 @@ async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:
         raise validation_error("invalid_ussd_code", code=code)
     default_phone: str | None = entry.options.get(CONF_DEFAULT_PHONE) or None
     phone_id: str | None = data.get(ATTR_PHONE) or default_phone
-    sim: int | None = data.get(ATTR_SIM)
+    sim: int | str | None = data.get(ATTR_SIM)
     if phone_id is None:
         raise validation_error("ussd_needs_phone")
     if sim is None and phone_id == default_phone:
         sim = entry.options.get(CONF_DEFAULT_SIM) or None
     if (phone := entry.runtime_data.coordinator.data.phones.get(phone_id)) is None:
         raise validation_error("unknown_phone", phone=phone_id)
-    if sim is not None and phone.sim(sim - 1) is None:
-        raise validation_error("unknown_sim", phone=phone.display_name, sim=sim)
     response = await entry.runtime_data.ussd.async_send(
         phone_id,
-        None if sim is None else sim - 1,
+        None if sim is None else find_sim(phone, sim).slot,
         code,
         wait=data[ATTR_WAIT],
         seconds=data[ATTR_TIMEOUT],
