@@ -39,18 +39,16 @@ from custom_components.sms_bridge.api import (
     WebhookPayloadError,
 )
 from custom_components.sms_bridge.api.rbsoft import (
-    EARLIEST,
-    LATEST,
     MAX_CODE,
     MAX_COUNT,
     MAX_CREDITS,
-    MAX_ID,
-    MAX_RETRY_AFTER,
     MAX_SIM_SLOT,
     MIN_CODE,
     SmsGatewayClient,
     sign,
 )
+from custom_components.sms_bridge.api.transport import MAX_RETRY_AFTER
+from custom_components.sms_bridge.api.values import EARLIEST, LATEST, MAX_ID
 from tests.api.canned import CannedGateway
 
 KEY = "property-key"

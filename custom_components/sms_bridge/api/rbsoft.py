@@ -17,19 +17,14 @@ import hashlib
 import hmac
 import json
 import re
-import ssl
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 
 from .errors import (
-    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
-    GatewayCertificateError,
-    GatewayConnectionError,
-    GatewayRateLimitedError,
     GatewayRequestRefusedError,
     GatewayResponseError,
     InvalidQueryError,
@@ -60,6 +55,20 @@ from .models import (
     Sim,
     UssdRequest,
 )
+from .transport import Transport
+from .values import (
+    EARLIEST,
+    MAX_ID,
+    as_datetime,
+    as_dicts,
+    as_flag,
+    as_float,
+    as_id,
+    as_int,
+    as_text,
+    as_unix_time,
+    header,
+)
 
 DEFAULT_TIMEOUT: Final = 30.0
 SIGNATURE_HEADER: Final = "X-SG-Signature"
@@ -70,23 +79,16 @@ MAX_BATCH: Final = 500  # messages in one webhook request
 MAX_TEXT: Final = 10_000  # characters of one message text
 MAX_DEPTH: Final = 32  # nesting of JSON arrays and objects; the gateway's deepest answer has 5
 
-# Every number read from the gateway is bounded: Home Assistant stores events and states as JSON
-# with 64-bit integers at most, and one value beyond that breaks far more than our entry. A value
-# out of range is not one the gateway writes; it is dropped, or refused where it is required.
-MAX_ID: Final = 2**53 - 1  # database keys; exact in JavaScript too, so the frontend shows them
+# Every number read from the gateway is bounded (see values.py), MAX_ID included.
 MAX_SIM_SLOT: Final = 255
 MIN_CODE: Final = -(2**31)  # result and error codes are Java ints on the phone
 MAX_CODE: Final = 2**31 - 1
 MAX_COUNT: Final = 2**31 - 1  # retries
 MAX_CREDITS: Final = 1e15
-MAX_RETRY_AFTER: Final = 86_400.0  # seconds; a longer wait is not an answer we can act on
-EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)  # a year of margin for date arithmetic
 
 _OPTION = {Routing.SPECIFIED: 0, Routing.ALL_PHONES: 1, Routing.ALL_SIMS: 2}
 _NOT_FOUND = 404
 _UNAUTHORIZED = 401
-_TOO_MANY_REQUESTS = 429
 # Error codes of refusals of the request's content: an unknown contacts list (400 on send.php,
 # 403 on manage-contacts.php), a number already in a list or not in it (400), a list without
 # subscribers (204). Failures of the gateway itself (no credits, phone offline) are code 500.
@@ -133,12 +135,11 @@ class SmsGatewayClient(Gateway):
         ever without it): the gateway keeps signing with the old key until the user changes it
         there too.
         """
-        self._session = session
+        self._transport = Transport(session, "the gateway", timeout=timeout)
         self._base_url = normalize_url(url)
         self._api_key = api_key
         self._previous_keys = tuple(key for key in previous_api_keys if key)
         self._previous_keys_expire = previous_keys_expire
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
 
     @property
     def account_id(self) -> str:
@@ -155,12 +156,12 @@ class SmsGatewayClient(Gateway):
             return Account(credits=None)
         if data["credits"] is None:
             return Account(credits=None, unlimited=True)
-        return Account(credits=_float(data["credits"], MAX_CREDITS))
+        return Account(credits=as_float(data["credits"], MAX_CREDITS))
 
     async def phones(self) -> list[Phone]:
         """Return the enabled phones of the account."""
         data = await self._call("get-devices.php", {})
-        return [phone for item in _dicts(data.get("devices")) if (phone := _phone(item))]
+        return [phone for item in as_dicts(data.get("devices")) if (phone := _phone(item))]
 
     # -- messages -----------------------------------------------------------------------
 
@@ -250,7 +251,7 @@ class SmsGatewayClient(Gateway):
             }
         )
         data = await self._read("read-ussd-requests.php", params)
-        return [ussd for item in _dicts(data.get("requests")) if (ussd := _ussd(item))]
+        return [ussd for item in as_dicts(data.get("requests")) if (ussd := _ussd(item))]
 
     # -- webhook ------------------------------------------------------------------------
 
@@ -259,7 +260,7 @@ class SmsGatewayClient(Gateway):
 
         The gateway reads no answer beyond the status: an empty 200 accepts the request.
         """
-        content_type = _header(request.headers, "Content-Type") or ""
+        content_type = header(request.headers, "Content-Type") or ""
         if content_type.partition(";")[0].strip().lower() != FORM:
             raise WebhookMediaTypeError("not a URL-encoded form")
         try:
@@ -276,7 +277,7 @@ class SmsGatewayClient(Gateway):
         The signature is checked over the exact (form-decoded) field value: never over
         re-serialised JSON, which PHP escapes differently.
         """
-        signature = _header(headers, SIGNATURE_HEADER)
+        signature = header(headers, SIGNATURE_HEADER)
         keys = self._webhook_keys()
         if not keys or not signature:
             raise WebhookSignatureError("Missing signature or no API key configured")
@@ -341,39 +342,8 @@ class SmsGatewayClient(Gateway):
     async def _call(self, script: str, params: dict[str, str]) -> dict[str, Any]:
         url = f"{self._base_url}/services/{script}"
         form = {"key": self._api_key, **params}
-        try:
-            async with self._session.post(url, data=form, timeout=self._timeout) as response:
-                body = await response.text(errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except aiohttp.ClientConnectorCertificateError as err:
-            raise GatewayCertificateError(_certificate_reason(err)) from err
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
-            kind = _connect_failure(err)
-            raise GatewayConnectionError(
-                f"Cannot connect to the gateway: {_KIND_WORDS[kind]}",
-                request_sent=False,
-                kind=kind,
-            ) from err
-        except TimeoutError as err:
-            raise GatewayConnectionError(
-                "No answer from the gateway in time",
-                request_sent=True,
-                kind=ConnectionErrorKind.TIMEOUT,
-            ) from err
-        except aiohttp.ClientError as err:
-            raise GatewayConnectionError(
-                f"No complete answer from the gateway: {_KIND_WORDS[ConnectionErrorKind.DROPPED]}",
-                request_sent=True,
-                kind=ConnectionErrorKind.DROPPED,
-            ) from err
-        if status == _TOO_MANY_REQUESTS:
-            raise GatewayRateLimitedError(
-                "The gateway asks to slow down (HTTP 429)", retry_after=_seconds(retry_after)
-            )
-        if status != 200:
-            raise GatewayResponseError(f"The gateway answered HTTP {status}")
-        return _envelope(body)
+        answer = await self._transport.post(url, form=form)
+        return _envelope(answer.body)
 
 
 _TEMPLATE_PART = re.compile(r"\{([^{}]*)\}|%random-(\d*)%")
@@ -396,39 +366,6 @@ def may_be_sent_as(text: str, sent: str) -> bool:
         position = match.end()
     pattern.append(re.escape(text[position:]))
     return re.fullmatch("".join(pattern), sent, re.DOTALL) is not None
-
-
-_KIND_WORDS: Final = {
-    ConnectionErrorKind.REFUSED: "connection refused",
-    ConnectionErrorKind.DNS: "host name not found",
-    ConnectionErrorKind.TLS: "secure connection failed",
-    ConnectionErrorKind.TIMEOUT: "timed out",
-    ConnectionErrorKind.UNREACHABLE: "host unreachable",
-    ConnectionErrorKind.DROPPED: "connection closed before the answer",
-}
-
-
-def _connect_failure(
-    err: aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError,
-) -> ConnectionErrorKind:
-    """Return why a connection could not be opened; nothing was sent."""
-    if isinstance(err, aiohttp.ConnectionTimeoutError):
-        return ConnectionErrorKind.TIMEOUT
-    if isinstance(err, aiohttp.ClientConnectorDNSError):
-        return ConnectionErrorKind.DNS
-    if isinstance(err, aiohttp.ClientSSLError) or isinstance(err.os_error, ssl.SSLError):
-        return ConnectionErrorKind.TLS
-    if isinstance(err.os_error, ConnectionRefusedError):
-        return ConnectionErrorKind.REFUSED
-    if isinstance(err.os_error, TimeoutError):
-        return ConnectionErrorKind.TIMEOUT
-    return ConnectionErrorKind.UNREACHABLE
-
-
-def _certificate_reason(err: aiohttp.ClientConnectorCertificateError) -> str:
-    """Return why the certificate was refused, e.g. "self-signed certificate"."""
-    cause = err.certificate_error
-    return getattr(cause, "verify_message", None) or str(cause)
 
 
 def normalize_url(url: str) -> str:
@@ -566,8 +503,8 @@ def _envelope(body: str) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     error = document.get("error")
     error = error if isinstance(error, dict) else {}
-    message = _str(error.get("message")) or "Unknown gateway error"
-    code = _int(error.get("code"), MIN_CODE, MAX_CODE)
+    message = as_text(error.get("message")) or "Unknown gateway error"
+    code = as_int(error.get("code"), MIN_CODE, MAX_CODE)
     if code == _UNAUTHORIZED:
         raise GatewayAuthenticationError(message)
     if code in _REFUSED_CODES:
@@ -660,31 +597,31 @@ def _inbound_ussd(payload: Any) -> UssdRequest:
 
 
 def _messages(data: Mapping[str, Any]) -> list[Message]:
-    return [message for item in _dicts(data.get("messages")) if (message := _message(item))]
+    return [message for item in as_dicts(data.get("messages")) if (message := _message(item))]
 
 
 def _message(item: Mapping[str, Any]) -> Message | None:
     """Return the message, or None without a valid ID: it could be neither tracked nor deduped."""
-    if (message_id := _id(item.get("ID"))) is None:
+    if (message_id := as_id(item.get("ID"))) is None:
         return None
     kind = item.get("type")
     return Message(
         id=message_id,
-        number=_str(item.get("number")) or "",
-        text=_str(item.get("message")) or "",
+        number=as_text(item.get("number")) or "",
+        text=as_text(item.get("message")) or "",
         status=_status(item.get("status")),
-        phone_id=_id(item.get("deviceID")),
-        sim_slot=_int(item.get("simSlot"), 0, MAX_SIM_SLOT),
-        group_id=_str(item.get("groupID")),
+        phone_id=as_id(item.get("deviceID")),
+        sim_slot=as_int(item.get("simSlot"), 0, MAX_SIM_SLOT),
+        group_id=as_text(item.get("groupID")),
         type=MessageType(kind) if kind in ("sms", "mms") else None,
         attachments=_attachments(item.get("attachments")),
-        sent_at=_datetime(item.get("sentDate")),
-        delivered_at=_datetime(item.get("deliveredDate")),
-        schedule=_from_timestamp(item.get("schedule")),
-        result_code=_int(item.get("resultCode"), MIN_CODE, MAX_CODE),
-        error_code=_int(item.get("errorCode"), MIN_CODE, MAX_CODE),
-        retries=_int(item.get("retries"), 0, MAX_COUNT),
-        prioritize=_flag(item.get("prioritize")),
+        sent_at=as_datetime(item.get("sentDate")),
+        delivered_at=as_datetime(item.get("deliveredDate")),
+        schedule=as_unix_time(item.get("schedule")),
+        result_code=as_int(item.get("resultCode"), MIN_CODE, MAX_CODE),
+        error_code=as_int(item.get("errorCode"), MIN_CODE, MAX_CODE),
+        retries=as_int(item.get("retries"), 0, MAX_COUNT),
+        prioritize=as_flag(item.get("prioritize")),
         failure_reason=_failure_reason(item),
     )
 
@@ -698,7 +635,7 @@ def _status(value: Any) -> MessageStatus:
 
 def _attachments(value: Any) -> tuple[str, ...]:
     """Return the attachment URLs of a comma-separated list."""
-    text = _str(value) if isinstance(value, str) else None
+    text = as_text(value) if isinstance(value, str) else None
     return tuple(url for url in text.split(",") if url) if text else ()
 
 
@@ -706,7 +643,7 @@ def _failure_reason(item: Mapping[str, Any]) -> str | None:
     """Name why a failed message failed; None for messages that did not fail."""
     if item.get("status") != "Failed":
         return None
-    code = _int(item.get("resultCode"), MIN_CODE, MAX_CODE)
+    code = as_int(item.get("resultCode"), MIN_CODE, MAX_CODE)
     if code is None or code < 0:
         return "unknown"
     return _RESULT_CODES.get(code, f"result_code_{code}")
@@ -714,15 +651,15 @@ def _failure_reason(item: Mapping[str, Any]) -> str | None:
 
 def _phone(item: Mapping[str, Any]) -> Phone | None:
     """Return the phone, or None without a valid id (nothing could refer to it)."""
-    if (phone_id := _id(item.get("id"))) is None:
+    if (phone_id := as_id(item.get("id"))) is None:
         return None
     return Phone(
         id=phone_id,
-        name=_str(item.get("name")),
-        model=_str(item.get("model")),
-        android_version=_str(item.get("androidVersion")),
-        app_version=_str(item.get("appVersion")),
-        last_seen=_datetime(item.get("lastSeenAt")),
+        name=as_text(item.get("name")),
+        model=as_text(item.get("model")),
+        android_version=as_text(item.get("androidVersion")),
+        app_version=as_text(item.get("appVersion")),
+        last_seen=as_datetime(item.get("lastSeenAt")),
         sims=_sims(item.get("sims")),
     )
 
@@ -738,9 +675,9 @@ def _sims(value: Any) -> tuple[Sim, ...]:
     sims: dict[int, Sim] = {}
     for key, label in pairs:
         # "1" and " 1" are one slot: keep the first, as one slot is one SIM.
-        if (slot := _int(key, 0, MAX_SIM_SLOT)) is None or slot in sims:
+        if (slot := as_int(key, 0, MAX_SIM_SLOT)) is None or slot in sims:
             continue
-        text = _str(label) or f"SIM #{slot + 1}"
+        text = as_text(label) or f"SIM #{slot + 1}"
         detail = (
             text[text.index("[") + 1 : text.rindex("]")]
             if "[" in text and text.endswith("]")
@@ -752,16 +689,16 @@ def _sims(value: Any) -> tuple[Sim, ...]:
 
 def _ussd(item: Mapping[str, Any]) -> UssdRequest | None:
     """Return the USSD request, or None without a valid ID (its answer could not be matched)."""
-    if (ussd_id := _id(item.get("ID"))) is None:
+    if (ussd_id := as_id(item.get("ID"))) is None:
         return None
     return UssdRequest(
         id=ussd_id,
-        request=_str(item.get("request")) or "",
-        response=_str(item.get("response")),
-        phone_id=_id(item.get("deviceID")),
-        sim_slot=_int(item.get("simSlot"), 0, MAX_SIM_SLOT),
-        sent_at=_datetime(item.get("sentDate")),
-        responded_at=_datetime(item.get("responseDate")),
+        request=as_text(item.get("request")) or "",
+        response=as_text(item.get("response")),
+        phone_id=as_id(item.get("deviceID")),
+        sim_slot=as_int(item.get("simSlot"), 0, MAX_SIM_SLOT),
+        sent_at=as_datetime(item.get("sentDate")),
+        responded_at=as_datetime(item.get("responseDate")),
     )
 
 
@@ -771,99 +708,9 @@ def _contact(data: Mapping[str, Any]) -> Contact:
         raise GatewayResponseError("The gateway's answer has no contact object")
     subscribed = item.get("subscribed")
     return Contact(
-        id=_int(item.get("ID"), 0, MAX_ID),
-        number=_str(item.get("number")) or "",
-        name=_str(item.get("name")),
-        subscribed=subscribed == "true" or _flag(subscribed) is True,
-        list_id=_int(item.get("contactsListID"), 0, MAX_ID),
+        id=as_int(item.get("ID"), 0, MAX_ID),
+        number=as_text(item.get("number")) or "",
+        name=as_text(item.get("name")),
+        subscribed=subscribed == "true" or as_flag(subscribed) is True,
+        list_id=as_int(item.get("contactsListID"), 0, MAX_ID),
     )
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-# ASCII digits only: int() also reads Arabic-Indic and full-width digits, and "1_000",
-# none of which a gateway writes.
-_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
-_DECIMAL = re.compile(
-    r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?"
-)
-_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON escapes can carry halves of a pair alone
-
-
-def _int(value: Any, low: int, high: int) -> int | None:
-    """Return a whole number in ``low..high`` given as a JSON number or ASCII digits, else None.
-
-    JSON ``true`` is not the number 1.
-    """
-    if isinstance(value, str) and _INTEGER.fullmatch(text := value.strip()):
-        value = int(text)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    return value if low <= value <= high else None
-
-
-def _float(value: Any, limit: float) -> float | None:
-    """Return a number within ``-limit..limit``, given as a JSON number or ASCII text, else None."""
-    if isinstance(value, str) and _DECIMAL.fullmatch(text := value.strip()):
-        value = float(text)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    # Compared before float(): a huge int cannot become one. NaN compares false.
-    return float(value) if -limit <= value <= limit else None
-
-
-def _flag(value: Any) -> bool | None:
-    """Return a JSON boolean, or 0/1 as a number or text, as a bool; None otherwise."""
-    if isinstance(value, bool):
-        return value
-    number = _int(value, 0, 1)
-    return None if number is None else bool(number)
-
-
-def _seconds(value: str | None) -> float | None:
-    """Parse a ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
-    seconds = _float(value, MAX_RETRY_AFTER)
-    return seconds if seconds is not None and seconds >= 0 else None
-
-
-def _str(value: Any) -> str | None:
-    """Return text, or a number written as text; None when empty or anything else."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value) or None
-    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= MAX_ID:
-        return str(value)
-    return None
-
-
-def _id(value: Any) -> str | None:
-    number = _int(value, 0, MAX_ID)
-    return None if number is None else str(number)
-
-
-def _datetime(value: Any) -> datetime | None:
-    """Parse both formats the gateway uses (``+0600`` and ``+06:00`` offsets); None otherwise."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # Without an offset the moment is unknown, and it could not be compared with the others.
-    if parsed.tzinfo is None:
-        return None
-    return parsed if EARLIEST <= parsed < LATEST else None
-
-
-_MAX_TIMESTAMP = int(LATEST.timestamp()) - 1
-
-
-def _from_timestamp(value: Any) -> datetime | None:
-    seconds = _int(value, 0, _MAX_TIMESTAMP)
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

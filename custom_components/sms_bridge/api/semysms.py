@@ -56,12 +56,8 @@ import aiohttp
 
 from .errors import (
     CapabilityNotSupportedError,
-    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
-    GatewayCertificateError,
-    GatewayConnectionError,
-    GatewayRateLimitedError,
     GatewayResponseError,
     WebhookMediaTypeError,
     WebhookPayloadError,
@@ -89,20 +85,18 @@ from .models import (
     Sim,
     UssdRequest,
 )
-
-# The parsing and transport helpers the SMS Gateway client already has and this one shares.
-from .rbsoft import (
-    _KIND_WORDS,
-    _certificate_reason,
-    _connect_failure,
-    _dicts,
-    _flag,
-    _float,
-    _header,
-    _id,
-    _int,
-    _seconds,
-    _str,
+from .transport import Transport
+from .values import (
+    EARLIEST,
+    MAX_ID,
+    as_datetime,
+    as_dicts,
+    as_flag,
+    as_float,
+    as_id,
+    as_int,
+    as_text,
+    header,
 )
 
 DEFAULT_URL: Final = "https://semysms.net/api/3"
@@ -119,16 +113,12 @@ USSD_TEXT: Final = "[ussd]"
 PRIORITY: Final = "1"
 ACTIVE_PHONES: Final = "active"
 FORM: Final = "application/x-www-form-urlencoded"
-MAX_ID: Final = 2**53 - 1
 MAX_TEXT: Final = 10_000  # characters of one message text
 MAX_CREDITS: Final = 1e15
-EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
 USSD_LOOKBACK: Final = timedelta(days=2)  # how far back earlier answers to a code are looked for
 USSD_WAIT: Final = timedelta(minutes=10)  # a request older than this is not read back any more
 MAX_REMEMBERED: Final = 200  # USSD requests and answers kept to match answers to requests
 
-_TOO_MANY_REQUESTS = 429
 _STATUS_FIELDS = frozenset({"is_send", "is_delivered", "send_date", "delivered_date"})
 # Starts with * or #, ends with #, holds at least one digit: *100#, *123*1#, #123#.
 _USSD_CODE = re.compile(r"[*#][0-9*#]*[0-9][0-9*#]*#")
@@ -188,14 +178,13 @@ class SemySmsClient(Gateway):
         before ``phones()`` has been read. ``user_id`` makes ``account_id`` the account's from
         the start, instead of after ``account()``.
         """
-        self._session = session
+        self._transport = Transport(session, "SemySMS", timeout=timeout)
         self._token = token
         self._base_url = normalize_url(url)
         self._zone = server_timezone
         self._user_id = user_id
         self._phone_ids = frozenset(phone_ids)
         self._sending_ids: tuple[str, ...] | None = None  # phones that may send, once read
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         self._inbox_mark: int | None = None
         self._dialled: OrderedDict[str, _Dialled] = OrderedDict()
         self._answers: OrderedDict[str, UssdRequest] = OrderedDict()  # by incoming message id
@@ -226,9 +215,9 @@ class SemySmsClient(Gateway):
     async def account(self) -> Account:
         """Return the paid messages left; the account's id is kept for ``account_id``."""
         data = await self._call("user.php", {})
-        if (user_id := _id(data.get("id_user"))) is not None:
+        if (user_id := as_id(data.get("id_user"))) is not None:
             self._user_id = user_id
-        credits = _float(data.get("messages_premium"), MAX_CREDITS)
+        credits = as_float(data.get("messages_premium"), MAX_CREDITS)
         if credits is None and data.get("date_end_premium"):
             return Account(credits=None, unlimited=True)
         return Account(credits=credits)
@@ -236,7 +225,7 @@ class SemySmsClient(Gateway):
     async def phones(self) -> list[Phone]:
         """Return the account's phones that are not archived; webhooks are accepted from them."""
         data = await self._call("devices.php", {"is_arhive": "0"})
-        phones = [phone for item in _dicts(data.get("data")) if (phone := self._phone(item))]
+        phones = [phone for item in as_dicts(data.get("data")) if (phone := self._phone(item))]
         self._phone_ids = frozenset(phone.id for phone in phones)
         self._sending_ids = tuple(
             phone.id for phone in phones if phone.sending_enabled is not False
@@ -276,9 +265,9 @@ class SemySmsClient(Gateway):
         if request.prioritize:
             params["priority"] = PRIORITY
         data = await self._call("sms.php", params)
-        if (message_id := _id(data.get("id"))) is None:
+        if (message_id := as_id(data.get("id"))) is None:
             raise GatewayResponseError("The service's answer has no message id")
-        phone_id = _id(data.get("id_device")) or (device if device.isdecimal() else None)
+        phone_id = as_id(data.get("id_device")) or (device if device.isdecimal() else None)
         return _accepted(message_id, number, request, phone_id)
 
     async def _send_more(self, request: SendRequest, pairs: list[tuple[str, str]]) -> list[Message]:
@@ -289,7 +278,7 @@ class SemySmsClient(Gateway):
                 entry["priority"] = PRIORITY
             entries.append(entry)
         data = await self._call("sms_more.php", {"data": entries}, as_json=True)
-        rows = _dicts(data.get("data"))
+        rows = as_dicts(data.get("data"))
         if len(rows) != len(entries):
             raise GatewayResponseError(
                 f"The service answered {len(rows)} message ids for {len(entries)} messages"
@@ -297,11 +286,11 @@ class SemySmsClient(Gateway):
         messages = []
         for position, row in enumerate(rows):
             # Matched by the echoed reference; the answer's order is the fallback.
-            echoed = _int(row.get("my_id"), 0, len(entries) - 1)
+            echoed = as_int(row.get("my_id"), 0, len(entries) - 1)
             number, device = pairs[position if echoed is None else echoed]
-            if (message_id := _id(row.get("id"))) is None:
+            if (message_id := as_id(row.get("id"))) is None:
                 raise GatewayResponseError("The service's answer lacks a message id")
-            phone_id = _id(row.get("id_device")) or (device if device.isdecimal() else None)
+            phone_id = as_id(row.get("id_device")) or (device if device.isdecimal() else None)
             messages.append(_accepted(message_id, number, request, phone_id))
         return messages
 
@@ -326,14 +315,14 @@ class SemySmsClient(Gateway):
             data = await self._call("inbox_sms.php", params)
             found += [
                 message
-                for item in _dicts(data.get("data"))
+                for item in as_dicts(data.get("data"))
                 if (message := self._inbox_message(item)) and not is_ussd_code(message.number)
             ]
         if not received:
             data = await self._call("outbox_sms.php", params)
             found += [
                 message
-                for item in _dicts(data.get("data"))
+                for item in as_dicts(data.get("data"))
                 if (message := self._outbox_message(item))
             ]
         return [
@@ -367,7 +356,7 @@ class SemySmsClient(Gateway):
             params = {"start_id": str(self._inbox_mark + 1)}
         data = await self._call("inbox_sms.php", params)
         rows = sorted(
-            (row for item in _dicts(data.get("data")) if (row := _inbox_row(item))),
+            (row for item in as_dicts(data.get("data")) if (row := _inbox_row(item))),
             key=lambda row: int(row["id"]),
         )
         if rows:
@@ -380,10 +369,10 @@ class SemySmsClient(Gateway):
         Nothing signs it: a request is refused unless it names one of the account's phones.
         """
         fields = _webhook_fields(request)
-        phone_id = _id(fields.get("id_device"))
+        phone_id = as_id(fields.get("id_device"))
         if phone_id is None or phone_id not in self._phone_ids:
             raise WebhookSignatureError("The request names none of the account's phones")
-        if (message_id := _id(fields.get("id"))) is None:
+        if (message_id := as_id(fields.get("id"))) is None:
             raise WebhookPayloadError(f"The request has no valid 'id' (0 to {MAX_ID})")
         if _STATUS_FIELDS & fields.keys():
             report = self._report(message_id, phone_id, fields)
@@ -412,11 +401,11 @@ class SemySmsClient(Gateway):
         self, message_id: str, phone_id: str, fields: Mapping[str, str]
     ) -> DeliveryReport | None:
         # The furthest state first, in the same order as the outbox's flags are read.
-        if _flag(fields.get("is_delivered")):
+        if as_flag(fields.get("is_delivered")):
             status, at = MessageStatus.DELIVERED, self._date(fields.get("delivered_date"))
-        elif _flag(fields.get("is_error")) or _flag(fields.get("is_error_send")):
+        elif as_flag(fields.get("is_error")) or as_flag(fields.get("is_error_send")):
             status, at = MessageStatus.FAILED, self._date(fields.get("error_date"))
-        elif _flag(fields.get("is_send")):
+        elif as_flag(fields.get("is_send")):
             status, at = MessageStatus.SENT, self._date(fields.get("send_date"))
         else:
             return None
@@ -446,11 +435,11 @@ class SemySmsClient(Gateway):
             },
         )
         after_id = max(
-            (_int(item.get("id"), 0, MAX_ID) or 0 for item in _dicts(earlier.get("data"))),
+            (as_int(item.get("id"), 0, MAX_ID) or 0 for item in as_dicts(earlier.get("data"))),
             default=0,
         )
         data = await self._call("sms.php", {"device": phone_id, "phone": code, "msg": USSD_TEXT})
-        if (request_id := _id(data.get("id"))) is None:
+        if (request_id := as_id(data.get("id"))) is None:
             raise GatewayResponseError("The service's answer has no message id")
         request = UssdRequest(
             id=request_id, request=code, phone_id=phone_id, sent_at=datetime.now(UTC)
@@ -488,7 +477,7 @@ class SemySmsClient(Gateway):
         }
         data = await self._call("inbox_sms.php", params)
         rows = sorted(
-            (row for item in _dicts(data.get("data")) if (row := _inbox_row(item))),
+            (row for item in as_dicts(data.get("data")) if (row := _inbox_row(item))),
             key=lambda row: int(row["id"]),
         )
         for row in rows:
@@ -538,32 +527,32 @@ class SemySmsClient(Gateway):
     # -- parsing ------------------------------------------------------------------------
 
     def _phone(self, item: Mapping[str, Any]) -> Phone | None:
-        if (phone_id := _id(item.get("id"))) is None:
+        if (phone_id := as_id(item.get("id"))) is None:
             return None
-        operator = _str(item.get("mobile_operator"))
+        operator = as_text(item.get("mobile_operator"))
         return Phone(
             id=phone_id,
-            name=_str(item.get("dop_name")),
-            model=_model(_str(item.get("manufacturer")), _str(item.get("device_name"))),
-            android_version=_str(item.get("android_version")),
-            app_version=_str(item.get("version")),
+            name=as_text(item.get("dop_name")),
+            model=_model(as_text(item.get("manufacturer")), as_text(item.get("device_name"))),
+            android_version=as_text(item.get("android_version")),
+            app_version=as_text(item.get("version")),
             last_seen=self._date(item.get("date_last_active")),
             sims=(Sim(slot=0, label=f"SIM #1 [{operator}]", detail=operator),) if operator else (),
-            battery=_int(item.get("bat"), 0, 100),
-            charging=_flag(item.get("power")),
-            sending_enabled=_flag(item.get("is_work")),
+            battery=as_int(item.get("bat"), 0, 100),
+            charging=as_flag(item.get("power")),
+            sending_enabled=as_flag(item.get("is_work")),
         )
 
     def _outbox_message(self, item: Mapping[str, Any]) -> Message | None:
-        if (message_id := _id(item.get("id"))) is None:
+        if (message_id := as_id(item.get("id"))) is None:
             return None
         status = _outbox_status(item)
         return Message(
             id=message_id,
-            number=_str(item.get("phone")) or "",
-            text=_str(item.get("msg")) or "",
+            number=as_text(item.get("phone")) or "",
+            text=as_text(item.get("msg")) or "",
             status=status,
-            phone_id=_id(item.get("id_device")),
+            phone_id=as_id(item.get("id_device")),
             type=_kind(item.get("type")),
             sent_at=self._date(item.get("send")) or self._date(item.get("date")),
             delivered_at=self._date(item.get("delivered")),
@@ -571,15 +560,15 @@ class SemySmsClient(Gateway):
         )
 
     def _inbox_message(self, item: Mapping[str, Any]) -> Message | None:
-        if (message_id := _id(item.get("id"))) is None:
+        if (message_id := as_id(item.get("id"))) is None:
             return None
         received_at = self._date(item.get("date"))
         return Message(
             id=message_id,
-            number=_str(item.get("phone")) or "",
-            text=_str(item.get("msg")) or "",
+            number=as_text(item.get("phone")) or "",
+            text=as_text(item.get("msg")) or "",
             status=MessageStatus.RECEIVED,
-            phone_id=_id(item.get("id_device")),
+            phone_id=as_id(item.get("id_device")),
             type=_kind(item.get("type")),
             sent_at=received_at,
             delivered_at=received_at,
@@ -587,15 +576,7 @@ class SemySmsClient(Gateway):
 
     def _date(self, value: Any) -> datetime | None:
         """Read a date of the service, in its zone unless it carries an offset."""
-        if not isinstance(value, str) or not value.strip():
-            return None
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=self._zone)
-        return parsed if EARLIEST <= parsed < LATEST else None
+        return as_datetime(value, self._zone)
 
     def _format(self, value: datetime) -> str:
         """Write a moment as the service's date filters take it, in its zone."""
@@ -608,38 +589,11 @@ class SemySmsClient(Gateway):
     ) -> dict[str, Any]:
         url = f"{self._base_url}/{script}"
         payload = {"token": self._token, **params}
-        request: dict[str, Any] = {"json": payload} if as_json else {"data": payload}
-        try:
-            async with self._session.post(url, timeout=self._timeout, **request) as response:
-                body = await response.text(errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except aiohttp.ClientConnectorCertificateError as err:
-            raise GatewayCertificateError(_certificate_reason(err)) from err
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
-            kind = _connect_failure(err)
-            raise GatewayConnectionError(
-                f"Cannot connect to SemySMS: {_KIND_WORDS[kind]}", request_sent=False, kind=kind
-            ) from err
-        except TimeoutError as err:
-            raise GatewayConnectionError(
-                "No answer from SemySMS in time",
-                request_sent=True,
-                kind=ConnectionErrorKind.TIMEOUT,
-            ) from err
-        except aiohttp.ClientError as err:
-            raise GatewayConnectionError(
-                f"No complete answer from SemySMS: {_KIND_WORDS[ConnectionErrorKind.DROPPED]}",
-                request_sent=True,
-                kind=ConnectionErrorKind.DROPPED,
-            ) from err
-        if status == _TOO_MANY_REQUESTS:
-            raise GatewayRateLimitedError(
-                "SemySMS asks to slow down (HTTP 429)", retry_after=_seconds(retry_after)
-            )
-        if status != 200:
-            raise GatewayResponseError(f"SemySMS answered HTTP {status}")
-        return self._answer_data(body)
+        if as_json:
+            answer = await self._transport.post(url, json=payload)
+        else:
+            answer = await self._transport.post(url, form=payload)
+        return self._answer_data(answer.body)
 
     def _answer_data(self, body: str) -> dict[str, Any]:
         """Return the answer's object, mapping error codes to typed errors."""
@@ -651,16 +605,16 @@ class SemySmsClient(Gateway):
         if not isinstance(document, dict):
             raise GatewayResponseError("SemySMS's answer is not a JSON object")
         code = document.get("code")
-        error = _str(document.get("error"))
+        error = as_text(document.get("error"))
         if code is None and error is None:
             return document  # the message lists carry no code
-        if _int(code, 0, 0) == 0:
+        if as_int(code, 0, 0) == 0:
             return document
         # Never echo the token, should the service quote the request.
         message = (error or "Unknown SemySMS error").replace(self._token, "***")
         if _TOKEN_WORDS.search(message):
             raise GatewayAuthenticationError(message)
-        raise GatewayApiError(message, code=_int(code, -(2**31), 2**31 - 1))
+        raise GatewayApiError(message, code=as_int(code, -(2**31), 2**31 - 1))
 
 
 def from_config(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> SemySmsClient:
@@ -716,22 +670,22 @@ def _accepted(message_id: str, number: str, request: SendRequest, phone_id: str 
 
 def _outbox_status(item: Mapping[str, Any]) -> MessageStatus:
     """Return the state the outbox row's flags tell, the furthest first."""
-    if _flag(item.get("is_cancel")):
+    if as_flag(item.get("is_cancel")):
         return MessageStatus.CANCELED
-    if _flag(item.get("is_delivered")):
+    if as_flag(item.get("is_delivered")):
         return MessageStatus.DELIVERED
-    if _flag(item.get("is_error")) or _flag(item.get("is_error_send")):
+    if as_flag(item.get("is_error")) or as_flag(item.get("is_error_send")):
         return MessageStatus.FAILED
-    if _flag(item.get("is_send")):
+    if as_flag(item.get("is_send")):
         return MessageStatus.SENT
-    if _flag(item.get("is_send_to_phone")):
+    if as_flag(item.get("is_send_to_phone")):
         return MessageStatus.QUEUED
     return MessageStatus.PENDING
 
 
 def _kind(value: Any) -> MessageType | None:
     """Return SMS for type 0 or none given; WhatsApp and others are no type of ours."""
-    return MessageType.SMS if value in (None, "") or _int(value, 0, 0) == 0 else None
+    return MessageType.SMS if value in (None, "") or as_int(value, 0, 0) == 0 else None
 
 
 def _model(manufacturer: str | None, device_name: str | None) -> str | None:
@@ -744,7 +698,7 @@ def _model(manufacturer: str | None, device_name: str | None) -> str | None:
 
 def _webhook_fields(request: WebhookRequest) -> dict[str, str]:
     """Return the posted fields as text: a form (the service's), JSON or multipart alike."""
-    content_type = _header(request.headers, "Content-Type") or FORM
+    content_type = header(request.headers, "Content-Type") or FORM
     media_type = content_type.partition(";")[0].strip().lower()
     try:
         text = request.body.decode()
@@ -775,7 +729,7 @@ def _json_pairs(text: str) -> list[tuple[str, str]]:
         raise WebhookPayloadError("The body is not a JSON object")
     pairs = []
     for name, value in document.items():
-        if (text_value := _str(value)) is None and value not in ("", None):
+        if (text_value := as_text(value)) is None and value not in ("", None):
             raise WebhookPayloadError(f"The field '{name}' is not text")
         pairs.append((name, text_value or ""))
     return pairs
@@ -799,16 +753,16 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]]:
 
 def _inbox_row(item: Mapping[str, Any]) -> dict[str, str] | None:
     """Return an incoming message's fields as text, or None without an id and a sender."""
-    message_id, number = _id(item.get("id")), _str(item.get("phone"))
+    message_id, number = as_id(item.get("id")), as_text(item.get("phone"))
     if message_id is None or number is None:
         return None
     return {
         "id": message_id,
-        "id_device": _id(item.get("id_device")) or "",
+        "id_device": as_id(item.get("id_device")) or "",
         "phone": number,
-        "msg": _str(item.get("msg")) or "",
-        "date": _str(item.get("date")) or "",
-        "type": _str(item.get("type")) or "",
+        "msg": as_text(item.get("msg")) or "",
+        "date": as_text(item.get("date")) or "",
+        "type": as_text(item.get("type")) or "",
     }
 
 

@@ -56,18 +56,14 @@ import hmac
 import json
 import re
 import secrets
-import ssl
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 
 from .errors import (
-    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
-    GatewayCertificateError,
-    GatewayConnectionError,
     GatewayRateLimitedError,
     GatewayRequestRefusedError,
     GatewayResponseError,
@@ -93,6 +89,8 @@ from .models import (
     MessageStatus,
     MessageType,
 )
+from .transport import Transport
+from .values import as_dicts, as_float, as_id, as_int, as_text, as_unix_time, header
 
 # Keys of the configuration ``from_config`` reads.
 CONF_HOST: Final = "host"  # a host name ("smsc.kz") or a base URL ("https://smsc.kz")
@@ -111,11 +109,8 @@ CALLBACK_CHARSET: Final = "utf-8"
 DEFAULT_CALLBACK_CHARSET: Final = "windows-1251"  # when the handler URL names none
 FORM: Final = "application/x-www-form-urlencoded"
 
-MAX_ID: Final = 2**53 - 1
 MAX_MONEY: Final = 1e15
 MAX_PARTS: Final = 10_000
-EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,200}")  # the alphabet the service allows in secrets
 _CHARSETS: Final = {
@@ -130,7 +125,6 @@ _NO_MONEY = 3
 _BLOCKED = 4
 _TOO_MANY = 9
 _REFUSED_CODES = frozenset({1, 5, 6, 7, 8})
-_TOO_MANY_REQUESTS = 429
 _NOT_FOUND = -3
 
 # status code -> (our status, name of the outcome, shown as failure reason when it failed)
@@ -252,7 +246,8 @@ class SmscClient(Gateway):
         """
         if not api_key and not (login and password):
             raise GatewayAuthenticationError("SMSC needs a login and password, or an API key")
-        self._session = session
+        # The service is asked for UTF-8, whatever charset its answers declare.
+        self._transport = Transport(session, "SMSC", timeout=timeout, encoding="utf-8")
         self._base_url = service_url(host)
         self._login = None if api_key else login
         self._credentials: dict[str, str] = (
@@ -261,7 +256,6 @@ class SmscClient(Gateway):
         self._secrets = tuple(value for value in (api_key, password, callback_secret) if value)
         self._callback_secret = callback_secret or None
         self._sender_id = sender_id or None
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         self._currency: str | None = None
         self._latest_account: Account | None = None
 
@@ -291,10 +285,10 @@ class SmscClient(Gateway):
     async def account(self) -> Account:
         """Return the balance, in the account's currency."""
         data = _object(await self._call("balance", {"cur": "1"}))
-        balance = _float(data.get("balance"), MAX_MONEY)
+        balance = as_float(data.get("balance"), MAX_MONEY)
         if balance is None:
             raise GatewayResponseError("The service's balance answer has no balance")
-        self._currency = _str(data.get("currency")) or self._currency
+        self._currency = as_text(data.get("currency")) or self._currency
         self._latest_account = Account(credits=balance, currency=self._currency)
         return self._latest_account
 
@@ -326,7 +320,7 @@ class SmscClient(Gateway):
         send_id = _id(data.get("id"))
         if send_id is None:
             raise GatewayResponseError("The service's send answer has no message id")
-        balance = _float(data.get("balance"), MAX_MONEY)
+        balance = as_float(data.get("balance"), MAX_MONEY)
         if balance is not None:
             self._latest_account = Account(credits=balance, currency=self._currency)
         return _sent_messages(request, send_id, data)
@@ -340,19 +334,19 @@ class SmscClient(Gateway):
             raise InvalidQueryError("SMSC reads a message back by its id only")
         send_id, number = key
         data = _object(await self._call("status", {"id": send_id, "phone": number, "all": "1"}))
-        code = _int(data.get("status"), -1000, 1000)
+        code = as_int(data.get("status"), -1000, 1000)
         if code is None:
             raise GatewayResponseError("The service's status answer has no status")
         if code == _NOT_FOUND:
             return []
-        err = _int(data.get("err"), 0, 2**31 - 1)
+        err = as_int(data.get("err"), 0, 2**31 - 1)
         status = status_from_code(code)
-        cost = _float(data.get("cost"), MAX_MONEY)
+        cost = as_float(data.get("cost"), MAX_MONEY)
         return [
             Message(
                 id=query.message_id,
-                number=_str(data.get("phone")) or number,
-                text=_str(data.get("message")) or "",
+                number=as_text(data.get("phone")) or number,
+                text=as_text(data.get("message")) or "",
                 status=status,
                 group_id=send_id,
                 sent_at=_timestamp(data.get("send_timestamp")),
@@ -398,35 +392,8 @@ class SmscClient(Gateway):
     async def _call(self, script: str, params: dict[str, str]) -> Any:
         url = f"{self._base_url}/sys/{script}.php"
         form = {**self._credentials, "fmt": "3", "charset": "utf-8", **params}
-        try:
-            async with self._session.post(url, data=form, timeout=self._timeout) as response:
-                body = await response.text(encoding="utf-8", errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except aiohttp.ClientConnectorCertificateError as err:
-            raise GatewayCertificateError(_certificate_reason(err)) from err
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as err:
-            kind = _connect_failure(err)
-            raise GatewayConnectionError(
-                f"Cannot connect to SMSC: {_KIND_WORDS[kind]}", request_sent=False, kind=kind
-            ) from err
-        except TimeoutError as err:
-            raise GatewayConnectionError(
-                "No answer from SMSC in time", request_sent=True, kind=ConnectionErrorKind.TIMEOUT
-            ) from err
-        except aiohttp.ClientError as err:
-            raise GatewayConnectionError(
-                "The connection to SMSC closed before the answer",
-                request_sent=True,
-                kind=ConnectionErrorKind.DROPPED,
-            ) from err
-        if status == _TOO_MANY_REQUESTS:
-            raise GatewayRateLimitedError(
-                "SMSC asks to slow down (HTTP 429)", retry_after=_seconds(retry_after)
-            )
-        if status != 200:
-            raise GatewayResponseError(f"SMSC answered HTTP {status}")
-        return self._answer(body)
+        answer = await self._transport.post(url, form=form)
+        return self._answer(answer.body)
 
     def _answer(self, body: str) -> Any:
         """Parse a JSON answer, raising the typed error of an error answer."""
@@ -437,8 +404,8 @@ class SmscClient(Gateway):
             raise GatewayResponseError(f"SMSC answered {kind}") from None
         if not isinstance(document, dict) or not {"error", "error_code"} & document.keys():
             return document
-        code = _int(document.get("error_code"), -(2**31), 2**31 - 1)
-        text = self._scrub(_str(document.get("error")) or "unknown error")
+        code = as_int(document.get("error_code"), -(2**31), 2**31 - 1)
+        text = self._scrub(as_text(document.get("error")) or "unknown error")
         message = f"SMSC error {code}: {text}"
         if code == _AUTHENTICATION:
             raise GatewayAuthenticationError(message)
@@ -495,18 +462,20 @@ def _sent_messages(request: SendRequest, send_id: str, data: Mapping[str, Any]) 
         if request.schedule is not None and request.schedule > datetime.now(UTC)
         else MessageStatus.PENDING
     )
-    total_parts = _int(data.get("cnt"), 0, MAX_PARTS)
-    entries = [item for item in _list(data.get("phones")) if isinstance(item, dict)]
+    total_parts = as_int(data.get("cnt"), 0, MAX_PARTS)
+    entries = as_dicts(data.get("phones"))
     given = {_digits(number): number for number in request.recipients}
     numbers: list[tuple[str, str, float | None]] = []  # (number, digits, cost)
     for item in entries:
-        digits = _digits(_str(item.get("phone")) or "")
+        digits = _digits(as_text(item.get("phone")) or "")
         if digits:
-            numbers.append((given.get(digits, digits), digits, _float(item.get("cost"), MAX_MONEY)))
+            numbers.append(
+                (given.get(digits, digits), digits, as_float(item.get("cost"), MAX_MONEY))
+            )
     if not numbers:
         numbers = [(number, _digits(number), None) for number in request.recipients]
         if len(numbers) == 1:
-            numbers = [(*numbers[0][:2], _float(data.get("cost"), MAX_MONEY))]
+            numbers = [(*numbers[0][:2], as_float(data.get("cost"), MAX_MONEY))]
     count = len(numbers)
     parts = total_parts // count if total_parts is not None and total_parts % count == 0 else None
     return [
@@ -537,9 +506,7 @@ def _callback_fields(request: WebhookRequest) -> dict[str, bytes]:
         raise WebhookPayloadError(f"SMSC does not send {method} callbacks")
     if method == "GET" or not request.body:
         return fields
-    content_type = next(
-        (value for key, value in request.headers.items() if key.lower() == "content-type"), ""
-    )
+    content_type = header(request.headers, "Content-Type") or ""
     if content_type.partition(";")[0].strip().lower() != FORM:
         raise WebhookMediaTypeError("not a URL-encoded form")
     # Latin-1 maps each byte to one character and back: the fields keep their exact bytes.
@@ -584,10 +551,10 @@ def _incoming(raw: Mapping[str, bytes], fields: Mapping[str, str]) -> Message:
 def _report(raw: Mapping[str, bytes], fields: Mapping[str, str]) -> DeliveryReport:
     send_id = _id(fields.get("id"))
     digits = _digits(fields.get("phone", ""))
-    code = _int(fields.get("status"), -1000, 1000)
+    code = as_int(fields.get("status"), -1000, 1000)
     if send_id is None or not digits or code is None:
         raise WebhookPayloadError("The status callback lacks a valid 'id', 'phone' or 'status'")
-    err = _int(fields.get("err"), 0, 2**31 - 1)
+    err = as_int(fields.get("err"), 0, 2**31 - 1)
     return DeliveryReport(
         message_id=f"{send_id}:{digits}",
         status=status_from_code(code),
@@ -600,9 +567,6 @@ def _report(raw: Mapping[str, bytes], fields: Mapping[str, str]) -> DeliveryRepo
 
 # -- values --------------------------------------------------------------------------------
 
-_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
-
 
 def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
@@ -610,78 +574,11 @@ def _object(value: Any) -> dict[str, Any]:
     return value
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _int(value: Any, low: int, high: int) -> int | None:
-    """Return a whole number in ``low..high`` given as a JSON number or ASCII digits, else None."""
-    if isinstance(value, str) and _INTEGER.fullmatch(text := value.strip()):
-        value = int(text)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    return value if low <= value <= high else None
-
-
-def _float(value: Any, limit: float) -> float | None:
-    """Return an amount within ``-limit..limit`` (the service writes them as text), else None."""
-    if isinstance(value, str) and _DECIMAL.fullmatch(text := value.strip()):
-        value = float(text)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    return float(value) if -limit <= value <= limit else None
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def _id(value: Any) -> str | None:
-    number = _int(value, 1, MAX_ID)
-    return None if number is None else str(number)
+    """Return an id of the service, which numbers from 1."""
+    return as_id(value, low=1)
 
 
 def _timestamp(value: Any) -> datetime | None:
-    seconds = _int(value, 1, int(LATEST.timestamp()) - 1)
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
-
-
-def _seconds(value: str | None) -> float | None:
-    """Parse a ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
-    seconds = _float(value, 86_400.0)
-    return seconds if seconds is not None and seconds >= 0 else None
-
-
-_KIND_WORDS: Final = {
-    ConnectionErrorKind.REFUSED: "connection refused",
-    ConnectionErrorKind.DNS: "host name not found",
-    ConnectionErrorKind.TLS: "secure connection failed",
-    ConnectionErrorKind.TIMEOUT: "timed out",
-    ConnectionErrorKind.UNREACHABLE: "host unreachable",
-}
-
-
-def _connect_failure(
-    err: aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError,
-) -> ConnectionErrorKind:
-    """Return why a connection could not be opened; nothing was sent."""
-    if isinstance(err, aiohttp.ConnectionTimeoutError):
-        return ConnectionErrorKind.TIMEOUT
-    if isinstance(err, aiohttp.ClientConnectorDNSError):
-        return ConnectionErrorKind.DNS
-    if isinstance(err, aiohttp.ClientSSLError) or isinstance(err.os_error, ssl.SSLError):
-        return ConnectionErrorKind.TLS
-    if isinstance(err.os_error, ConnectionRefusedError):
-        return ConnectionErrorKind.REFUSED
-    if isinstance(err.os_error, TimeoutError):
-        return ConnectionErrorKind.TIMEOUT
-    return ConnectionErrorKind.UNREACHABLE
-
-
-def _certificate_reason(err: aiohttp.ClientConnectorCertificateError) -> str:
-    cause = err.certificate_error
-    return getattr(cause, "verify_message", None) or str(cause)
+    """Return the moment of a Unix time in seconds; 0 reads as no moment."""
+    return as_unix_time(value, low=1)

@@ -62,7 +62,6 @@ import hashlib
 import json
 import re
 import secrets
-import ssl
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,12 +70,9 @@ import aiohttp
 
 from .errors import (
     CapabilityNotSupportedError,
-    ConnectionErrorKind,
     GatewayApiError,
     GatewayAuthenticationError,
-    GatewayCertificateError,
     GatewayConnectionError,
-    GatewayRateLimitedError,
     GatewayResponseError,
     InvalidQueryError,
     SmsBridgeError,
@@ -107,6 +103,19 @@ from .models import (
     Sim,
     id_order,
 )
+from .transport import Transport
+from .values import (
+    EARLIEST,
+    LATEST,
+    MAX_ID,
+    as_datetime,
+    as_dicts,
+    as_flag,
+    as_id,
+    as_int,
+    as_text,
+    header,
+)
 
 DEFAULT_URL: Final = "https://smsgateway24.com"
 DEFAULT_TIMEOUT: Final = 30.0
@@ -123,11 +132,7 @@ CONF_PHONE_IDS: Final = "phone_ids"  # optional: the account's phones known befo
 MAX_BATCH: Final = 500  # items in one webhook request
 MAX_TEXT: Final = 10_000  # characters of one message text
 MAX_DEPTH: Final = 32  # nesting of JSON arrays and objects
-MAX_ID: Final = 2**53 - 1
 MAX_SIM_SLOT: Final = 255
-MAX_RETRY_AFTER: Final = 86_400.0
-EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST: Final = datetime(9999, 1, 1, tzinfo=UTC)
 # How far the service's reading of a date may be off when it reads it in another zone than ours.
 DATE_SLACK: Final = timedelta(days=1)
 # customerid values the client draws: nine or ten digits, within a signed 32-bit integer.
@@ -138,7 +143,6 @@ _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _PAKET_DATE_FORMAT = "%d.%m.%Y %H:%M:%S"
 _JSON_TYPES = frozenset({"application/json", "text/json", "text/plain", ""})
 _FORM = "application/x-www-form-urlencoded"
-_TOO_MANY_REQUESTS = 429
 _TOKEN_REFUSALS = frozenset({401, 403})
 _REFUSED_TOKEN = re.compile(r"token|login|auth|password", re.IGNORECASE)
 
@@ -228,6 +232,7 @@ class SmsGateway24Client(Gateway):
         them, so that webhooks are accepted from the start.
         """
         self._session = session
+        self._transport = Transport(session, "the service", timeout=timeout)
         self._email = email
         self._password = password
         self._token = token or None
@@ -237,7 +242,6 @@ class SmsGateway24Client(Gateway):
         self._zone = _zone(self._zone_name)
         self._phone_ids = frozenset(phone_ids)
         self._first_phone: str | None = None  # the default sender when none is configured
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         self._on_token = on_token
         self._login_lock = asyncio.Lock()
 
@@ -289,20 +293,20 @@ class SmsGateway24Client(Gateway):
             return None, None
         online = data.get("online")
         return (
-            online if isinstance(online, bool) else _flag(online),
+            online if isinstance(online, bool) else as_flag(online),
             self._datetime(data.get("lastseen")),
         )
 
     def _phone(self, item: Mapping[str, Any]) -> Phone | None:
-        if (phone_id := _id(item.get("id"))) is None:
+        if (phone_id := as_id(item.get("id"))) is None:
             return None
         return Phone(
             id=phone_id,
-            name=_str(item.get("title")),
-            app_version=_str(item.get("appversion")),
+            name=as_text(item.get("title")),
+            app_version=as_text(item.get("appversion")),
             last_seen=self._datetime(item.get("lastseen")),
             sims=_sims(item.get("siminfo")),
-            subscription=_flag(item.get("subscription")),
+            subscription=as_flag(item.get("subscription")),
         )
 
     # -- sending ------------------------------------------------------------------------
@@ -343,7 +347,7 @@ class SmsGateway24Client(Gateway):
         if request.prioritize:
             params["urgent"] = "1"
         data = await self._call("addsms", params)
-        if (message_id := _id(data.get("sms_id"))) is None:
+        if (message_id := as_id(data.get("sms_id"))) is None:
             raise GatewayResponseError("The service saved the message but answered no sms_id")
         return Message(
             id=message_id,
@@ -435,7 +439,7 @@ class SmsGateway24Client(Gateway):
     async def create_tag(self, title: str) -> int:
         """Create a tag (a contacts list) and return its id."""
         data = await self._call("savetag", {"title": title})
-        if (tag_id := _int(data.get("tag_id"), 0, MAX_ID)) is None:
+        if (tag_id := as_int(data.get("tag_id"), 0, MAX_ID)) is None:
             raise GatewayResponseError("The service answered no tag_id")
         return tag_id
 
@@ -447,7 +451,7 @@ class SmsGateway24Client(Gateway):
         params = {"phone": number, "ctag_id": tag, "tag_id": tag, "fullname": name or number}
         data = await self._call("savecontact", params)
         return Contact(
-            id=_int(data.get("contact_id"), 0, MAX_ID),
+            id=as_int(data.get("contact_id"), 0, MAX_ID),
             number=number,
             name=name,
             subscribed=True,
@@ -479,7 +483,7 @@ class SmsGateway24Client(Gateway):
             "time_to_send": self._format(when, _PAKET_DATE_FORMAT),
         }
         data = await self._call("savepaket", params)
-        if _int(data.get("paket_id", data.get("paket")), 0, MAX_ID) is None:
+        if as_int(data.get("paket_id", data.get("paket")), 0, MAX_ID) is None:
             raise GatewayResponseError("The service answered no newsletter id")
         return []
 
@@ -496,7 +500,7 @@ class SmsGateway24Client(Gateway):
         ):
             message = await self._sms_status(query.message_id)
             return [message] if message and _has_status(message, query.status) else []
-        if query.group_id is not None and _int(query.group_id, 0, CUSTOMER_ID_HIGH) is None:
+        if query.group_id is not None and as_int(query.group_id, 0, CUSTOMER_ID_HIGH) is None:
             return []  # not a customerid: no message of the service can have it
         params = self._list_params(query)
         data = await self._call("getallsms", params)
@@ -514,10 +518,10 @@ class SmsGateway24Client(Gateway):
         return InboundBatch(messages=tuple(sorted(received, key=_received_order)))
 
     async def _sms_status(self, message_id: str) -> Message | None:
-        if _id(message_id) is None:
+        if as_id(message_id) is None:
             return None  # the service numbers its messages
         data = await self._call("getsmsstatus", {"sms_id": message_id})
-        code = _int(data.get("status"), 0, MAX_ID)
+        code = as_int(data.get("status"), 0, MAX_ID)
         status = message_status(code)
         return Message(
             id=message_id,
@@ -546,28 +550,28 @@ class SmsGateway24Client(Gateway):
 
     def _message(self, item: Mapping[str, Any]) -> tuple[Message, datetime | None] | None:
         """Return a ``getallsms`` row and its creation time; None without a valid id."""
-        if (message_id := _id(item.get("id"))) is None:
+        if (message_id := as_id(item.get("id"))) is None:
             return None
-        code = _int(item.get("status"), 0, MAX_ID)
+        code = as_int(item.get("status"), 0, MAX_ID)
         status = message_status(code)
         created = self._datetime(item.get("created"))
         schedule = self._datetime(item.get("timetosend"))
         if status is MessageStatus.PENDING and schedule and schedule > datetime.now(UTC):
             status = MessageStatus.SCHEDULED
-        customer_id = _int(item.get("customerid"), 0, MAX_ID)
+        customer_id = as_int(item.get("customerid"), 0, MAX_ID)
         message = Message(
             id=message_id,
-            number=_str(item.get("sendto")) or "",
+            number=as_text(item.get("sendto")) or "",
             text=_text(item.get("body")),
             status=status,
-            phone_id=_id(item.get("deviceid")),
-            sim_slot=_int(item.get("sim"), 0, MAX_SIM_SLOT),
+            phone_id=as_id(item.get("deviceid")),
+            sim_slot=as_int(item.get("sim"), 0, MAX_SIM_SLOT),
             group_id=None if customer_id is None else str(customer_id),
             type=MessageType.SMS,
             sent_at=self._datetime(item.get("senttime")) or created,
             schedule=schedule,
             error_code=code if status is MessageStatus.FAILED else None,
-            prioritize=_flag(item.get("urgent")),
+            prioritize=as_flag(item.get("urgent")),
             failure_reason=_failure_reason(code, item.get("statustitle")),
         )
         return message, created
@@ -614,7 +618,7 @@ class SmsGateway24Client(Gateway):
         messages: list[Message] = []
         reports: list[DeliveryReport] = []
         for position, item in enumerate(items, 1):
-            phone_id = _id(item.get("device_id"))
+            phone_id = as_id(item.get("device_id"))
             if phone_id is None or phone_id not in self._phone_ids:
                 raise WebhookSignatureError("The request names no phone of this account")
             if "status_id" in item:
@@ -627,8 +631,8 @@ class SmsGateway24Client(Gateway):
         )
 
     def _report(self, item: Mapping[str, Any], phone_id: str, position: int) -> DeliveryReport:
-        message_id = _id(item.get("sms_id"))
-        code = _int(item.get("status_id"), 0, MAX_ID)
+        message_id = as_id(item.get("sms_id"))
+        code = as_int(item.get("status_id"), 0, MAX_ID)
         if message_id is None or code is None:
             raise WebhookPayloadError(f"Item {position} lacks a valid 'sms_id' or 'status_id'")
         status = message_status(code)
@@ -636,16 +640,16 @@ class SmsGateway24Client(Gateway):
             message_id=message_id,
             status=status,
             phone_id=phone_id,
-            number=_str(item.get("sendto")),
+            number=as_text(item.get("sendto")),
             at=self._datetime(item.get("senttime")),
             error_code=code if status is MessageStatus.FAILED else None,
             failure_reason=_failure_reason(code, item.get("status_message")),
         )
 
     def _inbound(self, item: Mapping[str, Any], phone_id: str, position: int) -> Message:
-        message_id = _id(item.get("sms_id"))
-        number = _str(item.get("address"))
-        image = _str(item.get("img_url")) if item.get("type") == "img" else None
+        message_id = as_id(item.get("sms_id"))
+        number = as_text(item.get("address"))
+        image = as_text(item.get("img_url")) if item.get("type") == "img" else None
         body = item.get("body")
         if message_id is None or number is None:
             raise WebhookPayloadError(f"Item {position} lacks a valid 'sms_id' or 'address'")
@@ -660,7 +664,7 @@ class SmsGateway24Client(Gateway):
             text=_text(body),
             status=MessageStatus.RECEIVED,
             phone_id=phone_id,
-            sim_slot=_int(slot, 0, MAX_SIM_SLOT),
+            sim_slot=as_int(slot, 0, MAX_SIM_SLOT),
             type=MessageType.MMS if image else MessageType.SMS,
             attachments=(image,) if image else (),
             sent_at=self._datetime(item.get("date")) or self._datetime(item.get("date_sent")),
@@ -676,10 +680,10 @@ class SmsGateway24Client(Gateway):
         parsed: datetime | None
         if isinstance(value, dict):
             parsed = _php_date(value)
-        elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-            parsed = _unix_date(int(value))  # a form carries numbers as text
-        elif isinstance(value, str) and value.strip():
-            parsed = _text_date(value.strip(), self._zone)
+        elif isinstance(value, str) and (seconds := as_int(value, -MAX_ID, MAX_ID)) is not None:
+            parsed = _unix_date(seconds)  # a form carries numbers as text
+        elif isinstance(value, str):
+            parsed = as_datetime(value, self._zone)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             parsed = _unix_date(value)
         else:
@@ -738,26 +742,16 @@ class SmsGateway24Client(Gateway):
 
     async def _post(self, method: str, form: Mapping[str, str]) -> dict[str, Any]:
         url = f"{self._base_url}/getdata/{method}"
-        try:
-            async with self._session.post(url, data=dict(form), timeout=self._timeout) as response:
-                body = await response.text(errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise _connection_error(err) from err
-        if status == _TOO_MANY_REQUESTS:
-            raise GatewayRateLimitedError(
-                "The service asks to slow down (HTTP 429)", retry_after=_seconds(retry_after)
-            )
-        if status == 200:
-            return self._envelope(body)
+        answer = await self._transport.post(url, form=form, any_status=True)
+        if answer.status == 200:
+            return self._envelope(answer.body)
         # Some answers may carry the API's own error object with another HTTP status.
         try:
-            self._envelope(body)
+            self._envelope(answer.body)
         except GatewayResponseError:
-            if status in _TOKEN_REFUSALS:
+            if answer.status in _TOKEN_REFUSALS:
                 raise _TokenRefusedError from None
-        raise GatewayResponseError(f"The service answered HTTP {status}")
+        raise self._transport.status_error(answer.status)
 
     def _envelope(self, body: str) -> dict[str, Any]:
         """Unwrap the answer: ``error`` 1 becomes an error, never quoting credentials."""
@@ -767,13 +761,13 @@ class SmsGateway24Client(Gateway):
         error = document.get("error", 0)
         if not error or error == "0":
             return document
-        message = _str(document.get("message")) or "Unknown error"
+        message = as_text(document.get("message")) or "Unknown error"
         for secret in (self._password, self._token):
             if secret:
                 message = message.replace(secret, "***")
         if _REFUSED_TOKEN.search(message):
             raise _TokenRefusedError
-        raise GatewayApiError(message, code=_int(error, 0, MAX_ID))
+        raise GatewayApiError(message, code=as_int(error, 0, MAX_ID))
 
 
 def from_config(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> SmsGateway24Client:
@@ -813,63 +807,12 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
 
 
-# -- HTTP ------------------------------------------------------------------------------------
-
-
-def _connection_error(err: aiohttp.ClientError | TimeoutError) -> GatewayConnectionError:
-    """Return the typed error of a request that got no complete answer."""
-    if isinstance(err, aiohttp.ClientConnectorCertificateError):
-        cause = err.certificate_error
-        return GatewayCertificateError(getattr(cause, "verify_message", None) or str(cause))
-    if isinstance(err, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-        kind = _connect_failure(err)
-        return GatewayConnectionError(
-            f"Cannot connect to the service: {_KIND_WORDS[kind]}", request_sent=False, kind=kind
-        )
-    if isinstance(err, TimeoutError):
-        return GatewayConnectionError(
-            "No answer from the service in time",
-            request_sent=True,
-            kind=ConnectionErrorKind.TIMEOUT,
-        )
-    return GatewayConnectionError(
-        f"No complete answer from the service: {_KIND_WORDS[ConnectionErrorKind.DROPPED]}",
-        request_sent=True,
-        kind=ConnectionErrorKind.DROPPED,
-    )
-
-
-_KIND_WORDS: Final = {
-    ConnectionErrorKind.REFUSED: "connection refused",
-    ConnectionErrorKind.DNS: "host name not found",
-    ConnectionErrorKind.TLS: "secure connection failed",
-    ConnectionErrorKind.TIMEOUT: "timed out",
-    ConnectionErrorKind.UNREACHABLE: "host unreachable",
-    ConnectionErrorKind.DROPPED: "connection closed before the answer",
-}
-
-
-def _connect_failure(
-    err: aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError,
-) -> ConnectionErrorKind:
-    """Return why a connection could not be opened; nothing was sent."""
-    if isinstance(err, aiohttp.ConnectionTimeoutError):
-        return ConnectionErrorKind.TIMEOUT
-    if isinstance(err, aiohttp.ClientConnectorDNSError):
-        return ConnectionErrorKind.DNS
-    if isinstance(err, aiohttp.ClientSSLError) or isinstance(err.os_error, ssl.SSLError):
-        return ConnectionErrorKind.TLS
-    if isinstance(err.os_error, ConnectionRefusedError):
-        return ConnectionErrorKind.REFUSED
-    return ConnectionErrorKind.UNREACHABLE
-
-
 # -- parsing ---------------------------------------------------------------------------------
 
 
 def _webhook_items(request: WebhookRequest) -> list[dict[str, Any]]:
     """Return the objects of a webhook body: one JSON object, a list of them, or a form."""
-    content_type = _header(request.headers, "Content-Type") or ""
+    content_type = header(request.headers, "Content-Type") or ""
     media = content_type.partition(";")[0].strip().lower()
     try:
         text = request.body.decode()
@@ -914,9 +857,7 @@ def _loads(text: str, error: type[SmsBridgeError]) -> Any:
 
 def _rows(value: Any) -> list[dict[str, Any]]:
     """Return the objects of a list, or of an object keyed by id (PHP arrays come as both)."""
-    if isinstance(value, dict):
-        value = list(value.values())
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    return as_dicts(list(value.values()) if isinstance(value, dict) else value)
 
 
 def _sims(value: Any) -> tuple[Sim, ...]:
@@ -930,11 +871,11 @@ def _sims(value: Any) -> tuple[Sim, ...]:
     for item in value if isinstance(value, list) else ():
         if not isinstance(item, dict):
             continue
-        slot = _int(item.get("Slot"), 0, MAX_SIM_SLOT)
+        slot = as_int(item.get("Slot"), 0, MAX_SIM_SLOT)
         if slot is None or slot in sims:
             continue
-        number = (_str(item.get("Number")) or "").strip()
-        carrier = (_str(item.get("CarrierName")) or "").strip()
+        number = (as_text(item.get("Number")) or "").strip()
+        carrier = (as_text(item.get("CarrierName")) or "").strip()
         detail = number if Sim(slot, "", number).phone_number else carrier
         label = f"SIM #{slot + 1} [{detail}]" if detail else f"SIM #{slot + 1}"
         sims[slot] = Sim(slot=slot, label=label, detail=detail or None)
@@ -945,7 +886,7 @@ def _failure_reason(code: int | None, text: Any) -> str | None:
     """Return the service's text for a failed state (the documented one when it sends none)."""
     if message_status(code) is not MessageStatus.FAILED or code is None:
         return None
-    return _str(text) or status_description(code)
+    return as_text(text) or status_description(code)
 
 
 def _has_status(message: Message, status: MessageStatus | None) -> bool:
@@ -978,14 +919,6 @@ def _zone(name: str) -> tzinfo:
     return _named_zone(name)
 
 
-def _text_date(text: str, zone: tzinfo) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
-
-
 def _unix_date(value: float) -> datetime | None:
     """Read a Unix time in seconds, or in milliseconds as Android writes them."""
     seconds = value / 1000 if abs(value) >= 1e11 else value
@@ -999,54 +932,6 @@ def _wire_id(value: str) -> int | str:
     return int(value) if value.isdecimal() and value.isascii() else value
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
-_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
-_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{0,20})?")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _int(value: Any, low: int, high: int) -> int | None:
-    """Return a whole number in ``low..high`` given as a JSON number or ASCII digits, else None."""
-    if isinstance(value, str) and _INTEGER.fullmatch(text := value.strip()):
-        value = int(text)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    return value if low <= value <= high else None
-
-
-def _id(value: Any) -> str | None:
-    number = _int(value, 0, MAX_ID)
-    return None if number is None else str(number)
-
-
-def _str(value: Any) -> str | None:
-    """Return text, or a whole number written as text; None when empty or anything else."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value) or None
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_ID:
-        return str(value)
-    return None
-
-
 def _text(value: Any) -> str:
-    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else ""
-
-
-def _flag(value: Any) -> bool | None:
-    """Return a JSON boolean, or 0/1 as a number or text, as a bool; None otherwise."""
-    if isinstance(value, bool):
-        return value
-    number = _int(value, 0, 1)
-    return None if number is None else bool(number)
-
-
-def _seconds(value: str | None) -> float | None:
-    """Parse a ``Retry-After`` header given in seconds (the HTTP-date form is ignored)."""
-    if value is None or not _DECIMAL.fullmatch(text := value.strip()):
-        return None
-    seconds = float(text)
-    return seconds if seconds <= MAX_RETRY_AFTER else None
+    """Return a text field; a number is no text here."""
+    return (as_text(value) or "") if isinstance(value, str) else ""
