@@ -123,8 +123,12 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert select_options(result, CONF_PROVIDER) == [
-        {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"}
+        {"value": provider.key, "label": provider.name} for provider in PROVIDERS.values()
     ]
+    assert select_options(result, CONF_PROVIDER)[0] == {
+        "value": "sms_gateway",
+        "label": "SMS Gateway (RBSoft)",
+    }
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PROVIDER: "sms_gateway"}

@@ -235,9 +235,10 @@ async def test_each_provider_has_its_credentials_step(hass: HomeAssistant) -> No
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     [picker] = result["data_schema"].schema.values()
     assert picker.config["options"] == [
-        {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"},
-        {"value": "test_mail", "label": "Mail SMS"},
+        {"value": provider.key, "label": provider.name} for provider in PROVIDERS.values()
     ]
+    assert picker.config["options"][0] == {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"}
+    assert picker.config["options"][-1] == {"value": "test_mail", "label": "Mail SMS"}
 
     result = await choose(hass, "test_mail")
     assert result["step_id"] == "test_mail"
@@ -410,7 +411,7 @@ async def test_diagnostics_redact_the_declared_secrets(
 
     assert diagnostics["entry"]["data"] == {
         CONF_PROVIDER: "test_mail",
-        "email": EMAIL,
+        "email": REDACTED,  # an e-mail address names the user
         "password": REDACTED,
         "region": "us",
         "sender": "Ops",
@@ -418,7 +419,9 @@ async def test_diagnostics_redact_the_declared_secrets(
         CONF_WEBHOOK_ID: REDACTED,
     }
     assert diagnostics["account"] == {"credits": 7.5, "unlimited": False, "currency": None}
+    assert diagnostics["entry"]["title"] == REDACTED  # the title is the e-mail address
     text = json.dumps(diagnostics)
+    assert EMAIL not in text
     assert PASSWORD not in text
     assert "stored-token" not in text
     await hass.config_entries.async_unload(mail_entry.entry_id)
