@@ -1,4 +1,4 @@
-"""Binary sensors: whether each phone is online, and whether the account's credits are unlimited."""
+"""Binary sensors: each phone online and its subscription, the account's unlimited credits."""
 
 from __future__ import annotations
 
@@ -52,14 +52,21 @@ ACCOUNT_BINARY_SENSORS: tuple[SmsBridgeAccountBinarySensorDescription, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class SmsBridgePhoneBinarySensorDescription(BinarySensorEntityDescription):
-    """A binary sensor of a phone whose state may change by itself as time passes."""
+    """A binary sensor of a phone, present when the gateway has ``capability`` and ``exists_fn``.
 
-    capability: Capability
+    Its state may change by itself as time passes (``changes_at_fn``).
+    """
+
+    capability: Capability | None = None
+    exists_fn: Callable[[Phone], bool] = lambda _: True
     is_on_fn: Callable[[Phone, datetime], bool | None]
-    changes_at_fn: Callable[[Phone], datetime | None]  # when the state flips without new data
+    # When the state flips without new data.
+    changes_at_fn: Callable[[Phone], datetime | None] = lambda _: None
 
 
 def _online(phone: Phone, now: datetime) -> bool:
+    if phone.online is not None:  # the provider tells
+        return phone.online
     # A phone that never polled the gateway is not online: off, not unknown.
     return phone.last_seen is not None and now - phone.last_seen < ONLINE_WINDOW
 
@@ -72,6 +79,13 @@ PHONE_BINARY_SENSORS: tuple[SmsBridgePhoneBinarySensorDescription, ...] = (
         capability=Capability.LAST_SEEN,
         is_on_fn=_online,
         changes_at_fn=lambda phone: phone.last_seen and phone.last_seen + ONLINE_WINDOW,
+    ),
+    SmsBridgePhoneBinarySensorDescription(
+        key="subscription",
+        translation_key="subscription",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda phone: phone.subscription is not None,
+        is_on_fn=lambda phone, _now: phone.subscription,
     ),
 )
 
@@ -91,7 +105,8 @@ async def async_setup_entry(
     descriptions = [
         description
         for description in PHONE_BINARY_SENSORS
-        if description.capability in coordinator.gateway.capabilities
+        if description.capability is None
+        or description.capability in coordinator.gateway.capabilities
     ]
     async_add_phone_entities(
         entry,
@@ -99,6 +114,7 @@ async def async_setup_entry(
         lambda phone: [
             SmsBridgePhoneBinarySensor(coordinator, phone, description)
             for description in descriptions
+            if description.exists_fn(phone)
         ],
     )
 
