@@ -610,6 +610,29 @@ async def test_incoming_sms_are_polled_and_fire_once(
     assert polled[-1]["status"] == "5"
 
 
+async def test_a_message_both_pushed_and_polled_fires_once(
+    hass: HomeAssistant,
+    sim: SmsGateway24Simulator,
+    client: TestClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Webhook and polling both bring the message: it fires once."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+
+    async def next_poll() -> None:
+        freezer.tick(POLL_INTERVAL)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    await next_poll()
+    sim.requests.clear()
+    await sim.receive_sms("+4915752982212", "both ways")
+    await hass.async_block_till_done()
+    await next_poll()
+    assert requests_of(sim, "getallsms")  # the poll did read it again
+    assert [event.data["text"] for event in events] == ["both ways"]
+
+
 # -- contacts, USSD, diagnostics ------------------------------------------------------------------
 
 
