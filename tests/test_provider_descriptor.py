@@ -411,7 +411,7 @@ async def test_diagnostics_redact_the_declared_secrets(
 
     assert diagnostics["entry"]["data"] == {
         CONF_PROVIDER: "test_mail",
-        "email": EMAIL,
+        "email": REDACTED,  # an e-mail address names the user
         "password": REDACTED,
         "region": "us",
         "sender": "Ops",
@@ -419,7 +419,9 @@ async def test_diagnostics_redact_the_declared_secrets(
         CONF_WEBHOOK_ID: REDACTED,
     }
     assert diagnostics["account"] == {"credits": 7.5, "unlimited": False, "currency": None}
+    assert diagnostics["entry"]["title"] == REDACTED  # the title is the e-mail address
     text = json.dumps(diagnostics)
+    assert EMAIL not in text
     assert PASSWORD not in text
     assert "stored-token" not in text
     await hass.config_entries.async_unload(mail_entry.entry_id)

@@ -301,6 +301,7 @@ async def test_without_capabilities(
             f"sensor.{phone}_{sensor}"
             for phone in ("office_phone", "pixel_7")
             for sensor in (
+                "app_version",
                 "sim_cards",
                 "messages_sent_today",
                 "messages_failed_today",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -69,6 +69,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         ),
         entry.data,
     )
+    reload_on_change = _ReloadOnChange(hass, entry)
+    if provider.connect_store is not None:
+        provider.connect_store(gateway, reload_on_change.store)
     coordinator = SmsBridgeCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
 
@@ -121,7 +124,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
             hass.data[DATA_HASS_CONFIG],
         )
     )
-    entry.async_on_unload(entry.add_update_listener(_reload_on_change(entry)))
+    entry.async_on_unload(entry.add_update_listener(reload_on_change.async_listener))
     return True
 
 
@@ -152,17 +155,30 @@ async def async_remove_config_entry_device(
     )
 
 
-def _reload_on_change(
-    entry: SmsBridgeConfigEntry,
-) -> Callable[[HomeAssistant, SmsBridgeConfigEntry], Coroutine[Any, Any, None]]:
-    """Return an update listener reloading the entry when its data or options changed.
+class _ReloadOnChange:
+    """The entry's update listener: reload when its data or options changed.
 
-    Options, reauth and reconfigure all take effect through this one reload.
+    Options, reauth and reconfigure all take effect through this one reload. What the running
+    client stores itself (``store``: a renewed token) changes the data without one.
     """
-    data, options = dict(entry.data), dict(entry.options)
 
-    async def _listener(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
-        if dict(entry.data) != data or dict(entry.options) != options:
+    def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._data, self._options = dict(entry.data), dict(entry.options)
+
+    def store(self, update: Mapping[str, Any]) -> None:
+        """Merge what the client obtained into the entry's data, without reloading it."""
+        entry = self._entry
+        if self._hass.config_entries.async_get_entry(entry.entry_id) is not entry:
+            return  # removed meanwhile: nothing left to store it in
+        data = {**entry.data, **update}
+        if data != entry.data:
+            # Only these keys: a change of the user's not yet seen still reloads.
+            self._data.update(update)
+            self._hass.config_entries.async_update_entry(entry, data=data)
+
+    async def async_listener(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+        """Reload the entry if its data or options differ from what it was set up with."""
+        if dict(entry.data) != self._data or dict(entry.options) != self._options:
             hass.config_entries.async_schedule_reload(entry.entry_id)
-
-    return _listener

@@ -1,5 +1,5 @@
-"""Binary sensors: whether each phone is online, charging and lets the provider send, and whether
-the account's credits are unlimited.
+"""Binary sensors: whether each phone is online, charging, lets the provider send and has
+its subscription, and whether the account's credits are unlimited.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ class SmsBridgePhoneBinarySensorDescription(BinarySensorEntityDescription):
 
 
 def _online(phone: Phone, now: datetime) -> bool:
+    if phone.online is not None:  # the provider tells
+        return phone.online
     # A phone that never polled the gateway is not online: off, not unknown.
     return phone.last_seen is not None and now - phone.last_seen < ONLINE_WINDOW
 
@@ -94,6 +96,13 @@ PHONE_BINARY_SENSORS: tuple[SmsBridgePhoneBinarySensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda phone: phone.sending_enabled is not None,
         is_on_fn=lambda phone, _now: phone.sending_enabled,
+    ),
+    SmsBridgePhoneBinarySensorDescription(
+        key="subscription",
+        translation_key="subscription",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda phone: phone.subscription is not None,
+        is_on_fn=lambda phone, _now: phone.subscription,
     ),
 )
 

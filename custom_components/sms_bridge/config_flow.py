@@ -354,7 +354,9 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         session = async_get_clientsession(
             self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL)
         )
-        gateway = create_gateway(session, provider.key, data)
+        # Without what was stored from before (a token): the test proves the typed credentials.
+        tested = {key: value for key, value in data.items() if key not in provider.stored_secrets}
+        gateway = create_gateway(session, provider.key, tested)
         try:
             if Capability.PHONES in gateway.capabilities:
                 await gateway.phones()

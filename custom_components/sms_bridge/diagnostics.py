@@ -21,15 +21,27 @@ from .const import (
 from .data import SmsBridgeConfigEntry
 from .webhook_url import async_webhook_url
 
+_PRIVATE_KINDS = frozenset({FieldKind.URL, FieldKind.EMAIL})
+
 
 def _to_redact(provider: str) -> set[str]:
-    """Return the keys to hide: the provider's secrets, the webhook id and the server URLs.
+    """Return the keys to hide: the provider's secrets, the webhook id, URLs and e-mail addresses.
 
-    A server URL is private (it names the user's server) and not needed to debug.
+    A server URL or an account's e-mail address is private (it names the user's server or the
+    user) and not needed to debug.
     """
     descriptor = PROVIDERS[provider]
-    urls = {field.key for field in descriptor.fields if field.kind is FieldKind.URL}
-    return {CONF_WEBHOOK_ID, *descriptor.secrets, *urls}
+    private = {field.key for field in descriptor.fields if field.kind in _PRIVATE_KINDS}
+    return {CONF_WEBHOOK_ID, *descriptor.secrets, *private}
+
+
+def _title(entry: SmsBridgeConfigEntry, to_redact: set[str]) -> str:
+    """Return the entry's title without the redacted values it repeats (an e-mail address)."""
+    title = entry.title
+    for key in to_redact:
+        if isinstance(value := entry.data.get(key), str) and value.strip():
+            title = title.replace(value.strip(), REDACTED)
+    return title
 
 
 async def async_get_config_entry_diagnostics(
@@ -44,7 +56,7 @@ async def async_get_config_entry_diagnostics(
             options[key] = [REDACTED] * len(recipients)
     return {
         "entry": {
-            "title": entry.title,
+            "title": _title(entry, to_redact),
             "data": async_redact_data(entry.data, to_redact),
             "options": options,
         },
@@ -79,6 +91,8 @@ def _phone(phone: Phone) -> dict[str, Any]:
         "last_seen": phone.last_seen.isoformat() if phone.last_seen else None,
         "battery": phone.battery,
         "charging": phone.charging,
+        "online": phone.online,
+        "subscription": phone.subscription,
         "sims": [_sim(sim) for sim in phone.sims],
     }
 

@@ -87,7 +87,8 @@ def translated_gateway_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterat
         entry.async_start_reauth(hass)
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
     except CapabilityNotSupportedError as err:
-        raise validation_error("not_supported", feature=str(err)) from err
+        # The provider has the capability but not this use of it (a contact it cannot remove).
+        raise validation_error("operation_not_supported", error=err) from err
     except GatewayCertificateError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

@@ -76,7 +76,7 @@ class InboundDispatcher:
 
     @callback
     def _fire_message(self, message: Message) -> None:
-        attributes = {
+        attributes: dict[str, Any] = {
             "message_id": message.id,
             "number": message.number,
             "number_e164": to_e164(message.number),
@@ -87,6 +87,8 @@ class InboundDispatcher:
             "sent_at": message.sent_at.isoformat() if message.sent_at else None,
             "received_at": message.delivered_at.isoformat() if message.delivered_at else None,
         }
+        if message.attachments:  # an image whose URL is all the provider gives
+            attributes["attachments"] = list(message.attachments)
         self._fire(EVENT_MESSAGE_RECEIVED, EVENT_TYPE_SMS_RECEIVED, message.phone_id, attributes)
 
     @callback

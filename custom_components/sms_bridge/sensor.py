@@ -150,6 +150,13 @@ PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
         value_fn=lambda phone: phone.battery,
     ),
     SmsBridgePhoneSensorDescription(
+        key="app_version",
+        translation_key="app_version",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda phone: phone.app_version is not None,
+        value_fn=lambda phone: phone.app_version,
+    ),
+    SmsBridgePhoneSensorDescription(
         key="sims",
         translation_key="sims",
         entity_category=EntityCategory.DIAGNOSTIC,

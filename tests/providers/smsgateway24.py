@@ -35,8 +35,8 @@ class _RecordingSimulator(SmsGateway24Simulator):
 class SmsGateway24Harness(ProviderHarness):
     """SmsGateway24: phones, a token from e-mail and password, unsigned JSON webhooks, polling.
 
-    The entry's fields (``url``, ``email``, ``password``) follow the descriptor's documented
-    example; adjust them to the descriptor when it is wired.
+    The entry holds the descriptor's fields (``email``, ``password``) and ``url``, which the
+    form does not ask (the client's server, smsgateway24.com by default): the simulator's here.
     """
 
     key = "smsgateway24"

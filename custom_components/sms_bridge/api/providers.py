@@ -14,8 +14,10 @@ import aiohttp
 
 from . import semysms
 from .errors import GatewayResponseError
+from . import smsgateway24
 from .gateway import Capability, Gateway
 from .rbsoft import SmsGatewayClient, normalize_url
+from .smsgateway24 import SmsGateway24Client
 
 # The title of an entry when nothing better names it.
 DEFAULT_TITLE = "SMS Bridge"
@@ -101,10 +103,15 @@ class Provider:
     # exchanged the e-mail and password for. Its client errors count as a failed test.
     login_data: Callable[[Gateway], Awaitable[Mapping[str, Any]]] | None = None
     # Keys the provider stores beyond its fields that are secret (a replaced key, a token).
+    # The connection test never uses them: it proves the credentials as typed.
     stored_secrets: frozenset[str] = frozenset()
     # The unique id names the account itself, not the credentials: new credentials (reauth,
     # reconfigure) of another account are refused instead of moving the entry to that account.
     account_bound: bool = False
+    # Hands a loaded entry's client the callback that merges data into the entry's data, for
+    # what the client obtains while running (a token renewed after the stored one was
+    # refused). The entry is not reloaded for it.
+    connect_store: Callable[[Gateway, Callable[[Mapping[str, Any]], None]], None] | None = None
     # What one send may hold: recipients, and segments of an SMS text (None: no limit known).
     max_recipients: int | None = None
     max_segments: int | None = None
@@ -184,6 +191,20 @@ async def _semysms_login_data(gateway: Gateway) -> Mapping[str, Any]:
     return {semysms.CONF_USER_ID: user_id}
 
 
+async def _smsgateway24_login(gateway: Gateway) -> Mapping[str, Any]:
+    """Return the token the connection test logged in with, for later setups to reuse."""
+    assert isinstance(gateway, SmsGateway24Client)
+    return {smsgateway24.CONF_TOKEN: gateway.token} if gateway.token else {}
+
+
+def _smsgateway24_connect_store(
+    gateway: Gateway, store: Callable[[Mapping[str, Any]], None]
+) -> None:
+    """Store every token the client gets instead of a refused one."""
+    assert isinstance(gateway, SmsGateway24Client)
+    gateway.on_token = lambda token: store({smsgateway24.CONF_TOKEN: token})
+
+
 PROVIDERS: dict[str, Provider] = {
     provider.key: provider
     for provider in (
@@ -222,6 +243,26 @@ PROVIDERS: dict[str, Provider] = {
             account_bound=True,
             # sms_more.php takes every recipient of a send in one request; the vendor states
             # no limit on recipients or on a text's length.
+        ),
+        Provider(
+            "smsgateway24",
+            "SmsGateway24",
+            (
+                ConfigField(smsgateway24.CONF_EMAIL, FieldKind.EMAIL),
+                ConfigField(
+                    smsgateway24.CONF_PASSWORD, FieldKind.PASSWORD, secret=True, reauth=True
+                ),
+            ),
+            smsgateway24.from_config,
+            manufacturer="SmsGateway24",
+            product="SmsGateway24",
+            capabilities=SmsGateway24Client.capabilities,
+            # The account's e-mail address; the unique id is the server and a digest of it.
+            title=lambda config: str(config[smsgateway24.CONF_EMAIL]).strip(),
+            login_data=_smsgateway24_login,
+            stored_secrets=frozenset({smsgateway24.CONF_TOKEN}),
+            connect_store=_smsgateway24_connect_store,
+            # The service documents no limit on recipients (one addalotofsms) or on text length.
         ),
     )
 }

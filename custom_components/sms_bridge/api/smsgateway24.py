@@ -242,7 +242,7 @@ class SmsGateway24Client(Gateway):
         self._zone = _zone(self._zone_name)
         self._phone_ids = frozenset(phone_ids)
         self._first_phone: str | None = None  # the default sender when none is configured
-        self._on_token = on_token
+        self.on_token = on_token  # may be set later: who stores the tokens
         self._login_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -736,8 +736,8 @@ class SmsGateway24Client(Gateway):
             if not isinstance(token, str) or not token:
                 raise GatewayResponseError("The service answered no token")
             self._token = token
-        if self._on_token is not None:
-            self._on_token(token)
+        if self.on_token is not None:
+            self.on_token(token)
         return token
 
     async def _post(self, method: str, form: Mapping[str, str]) -> dict[str, Any]:
