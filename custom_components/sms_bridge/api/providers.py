@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from . import semysms
+from . import semysms, smsgateway24
 from .errors import GatewayResponseError
-from . import smsgateway24
 from .gateway import Capability, Gateway
 from .rbsoft import SmsGatewayClient, normalize_url
 from .smsgateway24 import SmsGateway24Client
