@@ -123,7 +123,8 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert select_options(result, CONF_PROVIDER) == [
-        {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"}
+        {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"},
+        {"value": "smsc", "label": "SMSC"},
     ]
 
     result = await hass.config_entries.flow.async_configure(

@@ -235,9 +235,10 @@ async def test_each_provider_has_its_credentials_step(hass: HomeAssistant) -> No
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     [picker] = result["data_schema"].schema.values()
     assert picker.config["options"] == [
-        {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"},
-        {"value": "test_mail", "label": "Mail SMS"},
+        {"value": provider.key, "label": provider.name} for provider in PROVIDERS.values()
     ]
+    assert picker.config["options"][0] == {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"}
+    assert picker.config["options"][-1] == {"value": "test_mail", "label": "Mail SMS"}
 
     result = await choose(hass, "test_mail")
     assert result["step_id"] == "test_mail"
