@@ -608,6 +608,33 @@ async def test_delivery_states_are_polled_without_callbacks(
     ]
 
 
+async def test_too_many_requests_while_reading_states_waits(
+    hass: HomeAssistant,
+    smsc: SmscSimulator,
+    entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Error 9 on status.php: the next read comes after the service's minute, not sooner."""
+    await send(hass, recipients=NUMBERS[:1], message="Hello")
+
+    def reads() -> int:
+        return sum(r.path == "/sys/status.php" for r in smsc.requests)
+
+    async def tick(seconds: float) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    smsc.faults.rate_limit = True
+    await tick(FIRST_POLL + 1)
+    assert reads() == 1
+    smsc.faults.reset()
+    await tick(2 * FIRST_POLL + 1)  # the doubled interval: too soon for the service
+    assert reads() == 1
+    await tick(60)
+    assert reads() == 2
+
+
 # -- what the user sees -----------------------------------------------------------------------
 
 
