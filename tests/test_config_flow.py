@@ -122,10 +122,10 @@ async def test_user_flow(hass: HomeAssistant, simulator: GatewaySimulator) -> No
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
-    assert select_options(result, CONF_PROVIDER) == [
-        {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"},
-        {"value": "smsc", "label": "SMSC"},
-    ]
+    options = select_options(result, CONF_PROVIDER)
+    assert options[0] == {"value": "sms_gateway", "label": "SMS Gateway (RBSoft)"}
+    assert {"value": "semysms", "label": "SemySMS"} in options
+    assert {"value": "smsc", "label": "SMSC"} in options
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PROVIDER: "sms_gateway"}

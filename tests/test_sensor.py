@@ -307,6 +307,8 @@ async def test_without_capabilities(
                 "last_send_failure",
             )
         ),
+        # The Pixel 7 has one SIM, whose name the gateway gives.
+        "sensor.pixel_7_operator",
     }
     assert all(request.path != "/services/send.php" for request in simulator.requests)
     # The account device has no entity now, but the phones still hang off it.

@@ -1,4 +1,6 @@
-"""Binary sensors: whether each phone is online, and whether the account's credits are unlimited."""
+"""Binary sensors: whether each phone is online, charging and lets the provider send, and whether
+the account's credits are unlimited.
+"""
 
 from __future__ import annotations
 
@@ -55,11 +57,16 @@ ACCOUNT_BINARY_SENSORS: tuple[SmsBridgeAccountBinarySensorDescription, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class SmsBridgePhoneBinarySensorDescription(BinarySensorEntityDescription):
-    """A binary sensor of a phone whose state may change by itself as time passes."""
+    """A binary sensor of a phone, present when the gateway has ``capability`` and ``exists_fn``.
 
-    capability: Capability
+    Its state may change by itself as time passes (``changes_at_fn``).
+    """
+
+    capability: Capability | None = None
+    exists_fn: Callable[[Phone], bool] = lambda _: True
     is_on_fn: Callable[[Phone, datetime], bool | None]
-    changes_at_fn: Callable[[Phone], datetime | None]  # when the state flips without new data
+    # When the state flips without new data.
+    changes_at_fn: Callable[[Phone], datetime | None] = lambda _: None
 
 
 def _online(phone: Phone, now: datetime) -> bool:
@@ -75,6 +82,21 @@ PHONE_BINARY_SENSORS: tuple[SmsBridgePhoneBinarySensorDescription, ...] = (
         capability=Capability.LAST_SEEN,
         is_on_fn=_online,
         changes_at_fn=lambda phone: phone.last_seen and phone.last_seen + ONLINE_WINDOW,
+    ),
+    SmsBridgePhoneBinarySensorDescription(
+        key="charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        capability=Capability.BATTERY,
+        exists_fn=lambda phone: phone.charging is not None,
+        is_on_fn=lambda phone, _now: phone.charging,
+    ),
+    # Off: the phone's owner stopped the provider from sending through it (it still receives).
+    SmsBridgePhoneBinarySensorDescription(
+        key="sending_enabled",
+        translation_key="sending_enabled",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda phone: phone.sending_enabled is not None,
+        is_on_fn=lambda phone, _now: phone.sending_enabled,
     ),
 )
 
@@ -95,7 +117,8 @@ async def async_setup_entry(
     descriptions = [
         description
         for description in PHONE_BINARY_SENSORS
-        if description.capability in coordinator.gateway.capabilities
+        if description.capability is None
+        or description.capability in coordinator.gateway.capabilities
     ]
     async_add_phone_entities(
         entry,
@@ -103,6 +126,7 @@ async def async_setup_entry(
         lambda phone: [
             SmsBridgePhoneBinarySensor(coordinator, phone, description)
             for description in descriptions
+            if description.exists_fn(phone)
         ],
     )
 

@@ -79,6 +79,12 @@ from .const import (
     MIN_OUTBOX_TTL_MINUTES,
     MIN_UPDATE_INTERVAL_SECONDS,
 )
+from .incoming_mode import (
+    CONF_INCOMING_MODE,
+    DEFAULT_INCOMING_MODE,
+    IncomingMode,
+    offers_choice,
+)
 from .webhook_url import async_webhook_url
 
 STEP_PREFIX = "async_step_"
@@ -408,6 +414,8 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         self, provider: Provider, entry: ConfigEntry, unique_id: str, data: dict[str, Any]
     ) -> ConfigFlowResult:
         """Save tested connection data, as the provider keeps it when credentials change."""
+        if provider.account_bound and entry.unique_id not in (None, unique_id):
+            return self.async_abort(reason="wrong_account")
         other = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, unique_id)
         if other is not None and other.entry_id != entry.entry_id:
             return self.async_abort(reason="already_configured")
@@ -439,7 +447,10 @@ class SmsBridgeOptionsFlow(OptionsFlow):
             if safety is None:
                 errors[CONF_ALLOWED_RECIPIENTS] = "invalid_allowed_number"
             if recipients is not None and safety is not None:
-                return self.async_create_entry(data=_options(user_input, recipients) | safety)
+                options = _options(user_input, recipients) | safety
+                if mode := user_input.get(CONF_INCOMING_MODE):
+                    options[CONF_INCOMING_MODE] = mode
+                return self.async_create_entry(data=options)
         suggested = user_input or _suggested(self.config_entry.options)
         return self.async_show_form(
             step_id="init",
@@ -483,6 +494,18 @@ class SmsBridgeOptionsFlow(OptionsFlow):
             )
         if Capability.SENDER_ID in capabilities:
             sender[vol.Optional(CONF_SENDER_ID)] = TextSelector()
+        # Offered only where the provider can both post incoming messages and be asked for them.
+        incoming: dict[vol.Marker, Any] = {}
+        if offers_choice(capabilities):
+            incoming[vol.Required(CONF_INCOMING_MODE, default=DEFAULT_INCOMING_MODE.value)] = (
+                SelectSelector(
+                    SelectSelectorConfig(
+                        options=[mode.value for mode in IncomingMode],
+                        mode=SelectSelectorMode.LIST,
+                        translation_key=CONF_INCOMING_MODE,
+                    )
+                )
+            )
         return vol.Schema(
             {
                 vol.Required(
@@ -496,6 +519,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                **incoming,
                 **sender,
                 vol.Optional(CONF_DEFAULT_RECIPIENTS): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)

@@ -4,6 +4,8 @@ A fallback for a Home Assistant the provider cannot reach: every POLL_INTERVAL t
 asked what came in since the previous poll, minus a margin (its clock and ours may differ), and
 the answer goes through the same dedupe as a webhook, so each message still fires once. The
 first poll only starts the mark, as the backfill does: the provider's history is not fired.
+A provider that posts incoming messages too is polled unless the user chose the webhook alone
+(``incoming_mode.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import Capability, Gateway, InboundBatch, SmsBridgeError
 from .const import DOMAIN, LOGGER
+from .incoming_mode import incoming_mode, polls
 
 POLL_INTERVAL = timedelta(minutes=1)
 POLL_MARGIN = timedelta(minutes=5)
@@ -45,8 +48,13 @@ class InboundPoller:
 
     @callback
     def async_start(self) -> None:
-        """Poll from Home Assistant's start on, if the provider offers it; stop on unload."""
-        if Capability.INBOUND_POLL not in self._gateway.capabilities:
+        """Poll from Home Assistant's start on, if the provider offers it and the user wants
+        it; stop on unload.
+        """
+        capabilities = self._gateway.capabilities
+        if Capability.INBOUND_POLL not in capabilities or not polls(
+            incoming_mode(capabilities, self._entry.options)
+        ):
             return
         self._entry.async_on_unload(async_at_started(self._hass, self._async_request))
         self._entry.async_on_unload(

@@ -154,6 +154,11 @@ def _sim(sim: Sim) -> dict[str, Any]:
     return {"sim": sim.number, "number": sim.phone_number, "operator": sim.operator}
 
 
+def _operator(phone: Phone) -> str | None:
+    """Return the operator of a phone with one SIM; a phone with more has them in "SIMs"."""
+    return phone.sims[0].operator if len(phone.sims) == 1 else None
+
+
 PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
     SmsBridgePhoneSensorDescription(
         key="battery",
@@ -171,6 +176,13 @@ PHONE_SENSORS: tuple[SmsBridgePhoneSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda phone: len(phone.sims),
         attributes_fn=lambda phone: {"sims": [_sim(sim) for sim in phone.sims]},
+    ),
+    SmsBridgePhoneSensorDescription(
+        key="operator",
+        translation_key="operator",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda phone: _operator(phone) is not None,
+        value_fn=_operator,
     ),
 )
 

@@ -23,7 +23,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .api import Capability, MessageQuery, MessageStatus
+from .api import Capability, DeliveryReport, MessageQuery, MessageStatus
 from .api.text import clean_number
 from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
@@ -51,6 +51,7 @@ SERVICE_GET_MESSAGES: Final = "get_messages"
 SERVICE_SUBSCRIBE_CONTACT: Final = "subscribe_contact"
 SERVICE_UNSUBSCRIBE_CONTACT: Final = "unsubscribe_contact"
 SERVICE_SEND_USSD: Final = "send_ussd"
+SERVICE_CANCEL_MESSAGE: Final = "cancel_message"
 
 ATTR_LIST_ID: Final = "list_id"
 ATTR_MESSAGE_ID: Final = "message_id"
@@ -144,6 +145,7 @@ SEND_USSD_SCHEMA = vol.Schema(
         vol.Optional(ATTR_TIMEOUT, default=60): vol.All(vol.Coerce(int), vol.Range(min=5, max=300)),
     }
 )
+CANCEL_MESSAGE_SCHEMA = vol.Schema({**_ENTRY, **_DEVICE, vol.Required(ATTR_MESSAGE_ID): _ID})
 
 
 @callback
@@ -345,6 +347,31 @@ async def _async_send_ussd(call: ServiceCall) -> ServiceResponse:
     return response if call.return_response else None
 
 
+async def _async_cancel_message(call: ServiceCall) -> ServiceResponse:
+    """Withdraw a message not handed to a phone yet; read it back to tell whether it was."""
+    entry, data = _entry_with(call, Capability.CANCEL)
+    message_id: str = data[ATTR_MESSAGE_ID]
+    gateway = entry.runtime_data.gateway
+    status: MessageStatus | None = None
+    with translated_gateway_errors(call.hass, entry):
+        await gateway.cancel(message_id)
+        if Capability.READ in gateway.capabilities:
+            found = await gateway.messages(MessageQuery(message_id=message_id))
+            message = next((item for item in found if item.id == message_id), None)
+            status = None if message is None else message.status
+            if message is not None and status is MessageStatus.CANCELED:
+                entry.runtime_data.tracker.apply(
+                    [DeliveryReport(message_id, status, phone_id=message.phone_id)]
+                )
+    if not call.return_response:
+        return None
+    return {
+        "message_id": message_id,
+        "canceled": None if status is None else status is MessageStatus.CANCELED,
+        "status": None if status is None else status.value,
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions; they are available as soon as the integration is set up."""
@@ -355,6 +382,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SUBSCRIBE_CONTACT, _async_subscribe_contact, SUBSCRIBE_CONTACT_SCHEMA),
         (SERVICE_UNSUBSCRIBE_CONTACT, _async_unsubscribe_contact, UNSUBSCRIBE_CONTACT_SCHEMA),
         (SERVICE_SEND_USSD, _async_send_ussd, SEND_USSD_SCHEMA),
+        (SERVICE_CANCEL_MESSAGE, _async_cancel_message, CANCEL_MESSAGE_SCHEMA),
     ):
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL

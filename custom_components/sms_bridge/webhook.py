@@ -3,7 +3,9 @@
 The same handler serves direct HTTP requests and Nabu Casa cloudhooks, which arrive as a
 ``MockRequest`` without ``read()``, ``content_type`` or ``content_length``: it only uses the
 method, headers, query and ``request.content``. The provider authenticates and parses what it
-reads (within the size cap), and chooses the reply.
+reads (within the size cap), and chooses the reply. When the user chose to take incoming
+messages by polling alone, the messages and USSD answers of an authentic request are ignored
+(answered as usual, so that the provider does not retry); its delivery reports still count.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .api import (
     WebhookSignatureError,
 )
 from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
+from .incoming_mode import incoming_mode, webhook_takes_messages
 from .repairs import async_clear_bad_signature, async_raise_bad_signature
 
 MAX_BODY = MAX_WEBHOOK_BODY
@@ -85,6 +88,9 @@ class _WebhookHandler:
         self._entry = entry
         self._gateway = gateway
         self._process = process
+        self._takes_messages = webhook_takes_messages(
+            incoming_mode(gateway.capabilities, entry.options)
+        )
         self._last_warning: datetime | None = None
         self._bad_signatures = 0
 
@@ -110,6 +116,9 @@ class _WebhookHandler:
             len(batch.ussd_requests),
             len(batch.delivery_reports),
         )
+        if not self._takes_messages and (batch.messages or batch.ussd_requests):
+            LOGGER.debug("%s polls incoming messages: the webhook's are ignored", self._entry.title)
+            batch = InboundBatch(delivery_reports=batch.delivery_reports)
         await self._process(batch)
         reply = result.reply
         return web.Response(status=reply.status, text=reply.text, content_type=reply.content_type)

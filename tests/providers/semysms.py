@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from custom_components.sms_bridge.api import MessageStatus
-from custom_components.sms_bridge.const import CONF_PROVIDER, CONF_URL
+from custom_components.sms_bridge.api.semysms import CONF_API_KEY, CONF_URL
+from custom_components.sms_bridge.const import CONF_PROVIDER
 from tests.providers.harness import ProviderHarness
 from tests.simulator.semysms import SemySmsSimulator
 from tests.simulator.state import RecordedRequest, Row
@@ -20,8 +21,8 @@ INCOMING_FIELDS = ("id", "id_device", "phone", "msg", "date")
 class SemySmsHarness(ProviderHarness):
     """SemySMS: phones, paid messages as credits, unsigned webhooks, polling for what comes in.
 
-    The entry's fields (``url``, ``token``) follow the descriptor's documented example; adjust
-    them to the descriptor when it is wired.
+    The entry holds the token (the descriptor's ``api_key`` field) and the simulator's address
+    under the client's optional ``url`` key, which the form does not ask.
     """
 
     key = "semysms"
@@ -33,7 +34,7 @@ class SemySmsHarness(ProviderHarness):
 
     def entry_data(self) -> dict[str, Any]:
         """Return the API URL and the token."""
-        return {CONF_PROVIDER: self.key, CONF_URL: self.simulator.url, "token": TOKEN}
+        return {CONF_PROVIDER: self.key, CONF_URL: self.simulator.url, CONF_API_KEY: TOKEN}
 
     def point_webhooks_at(self, url: str | None) -> None:
         """Set every phone's incoming and status webhook URLs."""

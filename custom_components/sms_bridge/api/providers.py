@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from . import semysms
+from .errors import GatewayResponseError
 from .gateway import Capability, Gateway
 from .rbsoft import SmsGatewayClient, normalize_url
 from .smsc import (
@@ -118,6 +120,9 @@ class Provider:
     login_data: Callable[[Gateway], Awaitable[Mapping[str, Any]]] | None = None
     # Keys the provider stores beyond its fields that are secret (a replaced key, a token).
     stored_secrets: frozenset[str] = frozenset()
+    # The unique id names the account itself, not the credentials: new credentials (reauth,
+    # reconfigure) of another account are refused instead of moving the entry to that account.
+    account_bound: bool = False
     # Secrets the integration makes once, when the entry is created, and keeps through reauth
     # and reconfigure (a callback secret the provider hashes its callbacks with): key -> maker.
     # They are stored secrets: redacted in diagnostics, never shown in a form.
@@ -203,6 +208,14 @@ def _sms_gateway_prune(config: Mapping[str, Any]) -> dict[str, Any] | None:
     return pruned
 
 
+async def _semysms_login_data(gateway: Gateway) -> Mapping[str, Any]:
+    """Store the account's id: it names the entry, and the client knows it from the start."""
+    user_id = gateway.user_id if isinstance(gateway, semysms.SemySmsClient) else None
+    if user_id is None:
+        raise GatewayResponseError("SemySMS did not tell the account's id")
+    return {semysms.CONF_USER_ID: user_id}
+
+
 def _smsc_title(config: Mapping[str, Any]) -> str:
     """Name an SMSC entry after its login, or after the service host with an API key."""
     if login := str(config.get(SMSC_LOGIN) or "").strip():
@@ -247,6 +260,20 @@ PROVIDERS: dict[str, Provider] = {
             # The gateway takes one send's recipients in one request.
             max_recipients=1000,
             max_segments=10,
+        ),
+        Provider(
+            "semysms",
+            "SemySMS",
+            (ConfigField(semysms.CONF_API_KEY, FieldKind.PASSWORD, secret=True, reauth=True),),
+            semysms.from_config,
+            manufacturer="SemySMS",
+            product="SemySMS",
+            capabilities=semysms.SemySmsClient.capabilities,
+            title=lambda config: f"SemySMS {config[semysms.CONF_USER_ID]}",
+            login_data=_semysms_login_data,
+            account_bound=True,
+            # sms_more.php takes every recipient of a send in one request; the vendor states
+            # no limit on recipients or on a text's length.
         ),
         Provider(
             "smsc",

@@ -1,0 +1,56 @@
+"""How incoming messages arrive, for a provider that can both post them and be asked for them.
+
+The user picks webhook, polling or both (the default). Both never fires a message twice: every
+path goes through the same dedupe. With polling alone, the webhook still takes delivery reports
+but ignores the messages and USSD answers it brings: they come by polling, and the webhook URL
+may be known to more people than the user wants to trust with incoming messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Final
+
+from .api import Capability
+
+CONF_INCOMING_MODE: Final = "incoming_mode"
+
+
+class IncomingMode(StrEnum):
+    """Where incoming messages and USSD answers are taken from."""
+
+    WEBHOOK = "webhook"
+    POLLING = "polling"
+    BOTH = "both"
+
+
+DEFAULT_INCOMING_MODE: Final = IncomingMode.BOTH
+_BOTH_WAYS: Final = frozenset({Capability.INBOUND_WEBHOOK, Capability.INBOUND_POLL})
+
+
+def offers_choice(capabilities: frozenset[Capability]) -> bool:
+    """Return True when the provider can both post incoming messages and be asked for them."""
+    return capabilities >= _BOTH_WAYS
+
+
+def incoming_mode(capabilities: frozenset[Capability], options: Mapping[str, Any]) -> IncomingMode:
+    """Return the mode in effect: the user's choice where there is one, else what exists."""
+    if not offers_choice(capabilities):
+        if Capability.INBOUND_POLL in capabilities:
+            return IncomingMode.POLLING
+        return IncomingMode.WEBHOOK
+    try:
+        return IncomingMode(options.get(CONF_INCOMING_MODE, DEFAULT_INCOMING_MODE))
+    except ValueError:
+        return DEFAULT_INCOMING_MODE
+
+
+def polls(mode: IncomingMode) -> bool:
+    """Return True when incoming messages are asked for on a schedule."""
+    return mode is not IncomingMode.WEBHOOK
+
+
+def webhook_takes_messages(mode: IncomingMode) -> bool:
+    """Return True when messages and USSD answers posted to the webhook are fired."""
+    return mode is not IncomingMode.POLLING
