@@ -375,6 +375,8 @@ async def test_get_by_id_and_group(hass: HomeAssistant, simulator: GatewaySimula
             "error_code": None,
             "failure_reason": None,
             "retries": 0,
+            "cost": None,
+            "segments": None,
         }
     ]
     assert [(m["message_id"], m["sim"]) for m in by_group["messages"]] == [

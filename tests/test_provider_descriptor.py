@@ -438,6 +438,7 @@ async def test_diagnostics_redact_the_declared_secrets(
         {"key": "region", "kind": FieldKind.SELECT},
         {"key": "host", "kind": FieldKind.TEXT, "options": ("a", "b")},
         {"key": "region", "kind": FieldKind.SELECT, "options": ("eu",), "default": "us"},
+        {"key": "host", "kind": FieldKind.TEXT, "custom_value": True},
     ],
 )
 def test_a_field_the_form_cannot_ask_is_refused(field: dict[str, Any]) -> None:

@@ -36,6 +36,8 @@ def test_message_data() -> None:
         retries=0,
         prioritize=True,
         failure_reason=None,
+        cost=5.8,
+        segments=2,
     )
     assert message_data(message) == {
         "message_id": "4",
@@ -54,6 +56,8 @@ def test_message_data() -> None:
         "error_code": -1,
         "failure_reason": None,
         "retries": 0,
+        "cost": 5.8,
+        "segments": 2,
     }
 
 

@@ -34,6 +34,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import PROVIDERS, Capability, Gateway, MessageStatus
+from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
@@ -174,7 +175,7 @@ async def test_setup_creates_the_devices_and_entities_of_the_capabilities(
     """An account device; credits, phones and notify/event entities as the client can do."""
     entry_id = loaded.entry_id
     capabilities = gateway(loaded).capabilities
-    account = device_registry.async_get_device(identifiers={(DOMAIN, entry_id)})
+    account = async_get_entry_device(device_registry, (DOMAIN, entry_id), entry_id)
     assert account is not None
     assert (account.manufacturer, account.model) == (
         harness.provider.manufacturer,

@@ -90,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         gateway,
         timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
         tracker.track,
+        on_account=coordinator.async_set_account,
     )
     guard = SendGuard(hass, entry.entry_id, entry.title, SendLimits.from_options(entry.options))
     await guard.async_start()

@@ -33,6 +33,7 @@ class SmsBridgeAccountBinarySensorDescription(BinarySensorEntityDescription):
 
     capability: Capability
     is_on_fn: Callable[[Account], bool | None]
+    exists_fn: Callable[[Account | None], bool] = lambda _account: True
 
 
 def _unlimited(account: Account) -> bool | None:
@@ -48,6 +49,8 @@ ACCOUNT_BINARY_SENSORS: tuple[SmsBridgeAccountBinarySensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         capability=Capability.CREDITS,
         is_on_fn=_unlimited,
+        # Money in a currency is never unlimited: the balance sensor says all there is.
+        exists_fn=lambda account: account is None or account.currency is None,
     ),
 )
 
@@ -118,6 +121,7 @@ async def async_setup_entry(
         SmsBridgeAccountBinarySensor(coordinator, description)
         for description in ACCOUNT_BINARY_SENSORS
         if description.capability in coordinator.gateway.capabilities
+        and description.exists_fn(coordinator.data.account)
     )
     descriptions = [
         description

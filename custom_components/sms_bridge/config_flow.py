@@ -61,6 +61,7 @@ from .const import (
     CONF_OUTBOX_TTL,
     CONF_PROVIDER,
     CONF_SEND_SAFETY,
+    CONF_SENDER_ID,
     CONF_UPDATE_INTERVAL,
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
@@ -117,7 +118,11 @@ def field_selector(field: ConfigField) -> Selector[Any]:
         return BooleanSelector()
     if field.kind is FieldKind.SELECT:
         return SelectSelector(
-            SelectSelectorConfig(options=list(field.options), mode=SelectSelectorMode.DROPDOWN)
+            SelectSelectorConfig(
+                options=list(field.options),
+                mode=SelectSelectorMode.DROPDOWN,
+                custom_value=field.custom_value,
+            )
         )
     text_type = TextSelectorType.PASSWORD if field.secret else _TEXT_TYPES[field.kind]
     return TextSelector(TextSelectorConfig(type=text_type))
@@ -171,6 +176,18 @@ def _urls(provider: Provider, data: Mapping[str, Any]) -> list[str]:
     """Return the keys of the provider's URL fields filled in ``data``."""
     urls = [field.key for field in provider.fields if field.kind is FieldKind.URL]
     return [key for key in urls if data.get(key)]
+
+
+def _typed_hosts(provider: Provider, data: Mapping[str, Any]) -> list[str]:
+    """Return the keys of select fields holding a typed value instead of one of their options.
+
+    Such a value names a server (a host of the service, a white label): it must be one.
+    """
+    return [
+        field.key
+        for field in provider.fields
+        if field.custom_value and data.get(field.key) and data[field.key] not in field.options
+    ]
 
 
 def _reconfigured(
@@ -344,6 +361,9 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         self, provider: Provider, data: dict[str, Any], errors: dict[str, str]
     ) -> str | None:
         """Normalise ``data`` in place and test it; return the unique id, or fill ``errors``."""
+        if error := provider.check(data):
+            errors["base"] = error
+            return None
         https_assumed = False
         for key in _urls(provider, data):
             https_assumed |= "://" not in data[key]
@@ -351,6 +371,15 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[key] = "invalid_url"
                 return None
             data[key] = url
+        for key in _typed_hosts(provider, data):
+            data[key] = data[key].strip()
+            https_assumed |= "://" not in data[key]
+            if _normalize(provider, data[key]) is None:
+                errors[key] = "invalid_url"
+                return None
+        for key, generate in provider.generated_secrets.items():
+            if not data.get(key):
+                data[key] = generate()
         session = async_get_clientsession(
             self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL)
         )
@@ -450,9 +479,26 @@ class SmsBridgeOptionsFlow(OptionsFlow):
         if current is not None and current not in phones:
             phone_options.append(SelectOptionDict(value=current, label=current))
         sim_count = max([2, *(sim.number for phone in phones.values() for sim in phone.sims)])
+        capabilities = PROVIDERS[entry.data[CONF_PROVIDER]].capabilities
+        # What the provider has no use for is not asked: a phone without phones, a SIM without
+        # a choice of SIM, a sender name where the sender cannot be chosen.
+        sender: dict[vol.Marker, Selector[Any]] = {}
+        if Capability.PHONES in capabilities:
+            sender[vol.Optional(CONF_DEFAULT_PHONE)] = SelectSelector(
+                SelectSelectorConfig(options=phone_options, mode=SelectSelectorMode.DROPDOWN)
+            )
+        if Capability.SIM_SELECT in capabilities:
+            sender[vol.Optional(CONF_DEFAULT_SIM)] = SelectSelector(
+                SelectSelectorConfig(
+                    options=[str(number) for number in range(1, sim_count + 1)],
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            )
+        if Capability.SENDER_ID in capabilities:
+            sender[vol.Optional(CONF_SENDER_ID)] = TextSelector()
         # Offered only where the provider can both post incoming messages and be asked for them.
         incoming: dict[vol.Marker, Any] = {}
-        if offers_choice(PROVIDERS[entry.data[CONF_PROVIDER]].capabilities):
+        if offers_choice(capabilities):
             incoming[vol.Required(CONF_INCOMING_MODE, default=DEFAULT_INCOMING_MODE.value)] = (
                 SelectSelector(
                     SelectSelectorConfig(
@@ -476,15 +522,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                     )
                 ),
                 **incoming,
-                vol.Optional(CONF_DEFAULT_PHONE): SelectSelector(
-                    SelectSelectorConfig(options=phone_options, mode=SelectSelectorMode.DROPDOWN)
-                ),
-                vol.Optional(CONF_DEFAULT_SIM): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[str(number) for number in range(1, sim_count + 1)],
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
+                **sender,
                 vol.Optional(CONF_DEFAULT_RECIPIENTS): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
                 ),
@@ -525,6 +563,8 @@ def _options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, 
         options[CONF_DEFAULT_PHONE] = phone
     if sim := user_input.get(CONF_DEFAULT_SIM):
         options[CONF_DEFAULT_SIM] = int(sim)
+    if sender_id := str(user_input.get(CONF_SENDER_ID) or "").strip():
+        options[CONF_SENDER_ID] = sender_id
     if recipients:
         options[CONF_DEFAULT_RECIPIENTS] = recipients
     if (ttl := user_input.get(CONF_OUTBOX_TTL)) is not None:

@@ -30,6 +30,7 @@ CONF_DEFAULT_PHONE: Final = "default_phone"
 CONF_DEFAULT_SIM: Final = "default_sim"
 CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
 CONF_OUTBOX_TTL: Final = "outbox_ttl"  # minutes
+CONF_SENDER_ID: Final = "sender_id"  # the default sender name, where the provider has one
 
 DEFAULT_OUTBOX_TTL: Final = timedelta(hours=1)
 MIN_OUTBOX_TTL_MINUTES: Final = 5

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -96,6 +96,12 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
         self.update_interval = self._interval
         async_update_phone_devices(self.hass, self.config_entry, phones)
         return GatewayData(account=account, phones={phone.id: phone for phone in phones})
+
+    @callback
+    def async_set_account(self, account: Account) -> None:
+        """Show account figures a request other than a refresh reported (a send's answer)."""
+        if self.data is not None and self.data.account != account:
+            self.async_set_updated_data(replace(self.data, account=account))
 
     async def _account(self) -> Account | None:
         if Capability.CREDITS not in self.gateway.capabilities:

@@ -65,7 +65,9 @@ async def async_get_config_entry_diagnostics(
             "https": entry.data.get(CONF_URL, "").startswith("https://"),
             "verify_ssl": entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL),
         },
-        "webhook_url": _redact_webhook_url(await async_webhook_url(hass, entry)),
+        "webhook_url": _redact_webhook_url(
+            await async_webhook_url(hass, entry), _secret_values(entry, to_redact)
+        ),
         "capabilities": sorted(
             capability.value for capability in entry.runtime_data.gateway.capabilities
         ),
@@ -75,10 +77,23 @@ async def async_get_config_entry_diagnostics(
     }
 
 
-def _redact_webhook_url(url: str) -> str:
-    """Hide the last path segment: the webhook id, or the token of a cloudhook."""
-    base, _, secret = url.rpartition("/")
-    return f"{base}/{REDACTED}" if base and secret else url
+def _secret_values(entry: SmsBridgeConfigEntry, to_redact: set[str]) -> set[str]:
+    """Return the entry's secret values, which the webhook URL's query may carry."""
+    return {str(value) for key, value in entry.data.items() if key in to_redact and value}
+
+
+def _redact_webhook_url(url: str, secrets: set[str]) -> str:
+    """Hide the last path segment (the webhook id, or a cloudhook's token) and query secrets."""
+    address, mark, query = url.partition("?")
+    base, _, last = address.rpartition("/")
+    if base and last:
+        address = f"{base}/{REDACTED}"
+    if not mark:
+        return address
+    pairs = [pair.partition("=") for pair in query.split("&")]
+    return f"{address}?" + "&".join(
+        f"{name}{equals}{REDACTED if value in secrets else value}" for name, equals, value in pairs
+    )
 
 
 def _phone(phone: Phone) -> dict[str, Any]:

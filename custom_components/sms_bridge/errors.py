@@ -16,6 +16,7 @@ from .api import (
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
+    GatewayInsufficientFundsError,
     GatewayRequestRefusedError,
     GatewayResponseError,
     SmsBridgeError,
@@ -95,6 +96,8 @@ def translated_gateway_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterat
             translation_key="certificate_verify_failed",
             translation_placeholders={"error": err.reason},
         ) from err
+    except GatewayInsufficientFundsError as err:
+        raise gateway_error("insufficient_funds", err) from err
     except GatewayRequestRefusedError as err:
         raise validation_error("request_refused", error=err) from err
     except GatewayConnectionError as err:

@@ -29,9 +29,11 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    Account,
     Capability,
     Gateway,
     GatewayConnectionError,
+    GatewayRateLimitedError,
     GatewayResponseError,
     Message,
     MessageQuery,
@@ -70,11 +72,21 @@ async def async_remove_outbox_store(hass: HomeAssistant, entry_id: str) -> None:
 def _state_after(err: GatewayConnectionError | GatewayResponseError) -> str:
     """Return the state of a send that failed so: UNKNOWN if the request may have got through.
 
-    A garbled answer (GatewayResponseError) means the gateway did receive the request.
+    A garbled answer (GatewayResponseError) means the gateway did receive the request; one
+    asking us to slow down (GatewayRateLimitedError) says that it did not take it.
     """
     if isinstance(err, GatewayConnectionError) and not err.request_sent:
         return PENDING
+    if isinstance(err, GatewayRateLimitedError):
+        return PENDING
     return UNKNOWN
+
+
+def _not_before(err: Exception) -> datetime | None:
+    """Return when the gateway lets us send again, if it asked us to wait."""
+    if isinstance(err, GatewayRateLimitedError) and err.retry_after:
+        return dt_util.utcnow() + timedelta(seconds=err.retry_after)
+    return None
 
 
 def signal_outbox_changed(entry_id: str) -> str:
@@ -98,6 +110,9 @@ class OutboxRecord:
     attempts: int = 1
     since: datetime | None = None
     after_id: int = 0
+    # Not retried before this moment: the gateway asked us to wait (not stored: after a
+    # restart the wait is over or nearly so).
+    not_before: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form."""
@@ -119,6 +134,7 @@ class OutboxRecord:
                 "random_sender": request.random_sender,
                 "schedule": request.schedule.isoformat() if request.schedule else None,
                 "prioritize": request.prioritize,
+                "sender_id": request.sender_id,
             },
         }
 
@@ -144,6 +160,7 @@ class OutboxRecord:
                 random_sender=req["random_sender"],
                 schedule=datetime.fromisoformat(req["schedule"]) if req["schedule"] else None,
                 prioritize=req["prioritize"],
+                sender_id=req.get("sender_id"),  # absent from records of older versions
             ),
         )
 
@@ -158,9 +175,16 @@ class Outbox:
         gateway: Gateway,
         ttl: timedelta,
         on_sent: Callable[[list[Message]], None],
+        *,
+        on_account: Callable[[Account], None] | None = None,
     ) -> None:
-        """Initialize the outbox; ``on_sent`` receives what a retry finally sent."""
+        """Initialize the outbox; ``on_sent`` receives what a retry finally sent.
+
+        ``on_account`` receives the account figures the answer of a send reported, when the
+        provider reports them that way (``Gateway.latest_account``).
+        """
         self._hass = hass
+        self._on_account = on_account
         self._entry_id = entry_id
         self._gateway = gateway
         self._ttl = ttl
@@ -218,6 +242,7 @@ class Outbox:
                     state=_state_after(err),
                     since=since,
                     after_id=after_id,
+                    not_before=_not_before(err),
                 )
                 self._records[record.id] = record
                 LOGGER.warning("Gateway unavailable (%s); the message waits in the outbox", err)
@@ -254,6 +279,8 @@ class Outbox:
         finally:
             self._in_flight -= 1
         self._claim(messages)
+        if self._on_account is not None and (account := self._gateway.latest_account):
+            self._on_account(account)
         return messages
 
     def _claim(self, messages: Iterable[Message]) -> None:
@@ -313,6 +340,8 @@ class Outbox:
         if expired:
             self._drop(record, "expired")
             return
+        if record.not_before is not None and dt_util.utcnow() < record.not_before:
+            return  # the gateway asked us to wait: another record's retry came first
         async with self._phones_free(record.request):
             if record.state == PENDING:
                 record.since, record.after_id = dt_util.utcnow(), self._highest_id
@@ -324,6 +353,7 @@ class Outbox:
                 messages = await self._send(record.request)
             except (GatewayConnectionError, GatewayResponseError) as err:
                 record.state = _state_after(err)
+                record.not_before = _not_before(err)
                 record.attempts += 1
                 return
             except SmsBridgeError as err:
@@ -388,7 +418,10 @@ class Outbox:
         )
 
     def _delay(self, record: OutboxRecord) -> float:
-        return RETRY_DELAYS[min(record.attempts, len(RETRY_DELAYS)) - 1]
+        delay: float = RETRY_DELAYS[min(record.attempts, len(RETRY_DELAYS)) - 1]
+        if record.not_before is not None:
+            delay = max(delay, (record.not_before - dt_util.utcnow()).total_seconds())
+        return delay
 
     def _stored(self) -> dict[str, Any]:
         return {

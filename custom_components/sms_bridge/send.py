@@ -26,6 +26,7 @@ from .const import (
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
     CONF_PROVIDER,
+    CONF_SENDER_ID,
 )
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
@@ -44,6 +45,7 @@ ATTR_PHONES: Final = "phones"
 ATTR_RANDOM_PHONE: Final = "random_phone"
 ATTR_SCHEDULE: Final = "schedule"
 ATTR_PRIORITIZE: Final = "prioritize"
+ATTR_SENDER_ID: Final = "sender_id"
 
 TYPE_SMS: Final = "sms"
 TYPE_MMS: Final = "mms"
@@ -58,6 +60,7 @@ SEND_OPTIONS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_RANDOM_PHONE, default=False): cv.boolean,
     vol.Optional(ATTR_SCHEDULE): cv.datetime,
     vol.Optional(ATTR_PRIORITIZE, default=False): cv.boolean,
+    vol.Optional(ATTR_SENDER_ID): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
 }
 """Options shared by the action and the legacy notify service's ``data``."""
 
@@ -88,11 +91,16 @@ async def async_send(
 
 
 def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str, Any]:
-    """Return the response data describing the messages a send created."""
+    """Return the response data describing the messages a send created.
+
+    ``cost`` is what the provider charged for the whole send, when it told.
+    """
+    costs = [message.cost for message in messages if message.cost is not None]
     return {
         "messages": [message_data(message) for message in messages],
         "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
         "segments": 1 if request.mms else segment_count(request.text),
+        "cost": round(sum(costs), 6) if costs else None,
     }
 
 
@@ -118,6 +126,7 @@ def build_list_request(
     schedule: datetime | None = options.get(ATTR_SCHEDULE)
     random_sender: bool = options[ATTR_RANDOM_PHONE]
     senders = _senders(entry, options)
+    sender_id: str | None = options.get(ATTR_SENDER_ID)
 
     needed = {
         Capability.MMS: mms,
@@ -125,6 +134,7 @@ def build_list_request(
         Capability.PRIORITY: options[ATTR_PRIORITIZE],
         Capability.SIM_SELECT: any(sender.sim_slot is not None for sender in senders),
         Capability.SPREAD: routing is not Routing.SPECIFIED or random_sender or len(senders) > 1,
+        Capability.SENDER_ID: sender_id is not None,
     }
     for capability, used in needed.items():
         if used and capability not in capabilities:
@@ -166,6 +176,11 @@ def build_list_request(
         random_sender=random_sender,
         schedule=schedule,
         prioritize=options[ATTR_PRIORITIZE],
+        sender_id=(
+            sender_id or entry.options.get(CONF_SENDER_ID) or None
+            if Capability.SENDER_ID in capabilities
+            else None
+        ),
     )
 
 

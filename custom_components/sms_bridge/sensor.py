@@ -99,6 +99,27 @@ ACCOUNT_SENSORS: tuple[SmsBridgeAccountSensorDescription, ...] = (
     ),
 )
 
+# The credits of a provider whose account holds money: the balance in the account's currency
+# (the unit, set from the account). Monetary sensors take no measurement state class: a
+# balance goes up and down, and is not the total of anything.
+BALANCE = SmsBridgeAccountSensorDescription(
+    key="credits",
+    translation_key="balance",
+    device_class=SensorDeviceClass.MONETARY,
+    suggested_display_precision=2,
+    capability=Capability.CREDITS,
+    value_fn=lambda account: account.credits,
+)
+
+
+def _account_sensor_description(
+    description: SmsBridgeAccountSensorDescription, account: Account | None
+) -> SmsBridgeAccountSensorDescription:
+    """Return the balance instead of the credits when the account counts in a currency."""
+    if description.key == BALANCE.key and account is not None and account.currency:
+        return BALANCE
+    return description
+
 
 OUTBOX = SensorEntityDescription(
     key="outbox",
@@ -243,7 +264,9 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     capabilities = coordinator.gateway.capabilities
     async_add_entities(
-        SmsBridgeAccountSensor(coordinator, description)
+        SmsBridgeAccountSensor(
+            coordinator, _account_sensor_description(description, coordinator.data.account)
+        )
         for description in ACCOUNT_SENSORS
         if description.capability in capabilities
     )
@@ -285,6 +308,14 @@ class SmsBridgeAccountSensor(SmsBridgeAccountEntity, SensorEntity):
         """Return the state."""
         account = self.coordinator.data.account
         return None if account is None else self.entity_description.value_fn(account)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the account's currency for a balance; else the description's unit."""
+        if self.entity_description.device_class is SensorDeviceClass.MONETARY:
+            account = self.coordinator.data.account
+            return account.currency if account is not None else None
+        return super().native_unit_of_measurement
 
 
 class SmsBridgePhoneSensor(SmsBridgePhoneEntity, SensorEntity):

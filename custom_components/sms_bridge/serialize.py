@@ -24,6 +24,8 @@ MESSAGE_KEYS = (
     "error_code",
     "failure_reason",
     "retries",
+    "cost",
+    "segments",
 )
 
 
@@ -46,6 +48,8 @@ def message_data(message: Message) -> dict[str, Any]:
         "error_code": message.error_code,
         "failure_reason": message.failure_reason,
         "retries": message.retries,
+        "cost": message.cost,
+        "segments": message.segments,
     }
 
 

@@ -28,6 +28,7 @@ from .api import (
     Capability,
     DeliveryReport,
     Gateway,
+    GatewayRateLimitedError,
     Message,
     MessageQuery,
     MessageStatus,
@@ -253,11 +254,17 @@ class DeliveryTracker:
         if not self._tracked:
             return
         semaphore = asyncio.Semaphore(QUERY_CONCURRENCY)
+        wait = 0.0  # what the gateway asked us to wait before the next poll
 
         async def read(query: MessageQuery) -> list[Message]:
+            nonlocal wait
             async with semaphore:
                 try:
                     return await self._gateway.messages(query)
+                except GatewayRateLimitedError as err:
+                    LOGGER.debug("Asked to slow down while reading message states: %s", err)
+                    wait = max(wait, err.retry_after or 0.0)
+                    return []
                 except SmsBridgeError as err:
                     LOGGER.debug("Could not read message states: %s", err)
                     return []
@@ -273,7 +280,7 @@ class DeliveryTracker:
             self._save_later()
         if self._tracked:
             self._interval = FIRST_POLL if changed else min(self._interval * 2, MAX_POLL_INTERVAL)
-            self._schedule(self._interval)
+            self._schedule(max(self._interval, wait))
 
     def _queries(self) -> list[MessageQuery]:
         """Return the queries the provider reads the tracked messages back with.

@@ -15,7 +15,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.translation import async_get_translations
 
-from .const import CONF_WEBHOOK_ID, DOMAIN
+from .api import PROVIDERS
+from .const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN
 
 
 @callback
@@ -34,14 +35,16 @@ def async_listen_cloud_connected(hass: HomeAssistant, action: Callable[[], None]
 
 
 async def async_webhook_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
-    """Return the URL to enter as WebHook URL on the gateway."""
+    """Return the URL to enter as WebHook URL on the gateway, with the provider's query."""
+    query = PROVIDERS[entry.data[CONF_PROVIDER]].webhook_query(entry.data)
+    suffix = f"?{query}" if query else ""
     if url := await async_reachable_url(hass, entry):
-        return url
+        return f"{url}{suffix}"
     path = webhook.async_generate_path(entry.data[CONF_WEBHOOK_ID])
     translations = await async_get_translations(hass, hass.config.language, "exceptions", {DOMAIN})
-    # The hint stands in for the address, so the id stays the last segment of the URL.
+    # The hint stands in for the address, so the id stays the last segment of the URL's path.
     hint = translations.get(f"component.{DOMAIN}.exceptions.no_webhook_url.message", "")
-    return f"{hint}{path}"
+    return f"{hint}{path}{suffix}"
 
 
 async def async_reachable_url(hass: HomeAssistant, entry: ConfigEntry) -> str | None:

@@ -31,6 +31,7 @@ from custom_components.sms_bridge.api import (
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
+    GatewayInsufficientFundsError,
     GatewayRateLimitedError,
     GatewayRequestRefusedError,
     GatewayResponseError,
@@ -204,6 +205,7 @@ def test_capabilities() -> None:
         Capability.INBOUND_WEBHOOK,
         Capability.STATUS_WEBHOOK,
         Capability.STATUS_POLL,
+        Capability.SENDER_ID,
     }
     assert Capability.PHONES not in SmscClient.capabilities
     assert SmscClient.webhook_methods == {"POST", "GET"}
@@ -810,7 +812,7 @@ async def test_connection_dropped(session: aiohttp.ClientSession) -> None:
     ("body", "error", "code"),
     [
         ('{"error": "parameters error", "error_code": 1}', GatewayRequestRefusedError, 1),
-        ('{"error": "no money", "error_code": 3, "id": 12}', GatewayApiError, 3),
+        ('{"error": "no money", "error_code": 3, "id": 12}', GatewayInsufficientFundsError, 3),
         ('{"error": "invalid date format", "error_code": 5}', GatewayRequestRefusedError, 5),
         ('{"error": "message is denied", "error_code": 6}', GatewayRequestRefusedError, 6),
         ('{"error": "can\'t deliver", "error_code": 8}', GatewayRequestRefusedError, 8),

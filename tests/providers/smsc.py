@@ -6,8 +6,8 @@ import itertools
 from typing import Any
 
 from custom_components.sms_bridge.api import MessageStatus
-from custom_components.sms_bridge.api.smsc import callback_query
-from custom_components.sms_bridge.const import CONF_PROVIDER, CONF_URL
+from custom_components.sms_bridge.api.smsc import CONF_HOST, callback_query
+from custom_components.sms_bridge.const import CONF_PROVIDER
 from tests.providers.harness import ProviderHarness
 from tests.simulator.smsc import LOGIN, PASSWORD, RECEIVING_NUMBER, SmscSimulator
 from tests.simulator.state import RecordedRequest
@@ -25,8 +25,8 @@ STATUSES = {
 class SmscHarness(ProviderHarness):
     """SMSC: no phones, a money balance, callbacks authenticated by a hash with a URL secret.
 
-    The entry's fields (``url``, ``login``, ``password``, ``callback_secret``) follow the
-    descriptor's documented example; adjust them to the descriptor when it is wired.
+    The entry holds the descriptor's fields (``host``, ``login``, ``password``) and the
+    callback secret the integration generates at setup.
     """
 
     key = "smsc"
@@ -41,7 +41,7 @@ class SmscHarness(ProviderHarness):
         """Return the service URL, the login and password, and the callback secret."""
         return {
             CONF_PROVIDER: self.key,
-            CONF_URL: self.simulator.url,
+            CONF_HOST: self.simulator.url,
             "login": LOGIN,
             "password": PASSWORD,
             "callback_secret": CALLBACK_SECRET,

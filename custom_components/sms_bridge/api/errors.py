@@ -80,6 +80,10 @@ class GatewayApiError(SmsBridgeError):
         self.code = code
 
 
+class GatewayInsufficientFundsError(GatewayApiError):
+    """The account has not enough money or credits left for the request."""
+
+
 class GatewayRequestRefusedError(GatewayApiError):
     """The gateway refused what the request asks for, not because it failed.
 

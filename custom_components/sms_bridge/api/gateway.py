@@ -39,6 +39,7 @@ class Capability(StrEnum):
     STATUS_WEBHOOK = auto()
     STATUS_POLL = auto()
     CANCEL = auto()  # a message not yet on the phone can be withdrawn
+    SENDER_ID = auto()  # a send may choose the name or number shown as its sender
 
 
 class Routing(StrEnum):
@@ -165,6 +166,15 @@ class Gateway:
     async def account(self) -> Account:
         """Return account figures (credits)."""
         raise _unsupported(Capability.CREDITS)
+
+    @property
+    def latest_account(self) -> Account | None:
+        """Return the account figures the provider reported last, by any request.
+
+        A provider whose send answers carry the balance left returns it here, so the credits
+        follow each send without another request. None when it reports none that way.
+        """
+        return None
 
     async def phones(self) -> list[Phone]:
         """Return the phones of the account (empty for a provider without phones)."""

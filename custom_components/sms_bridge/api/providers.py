@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 import ipaddress
@@ -16,6 +16,20 @@ from . import semysms, smsgateway24
 from .errors import GatewayResponseError
 from .gateway import Capability, Gateway
 from .rbsoft import SmsGatewayClient, normalize_url
+from .smsc import (
+    CONF_API_KEY as SMSC_API_KEY,
+    CONF_CALLBACK_SECRET as SMSC_CALLBACK_SECRET,
+    CONF_HOST as SMSC_HOST,
+    CONF_LOGIN as SMSC_LOGIN,
+    CONF_PASSWORD as SMSC_PASSWORD,
+    DEFAULT_HOST as SMSC_DEFAULT_HOST,
+    KNOWN_HOSTS as SMSC_KNOWN_HOSTS,
+    SmscClient,
+    callback_query as smsc_callback_query,
+    from_config as smsc_from_config,
+    generate_callback_secret as smsc_generate_callback_secret,
+    service_url as smsc_service_url,
+)
 from .smsgateway24 import SmsGateway24Client
 
 # The title of an entry when nothing better names it.
@@ -52,9 +66,13 @@ class ConfigField:
     required: bool = True
     default: str | bool | None = None
     options: tuple[str, ...] = ()  # the choices of a SELECT field
+    # A SELECT field whose options are suggestions: the user may type another value (a host).
+    custom_value: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a field the form could not ask for as described."""
+        if self.custom_value and self.kind is not FieldKind.SELECT:
+            raise ValueError(f"Field {self.key}: only a select field takes a typed value")
         if self.kind is FieldKind.PASSWORD and not self.secret:
             raise ValueError(f"Field {self.key}: a password field is secret")
         if self.secret and self.kind not in _TEXT_KINDS:
@@ -111,6 +129,16 @@ class Provider:
     # what the client obtains while running (a token renewed after the stored one was
     # refused). The entry is not reloaded for it.
     connect_store: Callable[[Gateway, Callable[[Mapping[str, Any]], None]], None] | None = None
+    # Secrets the integration makes once, when the entry is created, and keeps through reauth
+    # and reconfigure (a callback secret the provider hashes its callbacks with): key -> maker.
+    # They are stored secrets: redacted in diagnostics, never shown in a form.
+    generated_secrets: Mapping[str, Callable[[], str]] = field(default_factory=dict)
+    # The query the webhook URL shown to the user carries (without "?"), from the entry's
+    # data: a provider that reads its callback settings from the URL (a secret, a charset).
+    webhook_query: Callable[[Mapping[str, Any]], str] = lambda _data: ""
+    # The key of the form's error when the fields cannot work together (checked before any
+    # request), or None: an either/or the form cannot express.
+    check: Callable[[Mapping[str, Any]], str | None] = lambda _config: None
     # What one send may hold: recipients, and segments of an SMS text (None: no limit known).
     max_recipients: int | None = None
     max_segments: int | None = None
@@ -118,7 +146,11 @@ class Provider:
     @property
     def secrets(self) -> frozenset[str]:
         """Return the config keys never to show: secret fields and secret stored data."""
-        return self.stored_secrets | {field.key for field in self.fields if field.secret}
+        return (
+            self.stored_secrets
+            | self.generated_secrets.keys()
+            | {field.key for field in self.fields if field.secret}
+        )
 
     @property
     def reauth_fields(self) -> tuple[ConfigField, ...]:
@@ -204,6 +236,26 @@ def _smsgateway24_connect_store(
     gateway.on_token = lambda token: store({smsgateway24.CONF_TOKEN: token})
 
 
+def _smsc_title(config: Mapping[str, Any]) -> str:
+    """Name an SMSC entry after its login, or after the service host with an API key."""
+    if login := str(config.get(SMSC_LOGIN) or "").strip():
+        return login
+    return _host_label(smsc_service_url(str(config.get(SMSC_HOST) or SMSC_DEFAULT_HOST)))
+
+
+def _smsc_check(config: Mapping[str, Any]) -> str | None:
+    """Ask for a login with its password, or for an API key."""
+    if config.get(SMSC_API_KEY) or (config.get(SMSC_LOGIN) and config.get(SMSC_PASSWORD)):
+        return None
+    return "login_or_api_key"
+
+
+def _smsc_webhook_query(data: Mapping[str, Any]) -> str:
+    """Return the handler URL's query: UTF-8 callbacks, hashed with the entry's secret."""
+    secret = data.get(SMSC_CALLBACK_SECRET)
+    return smsc_callback_query(secret) if secret else ""
+
+
 PROVIDERS: dict[str, Provider] = {
     provider.key: provider
     for provider in (
@@ -262,6 +314,34 @@ PROVIDERS: dict[str, Provider] = {
             stored_secrets=frozenset({smsgateway24.CONF_TOKEN}),
             connect_store=_smsgateway24_connect_store,
             # The service documents no limit on recipients (one addalotofsms) or on text length.
+        ),
+        Provider(
+            "smsc",
+            "SMSC",
+            (
+                ConfigField(
+                    SMSC_HOST,
+                    FieldKind.SELECT,
+                    default=SMSC_DEFAULT_HOST,
+                    options=SMSC_KNOWN_HOSTS,
+                    custom_value=True,
+                ),
+                ConfigField(SMSC_LOGIN, FieldKind.TEXT, required=False),
+                ConfigField(
+                    SMSC_PASSWORD, FieldKind.PASSWORD, secret=True, reauth=True, required=False
+                ),
+                ConfigField(
+                    SMSC_API_KEY, FieldKind.PASSWORD, secret=True, reauth=True, required=False
+                ),
+            ),
+            smsc_from_config,
+            manufacturer="SMSC",
+            product="SMS centre",
+            capabilities=SmscClient.capabilities,
+            title=_smsc_title,
+            generated_secrets={SMSC_CALLBACK_SECRET: smsc_generate_callback_secret},
+            webhook_query=_smsc_webhook_query,
+            check=_smsc_check,
         ),
     )
 }

@@ -64,6 +64,7 @@ import aiohttp
 from .errors import (
     GatewayApiError,
     GatewayAuthenticationError,
+    GatewayInsufficientFundsError,
     GatewayRateLimitedError,
     GatewayRequestRefusedError,
     GatewayResponseError,
@@ -223,6 +224,7 @@ class SmscClient(Gateway):
             Capability.INBOUND_WEBHOOK,
             Capability.STATUS_WEBHOOK,
             Capability.STATUS_POLL,
+            Capability.SENDER_ID,
         }
     )
     webhook_methods = frozenset({"POST", "GET"})
@@ -411,6 +413,8 @@ class SmscClient(Gateway):
             raise GatewayAuthenticationError(message)
         if code in (_TOO_MANY, _BLOCKED):
             raise GatewayRateLimitedError(message, retry_after=RATE_LIMIT_WAIT)
+        if code == _NO_MONEY:
+            raise GatewayInsufficientFundsError(message, code=code)
         if code in _REFUSED_CODES:
             raise GatewayRequestRefusedError(message, code=code)
         raise GatewayApiError(message, code=code)
