@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+from pathlib import Path
+import re
 from typing import Any
 
 import aiohttp
@@ -18,6 +20,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
 
 from custom_components.sms_bridge.api import SendRequest
 from custom_components.sms_bridge.api.smsc import SmscClient
@@ -34,6 +37,7 @@ from tests.simulator import GatewaySimulator
 from tests.simulator.smsc import LOGIN, PASSWORD, SmscSimulator
 
 SENT_TODAY = "sensor.sms_gateway_messages_sent_today"
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 async def call(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -108,6 +112,20 @@ async def test_dry_run_sends_nothing(
         ],
     }
     nothing_happened(hass, integration, simulator)
+
+
+@pytest.mark.usefixtures("integration")
+async def test_readme_example(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """The README's "Check before you send" call answers the response the README shows."""
+    section = re.split(r"\n#{2,} ", README.split("#### Check before you send", 1)[1], maxsplit=1)[0]
+    call_block, response_block = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    example = yaml.safe_load(call_block)
+    assert example["action"] == f"{DOMAIN}.send_message"
+    assert example["data"]["dry_run"] is True
+
+    response = await call(hass, **example["data"])
+    assert response == yaml.safe_load(response_block)
+    assert simulator.requests == []
 
 
 @pytest.mark.usefixtures("integration")
