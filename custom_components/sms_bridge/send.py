@@ -2,7 +2,7 @@
 
 Everything the user can get wrong is checked before the first request, so a bad call never
 reaches the gateway (and never costs credits). Then the entry's send guard counts the messages
-against its limits, or refuses the send.
+against its limits, or refuses the send. A dry run checks the same and stops there.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import PROVIDERS, Capability, Message, Routing, Sender, SendRequest
-from .api.text import clean_number, segment_count
+from .api.text import clean_number, segment_count, sms_encoding
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -46,6 +47,7 @@ ATTR_RANDOM_PHONE: Final = "random_phone"
 ATTR_SCHEDULE: Final = "schedule"
 ATTR_PRIORITIZE: Final = "prioritize"
 ATTR_SENDER_ID: Final = "sender_id"
+ATTR_DRY_RUN: Final = "dry_run"
 
 TYPE_SMS: Final = "sms"
 TYPE_MMS: Final = "mms"
@@ -90,18 +92,83 @@ async def async_send(
     return sent_response(request, result) | {"queued": None}
 
 
+def dry_run_response(
+    entry: SmsBridgeConfigEntry,
+    recipients: Sequence[str] | None,
+    text: str,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Check a send as ``async_send`` would, send nothing; return what it would send.
+
+    What refuses the send as a whole (the text, the sender, the number of recipients, the
+    limits) raises the same ServiceValidationError. A recipient's own problem (a number that
+    cannot be dialled, one not among the allowed recipients) is listed with that recipient,
+    so one call shows them all; ``would_send`` is False then, as the send would be refused.
+    Nothing is counted against the limits.
+    """
+    request = build_list_request(entry, text, options)
+    guard = entry.runtime_data.guard
+    given = recipients or entry.options.get(CONF_DEFAULT_RECIPIENTS) or ()
+    if not given:
+        raise validation_error("no_default_recipients")
+    checked: dict[str, str | None] = {}  # number (as written when invalid): its problem
+    for recipient in given:
+        try:
+            number = recipient_number(recipient)
+        except ServiceValidationError as err:
+            checked[recipient] = err.translation_key
+            continue
+        checked[number] = None if guard.allows(number) else "recipient_not_allowed"
+    numbers = tuple(number for number, problem in checked.items() if problem is None)
+    _check_recipient_count(entry, len(numbers))
+    guard.check(len(numbers))
+    response = sent_response(replace(request, recipients=numbers), [])
+    sendable = {item["number"]: item for item in response["recipients"]}
+    response["recipients"] = [
+        sendable[number] if problem is None else _refused(number, problem)
+        for number, problem in checked.items()
+    ]
+    return response | {"queued": None, "would_send": len(numbers) == len(checked)}
+
+
 def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str, Any]:
     """Return the response data describing the messages a send created.
 
     ``cost`` is what the provider charged for the whole send, when it told.
+    Each recipient is listed with the encoding and parts of the text and, when the provider's
+    answer tells, the parts it billed and what it cost.
     """
     costs = [message.cost for message in messages if message.cost is not None]
+    by_number: dict[str, Message] = {}
+    for sent in messages:
+        by_number.setdefault(clean_number(sent.number) or sent.number, sent)
+    encoding = None if request.mms else sms_encoding(request.text)
+    segments = 1 if request.mms else segment_count(request.text)
+    recipients = []
+    for number in request.recipients or tuple(by_number):
+        message = by_number.get(number)
+        recipients.append(
+            {
+                "number": number,
+                "error": None,
+                "encoding": encoding,
+                "segments": message.segments if message and message.segments else segments,
+                "cost": message.cost if message else None,
+            }
+        )
     return {
         "messages": [message_data(message) for message in messages],
         "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
-        "segments": 1 if request.mms else segment_count(request.text),
+        "segments": segments,
+        "encoding": encoding,
+        "recipients": recipients,
         "cost": round(sum(costs), 6) if costs else None,
     }
+
+
+def _refused(number: str, error: str | None) -> dict[str, Any]:
+    """Return the response data of a recipient nothing would be sent to, and why."""
+    return {"number": number, "error": error, "encoding": None, "segments": None, "cost": None}
 
 
 def build_request(
@@ -189,15 +256,22 @@ def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -
     numbers = recipients or entry.options.get(CONF_DEFAULT_RECIPIENTS) or ()
     if not numbers:
         raise validation_error("no_default_recipients")
-    cleaned: dict[str, None] = {}
-    for number in numbers:
-        if (clean := clean_number(number)) is None:
-            raise validation_error("invalid_number", number=number)
-        cleaned[clean] = None
-    limit = PROVIDERS[entry.data[CONF_PROVIDER]].max_recipients
-    if limit is not None and len(cleaned) > limit:
-        raise validation_error("too_many_recipients", count=len(cleaned), max=limit)
+    cleaned = {recipient_number(number): None for number in numbers}
+    _check_recipient_count(entry, len(cleaned))
     return tuple(cleaned)
+
+
+def recipient_number(recipient: str) -> str:
+    """Return the number to send to for one recipient, or raise ServiceValidationError."""
+    if (clean := clean_number(recipient)) is None:
+        raise validation_error("invalid_number", number=recipient)
+    return clean
+
+
+def _check_recipient_count(entry: SmsBridgeConfigEntry, count: int) -> None:
+    limit = PROVIDERS[entry.data[CONF_PROVIDER]].max_recipients
+    if limit is not None and count > limit:
+        raise validation_error("too_many_recipients", count=count, max=limit)
 
 
 def _senders(entry: SmsBridgeConfigEntry, options: Mapping[str, Any]) -> tuple[Sender, ...]:

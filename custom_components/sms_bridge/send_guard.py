@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.storage import Store
@@ -162,21 +163,45 @@ class SendGuard:
                 raise validation_error("recipients_unchecked", entry_title=self._title)
             count, needed = 0, 1
         else:
-            if limits.allowed:
-                for number in recipients:
-                    if number not in limits.allowed:
-                        raise validation_error(
-                            "recipient_not_allowed", number=number, entry_title=self._title
-                        )
+            for number in recipients:
+                if not self.allows(number):
+                    raise validation_error(
+                        "recipient_not_allowed", number=number, entry_title=self._title
+                    )
             count = needed = len(recipients)
 
+        if (refusal := self._refusal(needed)) is not None:
+            if refusal.translation_key == "daily_limit":
+                self._hit_daily_limit()
+            raise refusal
+        reservation = Reservation(dt_util.utcnow().timestamp(), self._day, count)
+        self._recent.append(reservation)
+        self._sent_today += count
+        self._changed()
+        return reservation
+
+    def allows(self, number: str) -> bool:
+        """Return True when the allowed recipients (if any are set) include ``number``."""
+        return not self._limits.allowed or number in self._limits.allowed
+
+    @callback
+    def check(self, count: int) -> None:
+        """Raise the error ``reserve`` would raise for ``count`` messages, counting nothing.
+
+        A dry run asks this: it neither spends the limits nor opens the repair issue.
+        """
+        if (refusal := self._refusal(count)) is not None:
+            raise refusal
+
+    def _refusal(self, needed: int) -> ServiceValidationError | None:
+        """Return the error refusing ``needed`` more messages now, or None when they fit."""
+        limits = self._limits
         now = dt_util.utcnow().timestamp()
         self._roll_day()
         while self._recent and self._recent[0].at <= now - MINUTE:
             self._recent.popleft()
         if self._sent_today + needed > limits.per_day:
-            self._hit_daily_limit()
-            raise validation_error(
+            return validation_error(
                 "daily_limit",
                 count=needed,
                 limit=limits.per_day,
@@ -184,14 +209,10 @@ class SendGuard:
                 entry_title=self._title,
             )
         if sum(sent.count for sent in self._recent) + needed > limits.per_minute:
-            raise validation_error(
+            return validation_error(
                 "minute_limit", count=needed, limit=limits.per_minute, entry_title=self._title
             )
-        reservation = Reservation(now, self._day, count)
-        self._recent.append(reservation)
-        self._sent_today += count
-        self._changed()
-        return reservation
+        return None
 
     @callback
     def settle(self, reservation: Reservation, count: int) -> None:

@@ -31,6 +31,7 @@ from .data import SmsBridgeConfigEntry
 from .device_choice import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE, async_resolve_devices
 from .errors import translated_gateway_errors, validation_error
 from .send import (
+    ATTR_DRY_RUN,
     ATTR_MESSAGE,
     ATTR_PHONE,
     ATTR_RECIPIENTS,
@@ -38,6 +39,7 @@ from .send import (
     SEND_OPTIONS,
     async_send,
     build_list_request,
+    dry_run_response,
     sent_response,
 )
 from .serialize import contact_data, message_data
@@ -105,6 +107,7 @@ SEND_MESSAGE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_RECIPIENTS): vol.All(cv.ensure_list_csv, [cv.string]),
         vol.Required(ATTR_MESSAGE): cv.string,
         **SEND_OPTIONS,
+        vol.Optional(ATTR_DRY_RUN, default=False): cv.boolean,
     }
 )
 SEND_TO_CONTACT_LIST_SCHEMA = vol.Schema(
@@ -192,9 +195,12 @@ def _entry_with(
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data = async_resolve_devices(call.hass, call.data)
     entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
-    response = await async_send(
-        call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
-    )
+    if data[ATTR_DRY_RUN]:
+        response = dry_run_response(entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data)
+    else:
+        response = await async_send(
+            call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
+        )
     return response if call.return_response else None
 
 

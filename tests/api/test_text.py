@@ -9,6 +9,7 @@ from custom_components.sms_bridge.api.text import (
     clean_number,
     is_gsm7,
     segment_count,
+    sms_encoding,
     to_e164,
 )
 
@@ -50,6 +51,39 @@ def test_is_gsm7() -> None:
     assert not is_gsm7("ok 😀")
 
 
+def test_gsm7_tables_complete() -> None:
+    """All 127 characters of the default alphabet and the 10 of the extension table count."""
+    basic = (
+        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    )
+    extension = "\f^{}\\[~]|€"
+    assert len(set(basic)) == 127
+    assert all(segment_count(char * 160) == 1 for char in basic)
+    assert all(segment_count(char * 80) == 1 for char in extension)
+    assert all(segment_count(char * 81) == 2 for char in extension)
+    # Look-alikes outside the alphabet switch the text to UCS-2.
+    for char in ("`", "Ã", "á", "ê", "â", "ç", "\u2019", "\u201c", "\u2026", "\t"):
+        assert sms_encoding(char) == "ucs2", repr(char)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("", "gsm7"),
+        ("Door open at 10:15 {garage} €5", "gsm7"),
+        ("Tür offen", "gsm7"),
+        ("Porte ouverte à l'étage, ça va", "ucs2"),
+        ("Дверь открыта", "ucs2"),
+        ("门开了", "ucs2"),
+        ("Door 🚪", "ucs2"),
+    ],
+)
+def test_sms_encoding(text: str, encoding: str) -> None:
+    """A text that fits GSM-7 is sent in it; one other character makes it UCS-2."""
+    assert sms_encoding(text) == encoding
+
+
 @pytest.mark.parametrize(
     ("text", "segments"),
     [
@@ -75,6 +109,17 @@ def test_is_gsm7() -> None:
         ("😀" * 36, 2),
         ("a" * 68 + "😀", 1),
         ("a" * 69 + "😀", 2),
+        ("😀" * 66, 2),  # 33 emoji a part: an odd 67th unit is never half of one
+        ("😀" * 67, 3),  # 134 units, yet three parts
+        # A part never ends with half a character: an extension character (or an emoji) that
+        # would need the last free septet (or UTF-16 unit) of a part starts the next one.
+        ("a" * 152 + "€" + "a" * 152, 3),
+        ("a" * 151 + "€" + "a" * 153, 2),
+        ("€" * 152, 2),  # 76 a part
+        ("€" * 153, 3),  # 306 septets, yet three parts
+        ("a" * 66 + "😀" + "a" * 66, 3),
+        ("a" * 65 + "😀" + "a" * 67, 2),
+        ("ä" * 66 + "😀" + "ä" * 66, 3),
     ],
 )
 def test_segment_count(text: str, segments: int) -> None:
