@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from .const import (
     DEFAULT_VERIFY_SSL,
     DOMAIN,
 )
+from .contacts import Contact, ContactBook
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .devices import async_create_account_device, async_remove_phone_device
@@ -157,12 +159,28 @@ def _reload_on_change(
 ) -> Callable[[HomeAssistant, SmsBridgeConfigEntry], Coroutine[Any, Any, None]]:
     """Return an update listener reloading the entry when its data or options changed.
 
-    Options, reauth and reconfigure all take effect through this one reload.
+    Options, reauth and reconfigure all take effect through this one reload. A contact added,
+    changed or removed only sets up the notify entities again: sends and incoming messages
+    read the contacts as they are.
     """
     data, options = dict(entry.data), dict(entry.options)
+    contacts = _contacts(entry)
+    lock = asyncio.Lock()
 
     async def _listener(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
+        nonlocal contacts
         if dict(entry.data) != data or dict(entry.options) != options:
             hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        async with lock:
+            if _contacts(entry) == contacts:
+                return
+            contacts = _contacts(entry)
+            await hass.config_entries.async_unload_platforms(entry, [Platform.NOTIFY])
+            await hass.config_entries.async_forward_entry_setups(entry, [Platform.NOTIFY])
 
     return _listener
+
+
+def _contacts(entry: SmsBridgeConfigEntry) -> tuple[Contact, ...]:
+    return ContactBook.of_subentries(entry.subentries, None).contacts
