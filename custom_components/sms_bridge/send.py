@@ -27,6 +27,7 @@ from .const import (
     CONF_DEFAULT_SIM,
     CONF_PROVIDER,
 )
+from .contacts import ContactBook
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
@@ -74,7 +75,7 @@ async def async_send(
     ``options`` holds the keys of ``SEND_OPTIONS``, already through that schema. Without
     recipients the message goes to the entry's default recipients.
     """
-    request = build_request(entry, recipients, text, options)
+    request = build_request(hass, entry, recipients, text, options)
     with (
         translated_gateway_errors(hass, entry),
         entry.runtime_data.guard.sending(request.recipients),
@@ -97,6 +98,7 @@ def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str
 
 
 def build_request(
+    hass: HomeAssistant,
     entry: SmsBridgeConfigEntry,
     recipients: Sequence[str] | None,
     text: str,
@@ -104,7 +106,7 @@ def build_request(
 ) -> SendRequest:
     """Return the request to send, or raise ServiceValidationError for the user's mistake."""
     request = build_list_request(entry, text, options)
-    return replace(request, recipients=_recipients(entry, recipients))
+    return replace(request, recipients=_recipients(hass, entry, recipients))
 
 
 def build_list_request(
@@ -169,16 +171,27 @@ def build_list_request(
     )
 
 
-def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -> tuple[str, ...]:
-    """Return the cleaned numbers without duplicates, in the order given."""
+def _recipients(
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None
+) -> tuple[str, ...]:
+    """Return the cleaned numbers without duplicates, in the order given.
+
+    A recipient is a contact's name (any case) or a number.
+    """
     numbers = recipients or entry.options.get(CONF_DEFAULT_RECIPIENTS) or ()
     if not numbers:
         raise validation_error("no_default_recipients")
+    contacts = ContactBook.of(hass, entry)
     cleaned: dict[str, None] = {}
     for number in numbers:
-        if (clean := clean_number(number)) is None:
+        if contact := contacts.by_name(number):
+            cleaned[contact.number] = None
+        elif (clean := clean_number(number)) is not None:
+            cleaned[clean] = None
+        elif any(char.isalpha() for char in number):
+            raise validation_error("unknown_contact", name=number)
+        else:
             raise validation_error("invalid_number", number=number)
-        cleaned[clean] = None
     limit = PROVIDERS[entry.data[CONF_PROVIDER]].max_recipients
     if limit is not None and len(cleaned) > limit:
         raise validation_error("too_many_recipients", count=len(cleaned), max=limit)
