@@ -15,10 +15,13 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_FRIENDLY_NAME
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.trigger import async_validate_trigger_config
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from custom_components.sms_bridge.logbook import async_describe_events
@@ -371,3 +374,38 @@ async def test_device_trigger_from_contact(
     await hass.async_block_till_done()
     assert runs(calls) == [(0, "sms_received"), (1, "sms_received")]
     assert [call.data["text"] for call in calls] == ["from mum", "from dad"]
+
+
+async def test_device_trigger_offers_the_contacts(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, family: MockConfigEntry
+) -> None:
+    """The automation editor gets a "from contact" choice listing the entry's contacts."""
+    assert await async_setup_component(hass, "device_automation", {})
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "device_automation/trigger/capabilities",
+            "trigger": trigger(device_id(hass, family, "1"), "sms_received"),
+        }
+    )
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    fields = {field["name"]: field for field in reply["result"]["extra_fields"]}
+    assert list(fields) == ["number", "contact", "text_contains", "text_equals"]
+    assert fields["contact"]["selector"]["select"]["options"] == [
+        {"value": subentry_id(family, "Mum"), "label": "Mum"},
+        {"value": subentry_id(family, "Dad"), "label": "Dad"},
+    ]
+
+
+async def test_device_trigger_refuses_an_unknown_contact(
+    hass: HomeAssistant, family: MockConfigEntry
+) -> None:
+    """A trigger naming no contact of the phone's entry is refused when it is set up."""
+    phone = device_id(hass, family, "1")
+    known = trigger(phone, "sms_received", contact="MUM")
+    assert await async_validate_trigger_config(hass, [known]) == [known]
+    with pytest.raises(HomeAssistantError, match="no contact Granny"):
+        await async_validate_trigger_config(
+            hass, [trigger(phone, "sms_received", contact="Granny")]
+        )
