@@ -174,6 +174,7 @@ async def test_missed_message_fires_like_a_webhook(
             "message_id": str(row["ID"]),
             "number": "+33612345678",
             "number_e164": "+33612345678",
+            "contact": None,
             "text": "Missed",
             "phone_id": "2",
             "phone_name": "Pixel 7",

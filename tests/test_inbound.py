@@ -127,6 +127,7 @@ async def test_p13_missing_and_unparseable_fields(
             "message_id": "5",
             "number": "+33612345678",
             "number_e164": "+33612345678",
+            "contact": None,
             "text": "Hello",
             "phone_id": "1",
             "phone_name": "Office phone",

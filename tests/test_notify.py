@@ -172,7 +172,7 @@ async def test_legacy_defaults(hass: HomeAssistant, simulator: GatewaySimulator)
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        ({"target": ["MyBank"]}, "invalid_number"),
+        ({"target": ["MyBank"]}, "unknown_contact"),
         ({"data": {"sim": 0}}, "invalid_notify_data"),
         ({"data": {"sim": "second"}}, "unknown_sim"),
         ({"data": {"type": "fax"}}, "invalid_notify_data"),

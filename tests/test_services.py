@@ -301,7 +301,7 @@ async def test_random_phone(hass: HomeAssistant, simulator: GatewaySimulator) ->
 @pytest.mark.parametrize(
     ("data", "key", "placeholders"),
     [
-        ({"recipients": ["MyBank"]}, "invalid_number", {"number": "MyBank"}),
+        ({"recipients": ["MyBank"]}, "unknown_contact", {"name": "MyBank"}),
         ({"recipients": ["+15550100", "12"]}, "invalid_number", {"number": "12"}),
         ({"recipients": [f"+1555{i:07d}" for i in range(1001)]}, "too_many_recipients", None),
         ({"message": ""}, "empty_message", None),

@@ -122,6 +122,7 @@ async def test_a1_valid_signature_fires_one_event(
             "message_id": str(row["ID"]),
             "number": "+33612345678",
             "number_e164": "+33612345678",
+            "contact": None,
             "text": "Hello",
             "phone_id": "1",
             "phone_name": "Office phone",

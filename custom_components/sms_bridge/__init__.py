@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from .const import (
     DEFAULT_VERIFY_SSL,
     DOMAIN,
 )
+from .contacts import Contact, ContactBook
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry, SmsBridgeData
 from .devices import async_create_account_device, async_remove_phone_device
@@ -160,13 +162,17 @@ class _ReloadOnChange:
     """The entry's update listener: reload when its data or options changed.
 
     Options, reauth and reconfigure all take effect through this one reload. What the running
-    client stores itself (``store``: a renewed token) changes the data without one.
+    client stores itself (``store``: a renewed token) changes the data without one. A contact
+    added, changed or removed only sets up the notify entities again: sends and incoming
+    messages read the contacts as they are.
     """
 
     def __init__(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
         self._hass = hass
         self._entry = entry
         self._data, self._options = dict(entry.data), dict(entry.options)
+        self._contacts = _contacts(entry)
+        self._lock = asyncio.Lock()
 
     def store(self, update: Mapping[str, Any]) -> None:
         """Merge what the client obtained into the entry's data, without reloading it."""
@@ -180,6 +186,17 @@ class _ReloadOnChange:
             self._hass.config_entries.async_update_entry(entry, data=data)
 
     async def async_listener(self, hass: HomeAssistant, entry: SmsBridgeConfigEntry) -> None:
-        """Reload the entry if its data or options differ from what it was set up with."""
+        """Reload the entry if its data or options changed; renew notify if its contacts did."""
         if dict(entry.data) != self._data or dict(entry.options) != self._options:
             hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        async with self._lock:
+            if _contacts(entry) == self._contacts:
+                return
+            self._contacts = _contacts(entry)
+            await hass.config_entries.async_unload_platforms(entry, [Platform.NOTIFY])
+            await hass.config_entries.async_forward_entry_setups(entry, [Platform.NOTIFY])
+
+
+def _contacts(entry: SmsBridgeConfigEntry) -> tuple[Contact, ...]:
+    return ContactBook.of_subentries(entry.subentries, None).contacts

@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import CONF_NAME, UnitOfTime
@@ -79,6 +80,8 @@ from .const import (
     MIN_OUTBOX_TTL_MINUTES,
     MIN_UPDATE_INTERVAL_SECONDS,
 )
+from .contact_flow import ContactSubentryFlow
+from .contacts import SUBENTRY_TYPE_CONTACT
 from .incoming_mode import (
     CONF_INCOMING_MODE,
     DEFAULT_INCOMING_MODE,
@@ -225,6 +228,14 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> SmsBridgeOptionsFlow:
         """Return the options flow."""
         return SmsBridgeOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentries an entry can have: its contacts."""
+        return {SUBENTRY_TYPE_CONTACT: ContactSubentryFlow}
 
     def __getattr__(
         self, name: str

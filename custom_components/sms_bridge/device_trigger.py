@@ -2,7 +2,8 @@
 
 They listen to the bus events every message already fires, on the phone's device; a provider
 without phones has them on its account device, for all the account's messages. An SMS trigger
-can be narrowed to a sender and to a text, both compared leniently (see ``_SmsFilter``).
+can be narrowed to a sender (a number or a contact of the entry) and to a text, both compared
+leniently (see ``_SmsFilter``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_DEVICE_ID, CONF_DOMAIN, CONF_PLATFORM, CONF_TYPE
 from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
@@ -31,6 +38,7 @@ from .const import (
     EVENT_MESSAGE_STATUS,
     EVENT_USSD_RESPONSE,
 )
+from .contacts import ContactBook
 from .data import SmsBridgeConfigEntry
 from .devices import account_device_identifier
 
@@ -40,9 +48,10 @@ TRIGGER_MESSAGE_FAILED: Final = "message_failed"
 
 # The optional fields of the SMS trigger.
 CONF_NUMBER: Final = "number"
+CONF_CONTACT: Final = "contact"  # a contact of the entry: its subentry id, or its name
 CONF_TEXT_CONTAINS: Final = "text_contains"
 CONF_TEXT_EQUALS: Final = "text_equals"
-SMS_FILTERS: Final = (CONF_NUMBER, CONF_TEXT_CONTAINS, CONF_TEXT_EQUALS)
+SMS_FILTERS: Final = (CONF_NUMBER, CONF_CONTACT, CONF_TEXT_CONTAINS, CONF_TEXT_EQUALS)
 
 # The bus event each trigger listens to.
 BUS_EVENTS: Final = {
@@ -55,6 +64,7 @@ TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         vol.Required(CONF_TYPE): vol.In(list(BUS_EVENTS)),
         vol.Optional(CONF_NUMBER): cv.string,
+        vol.Optional(CONF_CONTACT): cv.string,
         vol.Optional(CONF_TEXT_CONTAINS): cv.string,
         vol.Optional(CONF_TEXT_EQUALS): cv.string,
     }
@@ -133,6 +143,12 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
             f"Device {config[CONF_DEVICE_ID]} has no trigger {config[CONF_TYPE]}: its gateway "
             "cannot report it, or its phones receive the messages"
         )
+    if (contact := config.get(CONF_CONTACT, "").strip()) and _find_contact(
+        ContactBook.of(hass, source.entry), contact
+    ) is None:
+        raise InvalidDeviceAutomationConfig(
+            f"{source.entry.title} has no contact {contact}: add it on the entry's page"
+        )
     return config
 
 
@@ -154,18 +170,30 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
 async def async_get_trigger_capabilities(
     hass: HomeAssistant, config: ConfigType
 ) -> dict[str, vol.Schema]:
-    """Return the optional fields of a trigger: the sender and text filters of an SMS."""
+    """Return the optional fields of a trigger: the sender and text filters of an SMS.
+
+    The contact field is there when the device's entry has contacts.
+    """
     if config[CONF_TYPE] != TRIGGER_SMS_RECEIVED:
         return {}
-    return {
-        "extra_fields": vol.Schema(
-            {
-                vol.Optional(CONF_NUMBER): str,
-                vol.Optional(CONF_TEXT_CONTAINS): str,
-                vol.Optional(CONF_TEXT_EQUALS): str,
-            }
+    fields: dict[vol.Marker, Any] = {vol.Optional(CONF_NUMBER): str}
+    source = _source(hass, config[CONF_DEVICE_ID])
+    if source is not None and (contacts := ContactBook.of(hass, source.entry).contacts):
+        options = [
+            SelectOptionDict(value=contact.subentry_id, label=contact.name) for contact in contacts
+        ]
+        fields[vol.Optional(CONF_CONTACT)] = SelectSelector(
+            SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
         )
-    }
+    fields[vol.Optional(CONF_TEXT_CONTAINS)] = str
+    fields[vol.Optional(CONF_TEXT_EQUALS)] = str
+    return {"extra_fields": vol.Schema(fields)}
+
+
+def _find_contact(contacts: ContactBook, contact: str) -> str | None:
+    """Return the subentry id of the contact a trigger names by id or by name."""
+    found = contacts.by_id(contact) or contacts.by_name(contact)
+    return found.subentry_id if found else None
 
 
 def _sender_key(number: str) -> str:
@@ -185,27 +213,37 @@ class _SmsFilter:
     """
 
     senders: frozenset[str]  # sender keys; empty: anyone
+    contact: str | None  # subentry id of the contact the SMS must come from
     contains: str | None
     equals: str | None
 
     @classmethod
-    def from_config(cls, config: ConfigType) -> _SmsFilter:
+    def from_config(cls, config: ConfigType, contacts: ContactBook) -> _SmsFilter:
         """Return the filter of a validated trigger.
 
-        Contacts would add the numbers of a chosen contact to ``senders`` here.
+        The contact is kept by its subentry id, and its number looked up for each SMS: the
+        trigger follows the contact when it is renamed or gets a new number.
         """
         number = config.get(CONF_NUMBER, "").strip()
+        contact = config.get(CONF_CONTACT, "").strip()
         contains = config.get(CONF_TEXT_CONTAINS, "")
         equals = config.get(CONF_TEXT_EQUALS, "").strip()
         return cls(
             senders=frozenset({_sender_key(number)} if number else ()),
+            # A contact removed since: the id of no contact, so nothing matches.
+            contact=(_find_contact(contacts, contact) or contact) if contact else None,
             contains=contains.casefold() if contains.strip() else None,
             equals=equals.casefold() if equals else None,
         )
 
-    def matches(self, data: dict[str, Any]) -> bool:
+    def matches(self, data: dict[str, Any], contacts: ContactBook) -> bool:
         """Return True when the SMS of this event data passes the filter."""
-        if self.senders and _sender_key(str(data.get("number") or "")) not in self.senders:
+        number = str(data.get("number") or "")
+        if self.senders and _sender_key(number) not in self.senders:
+            return False
+        if self.contact is not None and (
+            (sender := contacts.by_number(number)) is None or sender.subentry_id != self.contact
+        ):
             return False
         text = str(data.get("text") or "").casefold()
         if self.contains is not None and self.contains not in text:
@@ -226,7 +264,7 @@ async def async_attach_trigger(
         raise InvalidDeviceAutomationConfig(
             f"Device {config[CONF_DEVICE_ID]} is no SMS Bridge phone or account"
         )
-    sms_filter = _SmsFilter.from_config(config)
+    sms_filter = _SmsFilter.from_config(config, ContactBook.of(hass, source.entry))
     job = HassJob(action, f"{DOMAIN} device trigger {trigger_info}")
 
     @callback
@@ -236,7 +274,7 @@ async def async_attach_trigger(
         if trigger_type == TRIGGER_MESSAGE_FAILED:
             return data.get("status") == MessageStatus.FAILED
         if trigger_type == TRIGGER_SMS_RECEIVED:
-            return sms_filter.matches(data)
+            return sms_filter.matches(data, ContactBook.of(hass, source.entry))
         return True
 
     @callback

@@ -77,7 +77,7 @@ class _MessagesEvent(EventEntity):
     numbers stay out of the recorded state history.
     """
 
-    _unrecorded_attributes = frozenset({"number", "number_e164", "text", "response"})
+    _unrecorded_attributes = frozenset({"number", "number_e164", "contact", "text", "response"})
     coordinator: SmsBridgeCoordinator
 
     def _takes(self, phone_id: str | None) -> bool:

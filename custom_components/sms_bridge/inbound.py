@@ -24,6 +24,7 @@ from .const import (
     EVENT_USSD_RESPONSE,
     LOGGER,
 )
+from .contacts import ContactBook
 from .coordinator import SmsBridgeCoordinator
 from .inbound_store import InboundStore
 from .serialize import ussd_data
@@ -76,10 +77,13 @@ class InboundDispatcher:
 
     @callback
     def _fire_message(self, message: Message) -> None:
+        contact = ContactBook.of(self.hass, self.entry).by_number(message.number)
         attributes: dict[str, Any] = {
             "message_id": message.id,
             "number": message.number,
             "number_e164": to_e164(message.number),
+            # The name of the contact whose number this is, however the gateway wrote it.
+            "contact": contact.name if contact else None,
             "text": message.text,
             "phone_id": message.phone_id,
             "phone_name": self._phone_name(message.phone_id),

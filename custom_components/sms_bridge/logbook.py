@@ -96,6 +96,8 @@ def async_describe_events(
     def received(event: Event) -> dict[str, Any]:
         data = event.data
         sender = data.get("number") or "an unknown number"
+        if contact := data.get("contact"):
+            sender = f"{contact} ({sender})"
         message = f"received an SMS from {sender}: {preview(data.get('text'))}"
         return describe(event, KEY_INCOMING_MESSAGES, message)
 

@@ -1,4 +1,7 @@
-"""Notify: an entity per phone (or for the account), and the legacy notify.<entry title> service."""
+"""Notify: an entity per phone (or for the account), one per contact, and the legacy service.
+
+The legacy service is notify.<entry title>; it takes numbers and contact names as targets.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any, cast
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
 from homeassistant.components.notify.legacy import BaseNotificationService
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -17,6 +20,7 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from .api import Capability, Phone
 from .compat import NotifyEntityFeature, vol
 from .const import DOMAIN
+from .contacts import Contact, contact_of
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .device_choice import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE, async_resolve_devices
@@ -43,6 +47,12 @@ async def async_setup_entry(
 ) -> None:
     """Add a notify entity for every phone, or one for the account of a provider without phones."""
     coordinator = entry.runtime_data.coordinator
+    for subentry in entry.subentries.values():
+        if contact := contact_of(subentry):
+            async_add_entities(
+                [SmsBridgeContactNotifyEntity(coordinator, subentry, contact)],
+                config_subentry_id=subentry.subentry_id,
+            )
     if Capability.PHONES not in coordinator.gateway.capabilities:
         async_add_entities([SmsBridgeAccountNotifyEntity(coordinator, SMS_DESCRIPTION)])
         return
@@ -81,6 +91,37 @@ class SmsBridgeNotifyEntity(SmsBridgePhoneEntity, NotifyEntity):
         options = NOTIFY_DATA_SCHEMA({ATTR_PHONE: self.phone_id})
         await async_send(
             self.hass, self.coordinator.config_entry, None, _text(message, title), options
+        )
+
+
+class SmsBridgeContactNotifyEntity(NotifyEntity):
+    """Send an SMS to one contact, from the entry's default phone (notify.<contact name>).
+
+    It has no device: its name alone makes its entity id.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_supported_features = NotifyEntityFeature.TITLE
+    _attr_translation_key = "contact"
+
+    def __init__(
+        self, coordinator: SmsBridgeCoordinator, subentry: ConfigSubentry, contact: Contact
+    ) -> None:
+        """Initialize the entity."""
+        self._entry: SmsBridgeConfigEntry = coordinator.config_entry
+        self.contact = contact
+        self._attr_name = contact.name
+        self._attr_unique_id = f"{self._entry.entry_id}_contact_{subentry.subentry_id}"
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Send the message to the contact's number."""
+        await async_send(
+            self.hass,
+            self._entry,
+            [self.contact.number],
+            _text(message, title),
+            NOTIFY_DATA_SCHEMA({}),
         )
 
 

@@ -29,6 +29,7 @@ from .const import (
     CONF_PROVIDER,
     CONF_SENDER_ID,
 )
+from .contacts import ContactBook
 from .data import SmsBridgeConfigEntry
 from .errors import translated_gateway_errors, validation_error
 from .outbox import OutboxRecord
@@ -79,7 +80,7 @@ async def async_send(
     ``options`` holds the keys of ``SEND_OPTIONS``, already through that schema. Without
     recipients the message goes to the entry's default recipients.
     """
-    request = build_request(entry, recipients, text, options)
+    request = build_request(hass, entry, recipients, text, options)
     with (
         translated_gateway_errors(hass, entry),
         entry.runtime_data.guard.sending(request.recipients),
@@ -93,6 +94,7 @@ async def async_send(
 
 
 def dry_run_response(
+    hass: HomeAssistant,
     entry: SmsBridgeConfigEntry,
     recipients: Sequence[str] | None,
     text: str,
@@ -112,9 +114,10 @@ def dry_run_response(
     if not given:
         raise validation_error("no_default_recipients")
     checked: dict[str, str | None] = {}  # number (as written when invalid): its problem
+    contacts = ContactBook.of(hass, entry)
     for recipient in given:
         try:
-            number = recipient_number(recipient)
+            number = recipient_number(contacts, recipient)
         except ServiceValidationError as err:
             checked[recipient] = err.translation_key
             continue
@@ -172,6 +175,7 @@ def _refused(number: str, error: str | None) -> dict[str, Any]:
 
 
 def build_request(
+    hass: HomeAssistant,
     entry: SmsBridgeConfigEntry,
     recipients: Sequence[str] | None,
     text: str,
@@ -179,7 +183,7 @@ def build_request(
 ) -> SendRequest:
     """Return the request to send, or raise ServiceValidationError for the user's mistake."""
     request = build_list_request(entry, text, options)
-    return replace(request, recipients=_recipients(entry, recipients))
+    return replace(request, recipients=_recipients(hass, entry, recipients))
 
 
 def build_list_request(
@@ -251,21 +255,34 @@ def build_list_request(
     )
 
 
-def _recipients(entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None) -> tuple[str, ...]:
-    """Return the cleaned numbers without duplicates, in the order given."""
+def _recipients(
+    hass: HomeAssistant, entry: SmsBridgeConfigEntry, recipients: Sequence[str] | None
+) -> tuple[str, ...]:
+    """Return the cleaned numbers without duplicates, in the order given.
+
+    A recipient is a contact's name (any case) or a number.
+    """
     numbers = recipients or entry.options.get(CONF_DEFAULT_RECIPIENTS) or ()
     if not numbers:
         raise validation_error("no_default_recipients")
-    cleaned = {recipient_number(number): None for number in numbers}
+    contacts = ContactBook.of(hass, entry)
+    cleaned = {recipient_number(contacts, number): None for number in numbers}
     _check_recipient_count(entry, len(cleaned))
     return tuple(cleaned)
 
 
-def recipient_number(recipient: str) -> str:
-    """Return the number to send to for one recipient, or raise ServiceValidationError."""
-    if (clean := clean_number(recipient)) is None:
-        raise validation_error("invalid_number", number=recipient)
-    return clean
+def recipient_number(contacts: ContactBook, recipient: str) -> str:
+    """Return the number to send to for a contact's name (any case) or a number.
+
+    Raises ServiceValidationError for an unknown name or a number that cannot be dialled.
+    """
+    if contact := contacts.by_name(recipient):
+        return contact.number
+    if (clean := clean_number(recipient)) is not None:
+        return clean
+    if any(char.isalpha() for char in recipient):
+        raise validation_error("unknown_contact", name=recipient)
+    raise validation_error("invalid_number", number=recipient)
 
 
 def _check_recipient_count(entry: SmsBridgeConfigEntry, count: int) -> None:

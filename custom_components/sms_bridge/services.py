@@ -196,7 +196,9 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data = async_resolve_devices(call.hass, call.data)
     entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
     if data[ATTR_DRY_RUN]:
-        response = dry_run_response(entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data)
+        response = dry_run_response(
+            call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
+        )
     else:
         response = await async_send(
             call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
