@@ -108,7 +108,7 @@ async def test_dry_run_sends_nothing(
         "recipients": [
             recipient("+15550100"),
             recipient("0612345678"),
-            refused("MyBank", "invalid_number"),
+            refused("MyBank", "unknown_contact"),
             recipient("+447700900123"),
         ],
     }
