@@ -40,7 +40,7 @@ from custom_components.sms_bridge.api import (
     Provider,
 )
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
-from custom_components.sms_bridge.compat import vol
+from custom_components.sms_bridge.compat import ADVANCED_MODE, vol
 from custom_components.sms_bridge.config_flow import (
     SmsBridgeConfigFlow,
     reauth_step,
@@ -620,8 +620,14 @@ async def _reconfigure(hass: HomeAssistant, entry_id: str, *, advanced: bool) ->
 async def test_server_url_is_hidden_without_advanced_mode(
     hass: HomeAssistant, hosted: ProviderHarness
 ) -> None:
-    """Without advanced mode the form has no server URL, and a client cannot send one anyway."""
+    """Without advanced mode the form has no server URL, and a client cannot send one anyway.
+
+    Home Assistant 2026 has no advanced mode in flows: there the form always shows it.
+    """
     result = await choose(hass, hosted.key)
+    if not ADVANCED_MODE:
+        assert CONF_URL in form_fields(result)
+        return
     assert CONF_URL not in form_fields(result)
     with pytest.raises(InvalidData):
         await hass.config_entries.flow.async_configure(
@@ -668,7 +674,10 @@ async def test_server_url_in_advanced_mode_is_validated_and_used(
 async def test_reconfigure_keeps_a_hidden_server_url(
     hass: HomeAssistant, hosted: ProviderHarness
 ) -> None:
-    """Reconfiguring outside advanced mode keeps the server URL; in advanced mode it is shown."""
+    """Reconfiguring outside advanced mode keeps the server URL; in advanced mode it is shown.
+
+    Home Assistant 2026 has no advanced mode in flows: there the form always shows it.
+    """
     result = await _choose_advanced(hass, hosted.key)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**_credentials(hosted), CONF_URL: hosted.simulator.url}
@@ -677,6 +686,10 @@ async def test_reconfigure_keeps_a_hidden_server_url(
     await hass.async_block_till_done()
 
     result = await _reconfigure(hass, entry.entry_id, advanced=False)
+    if not ADVANCED_MODE:
+        assert suggested(result)[CONF_URL] == hosted.simulator.url
+        await hass.config_entries.async_unload(entry.entry_id)
+        return
     assert CONF_URL not in form_fields(result)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _credentials(hosted))
     assert result["reason"] == "reconfigure_successful", result

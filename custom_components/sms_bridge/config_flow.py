@@ -50,7 +50,7 @@ from .api import (
     create_gateway,
 )
 from .api.text import clean_number
-from .compat import vol
+from .compat import shows_advanced_options, vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_ALLOWED_RECIPIENTS,
@@ -268,7 +268,8 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def _shown(self, fields: tuple[ConfigField, ...]) -> tuple[ConfigField, ...]:
         """Return the fields the form shows: advanced ones only in the user's advanced mode."""
-        return tuple(field for field in fields if self.show_advanced_options or not field.advanced)
+        advanced = shows_advanced_options(self)
+        return tuple(field for field in fields if advanced or not field.advanced)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user choose the provider."""
