@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from homeassistant.components.diagnostics import REDACTED
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.selector import BooleanSelector, SelectSelector, TextSelector
 import pytest
@@ -40,7 +40,7 @@ from custom_components.sms_bridge.api import (
     Provider,
 )
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
-from custom_components.sms_bridge.compat import vol
+from custom_components.sms_bridge.compat import ADVANCED_MODE, vol
 from custom_components.sms_bridge.config_flow import (
     SmsBridgeConfigFlow,
     reauth_step,
@@ -54,6 +54,9 @@ from custom_components.sms_bridge.const import (
     DOMAIN,
 )
 from tests.conftest import API_KEY, WEBHOOK_ID
+from tests.providers import ProviderHarness
+from tests.providers.semysms import SemySmsHarness
+from tests.providers.smsgateway24 import SmsGateway24Harness
 from tests.simulator import GatewaySimulator
 
 EMAIL = "Ops@Example.com"
@@ -439,10 +442,13 @@ async def test_diagnostics_redact_the_declared_secrets(
         {"key": "host", "kind": FieldKind.TEXT, "options": ("a", "b")},
         {"key": "region", "kind": FieldKind.SELECT, "options": ("eu",), "default": "us"},
         {"key": "host", "kind": FieldKind.TEXT, "custom_value": True},
+        {"key": "server", "kind": FieldKind.URL, "advanced": True},
     ],
 )
 def test_a_field_the_form_cannot_ask_is_refused(field: dict[str, Any]) -> None:
-    """A password that is not secret, a secret switch, a select without options..."""
+    """A password that is not secret, a secret switch, a select without options, a required
+    advanced field (the form without advanced mode could never be filled in)...
+    """
     with pytest.raises(ValueError, match=field["key"]):
         ConfigField(**field)
 
@@ -566,3 +572,131 @@ def test_a_provider_without_strings_is_found() -> None:
     assert "test_mail.data.password" in missing
     assert "test_mail_reauth.data.password" in missing
     assert "test_mail_reconfigure.data.region" in missing
+
+
+# -- the server URL of hosted providers, an advanced field -----------------------------------------
+
+
+@pytest.fixture(params=[SemySmsHarness, SmsGateway24Harness], ids=lambda harness: harness.key)
+async def hosted(request: pytest.FixtureRequest) -> AsyncGenerator[ProviderHarness]:
+    """Run the simulator of a hosted provider, whose server is the official one by default."""
+    harness: ProviderHarness = request.param()
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+def _credentials(harness: ProviderHarness) -> dict[str, Any]:
+    """Return what the user types for the harness's account, without the server URL."""
+    return {
+        key: value
+        for key, value in harness.entry_data().items()
+        if key not in (CONF_PROVIDER, CONF_URL)
+    }
+
+
+async def _choose_advanced(hass: HomeAssistant, provider: str) -> FlowResult:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
+    )
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PROVIDER: provider}
+    )
+
+
+async def _reconfigure(hass: HomeAssistant, entry_id: str, *, advanced: bool) -> FlowResult:
+    return await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={
+            "source": SOURCE_RECONFIGURE,
+            "entry_id": entry_id,
+            "show_advanced_options": advanced,
+        },
+    )
+
+
+async def test_server_url_is_hidden_without_advanced_mode(
+    hass: HomeAssistant, hosted: ProviderHarness
+) -> None:
+    """Without advanced mode the form has no server URL, and a client cannot send one anyway.
+
+    Home Assistant 2026 has no advanced mode in flows: there the form always shows it.
+    """
+    result = await choose(hass, hosted.key)
+    if not ADVANCED_MODE:
+        assert CONF_URL in form_fields(result)
+        return
+    assert CONF_URL not in form_fields(result)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**_credentials(hosted), CONF_URL: hosted.simulator.url}
+        )
+    assert hosted.simulator.requests == []
+
+
+async def test_server_url_in_advanced_mode_is_validated_and_used(
+    hass: HomeAssistant, hosted: ProviderHarness
+) -> None:
+    """In advanced mode the URL is asked, checked like any server URL, and the entry uses it."""
+    result = await _choose_advanced(hass, hosted.key)
+    fields = form_fields(result)
+    assert fields[CONF_URL][0] is vol.Optional
+    assert fields[CONF_URL][1].config["type"] == "url"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_credentials(hosted), CONF_URL: "ftp://sms.example.com"}
+    )
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+    assert hosted.simulator.requests == []
+
+    # A trailing slash is dropped, as the client's base URL has none.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_credentials(hosted), CONF_URL: f"{hosted.simulator.url}/"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    entry = result["result"]
+    assert entry.data[CONF_URL] == hosted.simulator.url
+    await hass.async_block_till_done()
+    assert set(entry.runtime_data.coordinator.data.phones) == hosted.phone_ids()
+
+    before = len(hosted.sent_requests())
+    await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"config_entry_id": entry.entry_id, "recipients": ["+15550101"], "message": "Via URL"},
+        blocking=True,
+    )
+    assert len(hosted.sent_requests()) == before + 1
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_keeps_a_hidden_server_url(
+    hass: HomeAssistant, hosted: ProviderHarness
+) -> None:
+    """Reconfiguring outside advanced mode keeps the server URL; in advanced mode it is shown.
+
+    Home Assistant 2026 has no advanced mode in flows: there the form always shows it.
+    """
+    result = await _choose_advanced(hass, hosted.key)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_credentials(hosted), CONF_URL: hosted.simulator.url}
+    )
+    entry = result["result"]
+    await hass.async_block_till_done()
+
+    result = await _reconfigure(hass, entry.entry_id, advanced=False)
+    if not ADVANCED_MODE:
+        assert suggested(result)[CONF_URL] == hosted.simulator.url
+        await hass.config_entries.async_unload(entry.entry_id)
+        return
+    assert CONF_URL not in form_fields(result)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _credentials(hosted))
+    assert result["reason"] == "reconfigure_successful", result
+    await hass.async_block_till_done()
+    assert entry.data[CONF_URL] == hosted.simulator.url
+
+    result = await _reconfigure(hass, entry.entry_id, advanced=True)
+    assert CONF_URL in form_fields(result)
+    assert suggested(result)[CONF_URL] == hosted.simulator.url
+    await hass.config_entries.async_unload(entry.entry_id)

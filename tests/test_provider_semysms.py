@@ -62,7 +62,8 @@ WEBHOOK_PATH = f"/api/webhook/{WEBHOOK_ID}"
 async def sim(monkeypatch: pytest.MonkeyPatch) -> AsyncGenerator[SemySmsSimulator]:
     """Run a SemySMS simulator (account 1, phones 351 and 352) on a free loopback port.
 
-    The service's address is no field of the form: the client's default points at it.
+    The flows here run outside advanced mode, without the server URL: the client's default
+    points at the simulator.
     """
     simulator = SemySmsSimulator(token=TOKEN)
     await simulator.start()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from homeassistant.config_entries import ConfigFlow
+from homeassistant.data_entry_flow import FlowHandler
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 
@@ -47,6 +49,17 @@ except ImportError:
         FlowResult as RepairsFlowResult,
     )
 
+# Flows lost the user's advanced mode in 2026: the property is deprecated (wrapped by the
+# deprecation helper), always True, and the frontend no longer sends the mode. There a form shows
+# every field, as Home Assistant itself does, without touching the property.
+ADVANCED_MODE = not hasattr(getattr(FlowHandler.show_advanced_options, "fget", None), "__wrapped__")
+
+
+def shows_advanced_options(flow: ConfigFlow) -> bool:
+    """Return True when the flow shows advanced fields: in advanced mode, or where none exists."""
+    return bool(flow.show_advanced_options) if ADVANCED_MODE else True
+
+
 # Device identifiers are unique per config entry since 2026: a device is looked up within its
 # entry, and a device names its parent by device id instead of by identifier.
 _LOOKUP_BY_ENTRY = hasattr(dr.DeviceRegistry, "async_get_device_by_identifier")
@@ -54,12 +67,14 @@ _VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__annotations__
 _ONE_ENTRY_PER_DEVICE = hasattr(DeviceEntry, "config_entry_id")
 
 __all__ = [
+    "ADVANCED_MODE",
     "BinarySensorDeviceClass",
     "NotifyEntityFeature",
     "RepairsFlowResult",
     "async_get_device_by_id",
     "async_get_entry_device",
     "device_config_entry_ids",
+    "shows_advanced_options",
     "vol",
     "with_via_device",
 ]

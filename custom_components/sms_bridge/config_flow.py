@@ -50,7 +50,7 @@ from .api import (
     create_gateway,
 )
 from .api.text import clean_number
-from .compat import vol
+from .compat import shows_advanced_options, vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_ALLOWED_RECIPIENTS,
@@ -144,9 +144,9 @@ def _fields_schema(fields: tuple[ConfigField, ...], *, keep_secrets: bool = Fals
     return vol.Schema(schema)
 
 
-def _credentials_schema(provider: Provider) -> vol.Schema:
+def _credentials_schema(fields: tuple[ConfigField, ...]) -> vol.Schema:
     """Return the connection fields and, last, the name (empty: the provider's default)."""
-    return _fields_schema(provider.fields).extend({vol.Optional(CONF_NAME): TextSelector()})
+    return _fields_schema(fields).extend({vol.Optional(CONF_NAME): TextSelector()})
 
 
 def _normalize(provider: Provider, url: str) -> str | None:
@@ -194,14 +194,15 @@ def _typed_hosts(provider: Provider, data: Mapping[str, Any]) -> list[str]:
 
 
 def _reconfigured(
-    provider: Provider, stored: Mapping[str, Any], user_input: Mapping[str, Any]
+    shown: tuple[ConfigField, ...], stored: Mapping[str, Any], user_input: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Return the entry's data changed by the form: a field left out is cleared, a secret kept.
 
-    Stored data that is no field (the webhook id, a token, a replaced key) stays as it is.
+    Stored data the form did not show (the webhook id, a token, a replaced key, an advanced
+    field outside advanced mode) stays as it is.
     """
     data = {**stored, **user_input}
-    for field in provider.fields:
+    for field in shown:
         if field.key not in user_input or (field.secret and not user_input[field.key]):
             data.pop(field.key, None)
             if field.secret and field.key in stored:
@@ -265,6 +266,11 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
             return step
         raise AttributeError(name)
 
+    def _shown(self, fields: tuple[ConfigField, ...]) -> tuple[ConfigField, ...]:
+        """Return the fields the form shows: advanced ones only in the user's advanced mode."""
+        advanced = shows_advanced_options(self)
+        return tuple(field for field in fields if advanced or not field.advanced)
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user choose the provider."""
         if user_input is not None:
@@ -304,7 +310,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id=provider.key,
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(provider), user_input or {}
+                _credentials_schema(self._shown(provider.fields)), user_input or {}
             ),
             errors=errors,
         )
@@ -336,7 +342,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
             step_id=reauth_step(provider),
-            data_schema=_fields_schema(provider.reauth_fields),
+            data_schema=_fields_schema(self._shown(provider.reauth_fields)),
             errors=errors,
             description_placeholders={"name": entry.title},
         )
@@ -353,15 +359,16 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the connection; a secret left empty keeps the current one."""
         entry = self._get_reconfigure_entry()
+        shown = self._shown(provider.fields)
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _reconfigured(provider, entry.data, user_input)
+            data = _reconfigured(shown, entry.data, user_input)
             if unique_id := await self._async_validate(provider, data, errors):
                 return self._async_update_connection(provider, entry, unique_id, data)
         return self.async_show_form(
             step_id=reconfigure_step(provider),
             data_schema=self.add_suggested_values_to_schema(
-                _fields_schema(provider.fields, keep_secrets=True),
+                _fields_schema(shown, keep_secrets=True),
                 user_input or _without_secrets(provider, entry.data),
             ),
             errors=errors,

@@ -22,7 +22,7 @@ class SemySmsHarness(ProviderHarness):
     """SemySMS: phones, paid messages as credits, unsigned webhooks, polling for what comes in.
 
     The entry holds the token (the descriptor's ``api_key`` field) and the simulator's address
-    under the client's optional ``url`` key, which the form does not ask.
+    under the optional ``url`` field, which the form asks only in advanced mode.
     """
 
     key = "semysms"

@@ -36,7 +36,7 @@ class SmsGateway24Harness(ProviderHarness):
     """SmsGateway24: phones, a token from e-mail and password, unsigned JSON webhooks, polling.
 
     The entry holds the descriptor's fields (``email``, ``password``) and ``url``, which the
-    form does not ask (the client's server, smsgateway24.com by default): the simulator's here.
+    form asks only in advanced mode (smsgateway24.com when empty): the simulator's here.
     """
 
     key = "smsgateway24"

@@ -57,6 +57,8 @@ class ConfigField:
     A ``secret`` field is masked in the form, never logged nor shown in diagnostics, never sent
     back to the browser, and kept as it is when left empty while changing the connection.
     ``reauth`` fields are asked again when the provider rejects the credentials.
+    An ``advanced`` field is shown only to users in advanced mode; it is optional, since the
+    form without it must work, and left as stored when a form does not show it.
     """
 
     key: str
@@ -68,6 +70,7 @@ class ConfigField:
     options: tuple[str, ...] = ()  # the choices of a SELECT field
     # A SELECT field whose options are suggestions: the user may type another value (a host).
     custom_value: bool = False
+    advanced: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a field the form could not ask for as described."""
@@ -81,6 +84,8 @@ class ConfigField:
             raise ValueError(f"Field {self.key}: options are the choices of a select field")
         if self.default is not None and self.options and self.default not in self.options:
             raise ValueError(f"Field {self.key}: the default is not one of the options")
+        if self.advanced and self.required:
+            raise ValueError(f"Field {self.key}: an advanced field is optional")
 
 
 def _account_id(gateway: Gateway, _config: Mapping[str, Any]) -> str:
@@ -284,12 +289,17 @@ PROVIDERS: dict[str, Provider] = {
         Provider(
             "semysms",
             "SemySMS",
-            (ConfigField(semysms.CONF_API_KEY, FieldKind.PASSWORD, secret=True, reauth=True),),
+            (
+                ConfigField(semysms.CONF_API_KEY, FieldKind.PASSWORD, secret=True, reauth=True),
+                # Empty: the official service; else a proxy, a mirror or a simulator.
+                ConfigField(semysms.CONF_URL, FieldKind.URL, required=False, advanced=True),
+            ),
             semysms.from_config,
             manufacturer="SemySMS",
             product="SemySMS",
             capabilities=semysms.SemySmsClient.capabilities,
             title=lambda config: f"SemySMS {config[semysms.CONF_USER_ID]}",
+            base_url=semysms.normalize_url,
             login_data=_semysms_login_data,
             account_bound=True,
             # sms_more.php takes every recipient of a send in one request; the vendor states
@@ -303,6 +313,8 @@ PROVIDERS: dict[str, Provider] = {
                 ConfigField(
                     smsgateway24.CONF_PASSWORD, FieldKind.PASSWORD, secret=True, reauth=True
                 ),
+                # Empty: smsgateway24.com; else a proxy, a mirror or a simulator.
+                ConfigField(smsgateway24.CONF_URL, FieldKind.URL, required=False, advanced=True),
             ),
             smsgateway24.from_config,
             manufacturer="SmsGateway24",
@@ -310,6 +322,7 @@ PROVIDERS: dict[str, Provider] = {
             capabilities=SmsGateway24Client.capabilities,
             # The account's e-mail address; the unique id is the server and a digest of it.
             title=lambda config: str(config[smsgateway24.CONF_EMAIL]).strip(),
+            base_url=smsgateway24.normalize_url,
             login_data=_smsgateway24_login,
             stored_secrets=frozenset({smsgateway24.CONF_TOKEN}),
             connect_store=_smsgateway24_connect_store,
