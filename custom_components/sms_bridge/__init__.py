@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from homeassistant.components.notify.legacy import async_reload as async_reload_notify
@@ -17,6 +18,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from .api import PROVIDERS
+from .assist import Assist, AssistSettings
 from .backfill import Backfill
 from .const import (
     CONF_OUTBOX_TTL,
@@ -36,6 +38,7 @@ from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
 from .outbox import Outbox, async_remove_outbox_store
 from .repairs import async_watch_webhook_https
+from .send import async_reply
 from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .services import async_setup_services
 from .tracking import DeliveryTracker, async_remove_tracking_store
@@ -82,7 +85,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     inbound_store = InboundStore(hass, entry.entry_id, entry.title)
     await inbound_store.async_load()
     entry.async_on_unload(inbound_store.async_save)
-    inbound = InboundDispatcher(hass, entry, coordinator, inbound_store, tracker.apply)
+    assist = None
+    if settings := AssistSettings.from_options(entry.options):
+        assist = Assist(hass, entry, settings, coordinator, partial(async_reply, hass, entry))
+    inbound = InboundDispatcher(
+        hass,
+        entry,
+        coordinator,
+        inbound_store,
+        tracker.apply,
+        on_message=assist.async_handle if assist else None,
+    )
     entry.async_on_unload(tracker.async_stop)
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
     ttl = entry.options.get(CONF_OUTBOX_TTL)

@@ -6,12 +6,16 @@ so the rest of the integration is written once and runs on both without deprecat
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigFlow
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowHandler
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
+
+if TYPE_CHECKING:
+    from homeassistant.components.conversation import ConversationResult
 
 # Home Assistant validates with probatio, which has voluptuous' API, since 2026; before, with
 # voluptuous itself. Type checkers see only the library of the version they run against.
@@ -71,6 +75,7 @@ __all__ = [
     "BinarySensorDeviceClass",
     "NotifyEntityFeature",
     "RepairsFlowResult",
+    "async_converse",
     "async_get_device_by_id",
     "async_get_entry_device",
     "device_config_entry_ids",
@@ -119,3 +124,23 @@ def with_via_device(info: DeviceInfo, parent: DeviceEntry) -> DeviceInfo:
     else:
         fields["via_device"] = next(iter(parent.identifiers))
     return info
+
+
+async def async_converse(
+    hass: HomeAssistant, text: str, conversation_id: str | None, agent_id: str
+) -> ConversationResult:
+    """Hand ``text`` to a conversation agent and return its result.
+
+    Everything by keyword: since 2026 a ``satellite_id`` parameter sits before
+    ``extra_system_prompt``, so arguments after ``device_id`` moved. Imported here, not at the
+    top: the conversation integration is loaded only where the user set one up.
+    """
+    from homeassistant.components import conversation
+
+    return await conversation.async_converse(
+        hass=hass,
+        text=text,
+        conversation_id=conversation_id,
+        context=Context(),
+        agent_id=agent_id,
+    )

@@ -22,6 +22,7 @@ from homeassistant.data_entry_flow import SectionConfig, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    ConversationAgentSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -54,6 +55,9 @@ from .compat import shows_advanced_options, vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_ALLOWED_RECIPIENTS,
+    CONF_ASSIST,
+    CONF_ASSIST_AGENT,
+    CONF_ASSIST_CONTACTS,
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
@@ -66,6 +70,7 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
+    DEFAULT_ASSIST_AGENT,
     DEFAULT_MAX_PER_DAY,
     DEFAULT_MAX_PER_MINUTE,
     DEFAULT_OUTBOX_TTL,
@@ -81,7 +86,7 @@ from .const import (
     MIN_UPDATE_INTERVAL_SECONDS,
 )
 from .contact_flow import ContactSubentryFlow
-from .contacts import SUBENTRY_TYPE_CONTACT
+from .contacts import SUBENTRY_TYPE_CONTACT, ContactBook
 from .incoming_mode import (
     CONF_INCOMING_MODE,
     DEFAULT_INCOMING_MODE,
@@ -467,11 +472,17 @@ class SmsBridgeOptionsFlow(OptionsFlow):
             if safety is None:
                 errors[CONF_ALLOWED_RECIPIENTS] = "invalid_allowed_number"
             if recipients is not None and safety is not None:
-                options = _options(user_input, recipients) | safety
+                options = (
+                    _options(user_input, recipients)
+                    | safety
+                    | _assist_options(user_input.get(CONF_ASSIST, {}))
+                )
                 if mode := user_input.get(CONF_INCOMING_MODE):
                     options[CONF_INCOMING_MODE] = mode
                 return self.async_create_entry(data=options)
-        suggested = user_input or _suggested(self.config_entry.options)
+        suggested = user_input or _suggested(
+            self.config_entry.options, set(self._contact_options())
+        )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
@@ -558,8 +569,33 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_SEND_SAFETY): section(
                     SEND_SAFETY_SCHEMA, SectionConfig(collapsed=True)
                 ),
+                vol.Optional(CONF_ASSIST): section(
+                    vol.Schema(
+                        {
+                            vol.Required(
+                                CONF_ASSIST_AGENT, default=DEFAULT_ASSIST_AGENT
+                            ): ConversationAgentSelector(),
+                            vol.Optional(CONF_ASSIST_CONTACTS): SelectSelector(
+                                SelectSelectorConfig(
+                                    options=[
+                                        SelectOptionDict(value=key, label=name)
+                                        for key, name in self._contact_options().items()
+                                    ],
+                                    multiple=True,
+                                    mode=SelectSelectorMode.DROPDOWN,
+                                )
+                            ),
+                        }
+                    ),
+                    SectionConfig(collapsed=True),
+                ),
             }
         )
+
+    def _contact_options(self) -> dict[str, str]:
+        """Return the entry's contacts: subentry id and name."""
+        book = ContactBook.of_subentries(self.config_entry.subentries, None)
+        return {contact.subentry_id: contact.name for contact in book.contacts}
 
 
 def _clean_numbers(numbers: list[str]) -> list[str] | None:
@@ -590,12 +626,24 @@ def _options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, 
     return options
 
 
-def _suggested(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the stored options as the form shows them."""
-    suggested = {key: value for key, value in options.items() if key not in SEND_SAFETY_KEYS}
+def _suggested(options: Mapping[str, Any], contact_ids: set[str]) -> dict[str, Any]:
+    """Return the stored options as the form shows them.
+
+    A removed contact is no longer offered, so it is not suggested either.
+    """
+    suggested = {
+        key: value
+        for key, value in options.items()
+        if key not in SEND_SAFETY_KEYS and key not in ASSIST_KEYS
+    }
     suggested[CONF_SEND_SAFETY] = {
         key: value for key, value in options.items() if key in SEND_SAFETY_KEYS
     }
+    suggested[CONF_ASSIST] = {key: value for key, value in options.items() if key in ASSIST_KEYS}
+    if CONF_ASSIST_CONTACTS in options:
+        suggested[CONF_ASSIST][CONF_ASSIST_CONTACTS] = [
+            key for key in options[CONF_ASSIST_CONTACTS] if key in contact_ids
+        ]
     if CONF_DEFAULT_SIM in options:
         suggested[CONF_DEFAULT_SIM] = str(options[CONF_DEFAULT_SIM])
     return suggested
@@ -651,3 +699,18 @@ def _send_safety_options(user_input: Mapping[str, Any]) -> dict[str, Any] | None
     if allowed:
         options[CONF_ALLOWED_RECIPIENTS] = allowed
     return options
+
+
+# -- text your home: a section of the form, stored flat with the other options ----------------
+
+ASSIST_KEYS = frozenset((CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS))
+
+
+def _assist_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the options of the section to store: none while no contact is chosen (off)."""
+    if not (contacts := list(user_input.get(CONF_ASSIST_CONTACTS) or [])):
+        return {}
+    return {
+        CONF_ASSIST_AGENT: user_input.get(CONF_ASSIST_AGENT) or DEFAULT_ASSIST_AGENT,
+        CONF_ASSIST_CONTACTS: contacts,
+    }

@@ -49,6 +49,13 @@ DEFAULT_MAX_PER_DAY: Final = 500
 MAX_PER_MINUTE_LIMIT: Final = 1000  # one send may go to 1000 recipients
 MAX_PER_DAY_LIMIT: Final = 100_000
 
+# Text your home: SMS from chosen contacts go to a conversation agent (a section of the options
+# form, stored flat). Without a chosen contact it is off.
+CONF_ASSIST: Final = "assist"  # the section
+CONF_ASSIST_AGENT: Final = "assist_agent"
+CONF_ASSIST_CONTACTS: Final = "assist_contacts"  # subentry ids of the contacts allowed
+DEFAULT_ASSIST_AGENT: Final = "conversation.home_assistant"  # Home Assistant's own agent
+
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
 MIN_UPDATE_INTERVAL_SECONDS: Final = 30
 MAX_UPDATE_INTERVAL_SECONDS: Final = 3600

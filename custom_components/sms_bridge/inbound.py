@@ -52,13 +52,19 @@ class InboundDispatcher:
         coordinator: SmsBridgeCoordinator,
         store: InboundStore,
         apply_reports: Callable[[Iterable[DeliveryReport]], None],
+        *,
+        on_message: Callable[[Message], None] | None = None,
     ) -> None:
-        """Initialize; ``store`` tells what is new, ``coordinator`` names the phones."""
+        """Initialize; ``store`` tells what is new, ``coordinator`` names the phones.
+
+        ``on_message`` is called with each new message once its event has fired.
+        """
         self.hass = hass
         self.entry = entry
         self._coordinator = coordinator
         self._store = store
         self._apply_reports = apply_reports
+        self._on_message = on_message
 
     async def async_process(self, batch: InboundBatch) -> None:
         """Fire events for what is new in ``batch`` (already in the order to fire)."""
@@ -72,6 +78,8 @@ class InboundDispatcher:
         await self._store.async_save()
         for message in messages:
             self._fire_message(message)
+            if self._on_message is not None:
+                self._on_message(message)
         for ussd in answers:
             self._fire_ussd(ussd)
 

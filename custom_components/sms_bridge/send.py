@@ -66,6 +66,7 @@ SEND_OPTIONS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_SENDER_ID): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
 }
 """Options shared by the action and the legacy notify service's ``data``."""
+_SEND_OPTIONS_SCHEMA: Final = vol.Schema(SEND_OPTIONS)
 
 
 async def async_send(
@@ -91,6 +92,29 @@ async def async_send(
         return sent_response(request, []) | {"queued": result.id}
     entry.runtime_data.tracker.track(result)
     return sent_response(request, result) | {"queued": None}
+
+
+async def async_reply(
+    hass: HomeAssistant,
+    entry: SmsBridgeConfigEntry,
+    number: str,
+    text: str,
+    received: Message,
+) -> None:
+    """Send ``text`` to ``number`` from the phone (and SIM) that received ``received``.
+
+    From the account when the provider has no phones, from the gateway's choice of SIM when
+    the provider cannot be told one.
+    """
+    capabilities = entry.runtime_data.gateway.capabilities
+    options: dict[str, Any] = {}
+    if Capability.PHONES in capabilities and received.phone_id is not None:
+        options[ATTR_PHONE] = received.phone_id
+        phone = entry.runtime_data.coordinator.data.phones.get(received.phone_id)
+        slot = received.sim_slot
+        if Capability.SIM_SELECT in capabilities and phone and slot is not None and phone.sim(slot):
+            options[ATTR_SIM] = slot + 1
+    await async_send(hass, entry, [number], text, _SEND_OPTIONS_SCHEMA(options))
 
 
 def dry_run_response(

@@ -1,0 +1,192 @@
+"""Text your home: an SMS from a chosen contact goes to a conversation agent, and its answer
+goes back to that contact as an SMS from the phone that received it.
+
+Only the contacts chosen in the options may command, each within a rate limit: over it, one
+notice, then silence until the window has room again. An SMS from one of our own phones'
+numbers is never a command (two phones could otherwise talk to each other for ever), nor is an
+SMS read back long after it was sent (the backfill after Home Assistant was down). Texts are
+logged at debug level only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+
+from .api import Message
+from .compat import async_converse
+from .const import CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS, DEFAULT_ASSIST_AGENT, DOMAIN, LOGGER
+from .contacts import Contact, ContactBook
+from .coordinator import SmsBridgeCoordinator
+from .numbering import normalize_number
+
+RATE_LIMIT: Final = 5  # commands of a contact ...
+RATE_WINDOW: Final = timedelta(minutes=10)  # ... within this window
+# An SMS sent longer ago than this is read back, not typed now: too late to act on.
+MAX_COMMAND_AGE: Final = timedelta(minutes=15)
+_NOTICE_KEY: Final = f"component.{DOMAIN}.exceptions.assist_rate_limited.message"
+
+type Reply = Callable[[str, str, Message], Awaitable[None]]
+"""Send (number, text) back as an SMS through the phone and SIM that received ``message``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AssistSettings:
+    """Which agent answers, and which contacts (by subentry id) may command it."""
+
+    agent_id: str
+    contact_ids: frozenset[str]
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> AssistSettings | None:
+        """Return the settings of an entry's options, or None when no contact is chosen."""
+        contact_ids = frozenset(options.get(CONF_ASSIST_CONTACTS) or ())
+        if not contact_ids:
+            return None
+        return cls(options.get(CONF_ASSIST_AGENT) or DEFAULT_ASSIST_AGENT, contact_ids)
+
+
+class _Window:
+    """The recent commands of one contact, and whether it was told it is over the limit."""
+
+    def __init__(self) -> None:
+        self.times: deque[datetime] = deque()
+        self.told = False
+
+    def admit(self, now: datetime) -> bool:
+        """Count a command at ``now`` and return True, or return False when over the limit."""
+        while self.times and now - self.times[0] >= RATE_WINDOW:
+            self.times.popleft()
+        if len(self.times) >= RATE_LIMIT:
+            return False
+        self.times.append(now)
+        self.told = False
+        return True
+
+
+class Assist:
+    """Hand the chosen contacts' SMS to a conversation agent and text its answers back."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        settings: AssistSettings,
+        coordinator: SmsBridgeCoordinator,
+        reply: Reply,
+    ) -> None:
+        """Initialize; ``coordinator`` lists our phones, ``reply`` sends the answers."""
+        self._hass = hass
+        self._entry = entry
+        self._settings = settings
+        self._coordinator = coordinator
+        self._reply = reply
+        self._windows: dict[str, _Window] = {}
+        self._conversations: dict[str, str] = {}  # contact: the agent's conversation id
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @callback
+    def async_handle(self, message: Message) -> None:
+        """Take an incoming message (already fired as an event) as a command if it is one."""
+        contact = self._commanding_contact(message)
+        if contact is None:
+            return
+        window = self._windows.setdefault(contact.subentry_id, _Window())
+        if window.admit(dt_util.utcnow()):
+            job = self._async_command(contact, message)
+        elif not window.told:
+            window.told = True
+            LOGGER.debug("%s is over the command limit; telling them once", contact.name)
+            job = self._async_notice(contact, message)
+        else:
+            LOGGER.debug("%s is over the command limit; ignored", contact.name)
+            return
+        self._entry.async_create_task(self._hass, job, f"{DOMAIN} assist")
+
+    def _commanding_contact(self, message: Message) -> Contact | None:
+        """Return the chosen contact who sent ``message`` as a command, or None."""
+        contacts = ContactBook.of(self._hass, self._entry)
+        contact = contacts.by_number(message.number)
+        if contact is None or contact.subentry_id not in self._settings.contact_ids:
+            return None
+        if contact.number in self._own_numbers(contacts.country):
+            LOGGER.debug("An SMS from our own number %s is not a command", contact.number)
+            return None
+        sent = message.sent_at or message.delivered_at
+        if sent is not None and dt_util.utcnow() - sent > MAX_COMMAND_AGE:
+            LOGGER.debug("An SMS of %s sent at %s is too old to be a command", contact.name, sent)
+            return None
+        if not message.text.strip():
+            return None
+        return contact
+
+    def _own_numbers(self, country: str | None) -> set[str]:
+        """Return the numbers of our phones' SIMs (E.164), where the gateway tells them."""
+        return {
+            number
+            for phone in self._coordinator.data.phones.values()
+            for sim in phone.sims
+            if sim.phone_number and (number := normalize_number(sim.phone_number, country))
+        }
+
+    async def _async_command(self, contact: Contact, message: Message) -> None:
+        """Ask the agent, in the contact's own conversation, and text its answer back."""
+        agent_id = self._settings.agent_id
+        # One at a time per contact: a follow-up needs the conversation id of the answer before.
+        async with self._locks.setdefault(contact.subentry_id, asyncio.Lock()):
+            LOGGER.debug("%s asks %s: %s", contact.name, agent_id, message.text)
+            if "conversation" not in self._hass.config.components:
+                LOGGER.warning("An SMS of %s found no conversation agent to answer", contact.name)
+                return
+            try:
+                result = await async_converse(
+                    self._hass,
+                    message.text,
+                    self._conversations.get(contact.subentry_id),
+                    agent_id,
+                )
+            except (HomeAssistantError, ValueError) as err:  # ValueError: no such agent
+                LOGGER.warning(
+                    "The conversation agent %s could not answer an SMS of %s: %s",
+                    agent_id,
+                    contact.name,
+                    type(err).__name__,
+                )
+                return
+            if result.conversation_id:
+                self._conversations[contact.subentry_id] = result.conversation_id
+            answer = str(result.response.speech.get("plain", {}).get("speech") or "").strip()
+            LOGGER.debug("%s answers %s: %s", agent_id, contact.name, answer)
+            if answer:
+                await self._async_send(contact, answer, message)
+
+    async def _async_notice(self, contact: Contact, message: Message) -> None:
+        """Tell the contact, once, that further commands are ignored for a while."""
+        language = self._hass.config.language
+        translations = await async_get_translations(self._hass, language, "exceptions", {DOMAIN})
+        if _NOTICE_KEY not in translations:
+            translations = await async_get_translations(self._hass, "en", "exceptions", {DOMAIN})
+        notice = translations[_NOTICE_KEY].format(
+            count=RATE_LIMIT, minutes=int(RATE_WINDOW.total_seconds() // 60)
+        )
+        await self._async_send(contact, notice, message)
+
+    async def _async_send(self, contact: Contact, text: str, message: Message) -> None:
+        try:
+            await self._reply(contact.number, text, message)
+        except HomeAssistantError as err:
+            LOGGER.warning(
+                "The answer to an SMS of %s could not be sent: %s",
+                contact.name,
+                err.translation_key or type(err).__name__,
+            )
