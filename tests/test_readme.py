@@ -53,14 +53,14 @@ async def test_dashboard_example_names_real_entities(
 ) -> None:
     """The dashboard's entities exist in the demo (phone 'Office phone'), battery aside.
 
-    The SMS Gateway reports no battery, as the example's comment says.
+    The SMS Gateway reports no battery nor charging, as the example's comments say.
     """
     dashboards = [block for block in YAML_BLOCKS if "type: vertical-stack" in block]
     assert len(dashboards) == 1
     wanted = _entity_ids(yaml.safe_load(dashboards[0]))
     registry = er.async_get(hass)
     missing = [entity_id for entity_id in wanted if registry.async_get(entity_id) is None]
-    assert missing == ["sensor.office_phone_battery"]
+    assert missing == ["sensor.office_phone_battery", "binary_sensor.office_phone_charging"]
     assert len(wanted) > len(missing)
 
 
