@@ -40,6 +40,7 @@ EVENT_TYPE = "sms_bridge_message_received"
 REPLY = "Hello from Home Assistant!"
 SENDER = "+15550002"
 CONTACT = ("Mum", "+15550303")  # a contact of the SMS Gateway entry: name, number
+ASSIST_COMMAND = "what time is it"  # to Home Assistant's own agent, by SMS from the contact
 PING, PONG = "ping", "pong"  # what the device trigger's automation answers to, and its answer
 AUTOMATION_ID = "e2e_device_trigger"
 START_TIMEOUT = 120.0  # seconds for Home Assistant to start
@@ -124,6 +125,7 @@ async def scenario(api: Api, sim: GatewaySimulator, hosted: list[ProviderHarness
         assert await sent(sim, "+15550666", REPLY) is None
 
         await contact_and_device_trigger(api, events, sim, entry_id)
+        await text_your_home(api, events, sim, entry_id)
         for harness in hosted:
             await hosted_provider(api, events, harness)
 
@@ -148,6 +150,55 @@ async def contact_and_device_trigger(
     await wait_for(lambda: sent(sim, SENDER, PONG), "the device trigger's reply at the gateway")
     received = await events.collect(QUIET)
     assert [(e["data"]["text"], e["data"]["contact"]) for e in received] == [(PING, None)]
+
+
+async def text_your_home(
+    api: Api, events: EventStream, sim: GatewaySimulator, entry_id: str
+) -> None:
+    """Let the contact talk to Home Assistant's own agent by SMS; its answer goes back to her."""
+    name, number = CONTACT
+    subentries = await events.command(
+        {"type": "config_entries/subentries/list", "entry_id": entry_id}
+    )
+    [contact] = [sub["subentry_id"] for sub in subentries if sub["title"] == name]
+    step = await api.post("/api/config/config_entries/options/flow", {"handler": entry_id})
+    step = await api.post(
+        f"/api/config/config_entries/options/flow/{step['flow_id']}",
+        {"assist": {"assist_agent": "conversation.home_assistant", "assist_contacts": [contact]}},
+    )
+    assert step["type"] == "create_entry", step
+    await wait_for(lambda: entry_loaded(api, entry_id), "the entry to reload")
+
+    async def answered() -> dict[str, Any] | None:
+        # The agent's answer is its own wording: any SMS to the contact after the command.
+        return next(
+            (
+                row
+                for row in sim.messages.values()
+                if row["number"] == number
+                and row["status"] != "Received"
+                and row["message"] not in ("e2e to a contact", ASSIST_COMMAND)
+            ),
+            None,
+        )
+
+    assert await answered() is None
+    # Should the reload still be under way, the backfill at its end reads the SMS instead.
+    await sim.receive_sms(number, ASSIST_COMMAND, phone_id=1, sim_slot=0)
+    reply = await wait_for(answered, "the agent's answer by SMS")
+    assert reply["message"].strip(), reply
+    received = await events.collect(QUIET)
+    assert [(e["data"]["text"], e["data"]["contact"]) for e in received] == [
+        (ASSIST_COMMAND, name)
+    ], received
+
+
+async def entry_loaded(api: Api, entry_id: str) -> bool | None:
+    """Return True once the entry is loaded."""
+    entries = await api.request("GET", "/api/config/config_entries/entry?domain=sms_bridge")
+    return (
+        True if any(e["entry_id"] == entry_id and e["state"] == "loaded" for e in entries) else None
+    )
 
 
 async def hosted_provider(api: Api, events: EventStream, harness: ProviderHarness) -> None:
