@@ -32,6 +32,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import Capability, semysms
 from custom_components.sms_bridge.api.semysms import CONF_USER_ID
+from custom_components.sms_bridge.compat import ADVANCED_MODE
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PROVIDER,
@@ -148,7 +149,8 @@ async def test_user_flow_names_the_entry_after_the_account(
         result["flow_id"], {CONF_PROVIDER: "semysms"}
     )
     fields = {str(key): key for key in result["data_schema"].schema}
-    assert list(fields) == [CONF_API_KEY, "name"]
+    # Home Assistant 2026 has no advanced mode: the optional server URL is always shown.
+    assert list(fields) == [CONF_API_KEY, *([] if ADVANCED_MODE else ["url"]), "name"]
     assert result["data_schema"].schema[fields[CONF_API_KEY]].config["type"] == "password"
 
     result = await hass.config_entries.flow.async_configure(

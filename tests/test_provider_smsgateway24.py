@@ -33,6 +33,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import PROVIDERS, smsgateway24
 from custom_components.sms_bridge.api.smsgateway24 import SmsGateway24Client
+from custom_components.sms_bridge.compat import ADVANCED_MODE
 from custom_components.sms_bridge.const import (
     CONF_DEFAULT_PHONE,
     CONF_PROVIDER,
@@ -53,6 +54,9 @@ from tests.simulator.smsgateway24 import (
 PROVIDER = "smsgateway24"
 NEW_PASSWORD = "sg24-New-Pass"
 EMULATOR, PIXEL = "1576", "1297"  # the simulator's phones: "AOSP_on_IA_Emulator", "Office Pixel"
+
+# Home Assistant 2026 has no advanced mode: the optional server URL is always shown there.
+SHOWN_URL = [] if ADVANCED_MODE else ["url"]
 
 
 @pytest.fixture
@@ -136,7 +140,12 @@ async def test_flow_logs_in_and_stores_the_token(
     """The e-mail address and password are asked; the entry keeps the token of the test."""
     result = await start_flow(hass)
     assert result["step_id"] == PROVIDER
-    assert [str(key) for key in result["data_schema"].schema] == ["email", "password", CONF_NAME]
+    assert [str(key) for key in result["data_schema"].schema] == [
+        "email",
+        "password",
+        *SHOWN_URL,
+        CONF_NAME,
+    ]
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"email": EMAIL, "password": PASSWORD}
@@ -254,7 +263,7 @@ async def test_reconfigure_keeps_the_password_left_empty(
     """Both fields are shown, the password neither shown nor required; left empty, it is kept."""
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "smsgateway24_reconfigure"
-    assert [str(key) for key in result["data_schema"].schema] == ["email", "password"]
+    assert [str(key) for key in result["data_schema"].schema] == ["email", "password", *SHOWN_URL]
     suggested = {
         str(key): key.description["suggested_value"]
         for key in result["data_schema"].schema
