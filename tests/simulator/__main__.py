@@ -18,7 +18,8 @@ from pathlib import Path
 import signal
 import tempfile
 
-from tests.simulator.server import WILDCARD_HOSTS, GatewaySimulator
+from tests.simulator.server import GatewaySimulator
+from tests.simulator.serving import WILDCARD_HOSTS
 from tests.simulator.tls import DEFAULT_HOSTS, server_context, write_self_signed_certificate
 
 _LOGGER = logging.getLogger(__name__)

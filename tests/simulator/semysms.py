@@ -31,23 +31,20 @@ unplugged when full; the working phones are seen active.
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 import itertools
 import json
 import logging
 import re
-import ssl
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from yarl import URL
 
 from tests.simulator.server import HTML_500, HTML_ERROR
+from tests.simulator.serving import Serving
 from tests.simulator.state import Faults, RecordedRequest
-from tests.simulator.tls import TlsSite
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +55,6 @@ FAILING_SUFFIX = "0000"
 """Messages to a number ending with this fail when the phone sends them."""
 HANG_POLL = 0.02
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=30)
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 BATTERY_DRAIN = 3  # percent per step while unplugged
 BATTERY_CHARGE = 7  # percent per step while charging
 BATTERY_LOW = 20  # the owner plugs the phone in at this level
@@ -145,7 +141,7 @@ def default_phones(now: datetime) -> list[SemyPhone]:
     ]
 
 
-class SemySmsSimulator:
+class SemySmsSimulator(Serving):
     """The simulated service: one account, its phones and messages, the API and webhooks."""
 
     def __init__(
@@ -177,11 +173,7 @@ class SemySmsSimulator:
         self._outbox_ids = itertools.count(FIRST_OUTBOX_ID)
         self._inbox_ids = itertools.count(FIRST_INBOX_ID)
         self._spread = itertools.count()
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._init_serving()
         if webhook_url is not None:
             self.webhook_url = webhook_url
 
@@ -208,42 +200,8 @@ class SemySmsSimulator:
         """The service's clock, in its zone."""
         return datetime.now(self.timezone)
 
-    async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
-        """Listen on `host`:`port` (0 = a free port) and start the automatic mode if asked."""
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", API_PATH + r"/{script:[a-z_]+\.php}", self._handle_api)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = (
-            TlsSite(self._runner, host, port, ssl_context)
-            if ssl_context
-            else web.TCPSite(self._runner, host, port)
-        )
-        await site.start()
-        shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        scheme = "https" if ssl_context else "http"
-        self._url = str(URL.build(scheme=scheme, host=shown, port=self._runner.addresses[0][1]))
-        self._stopping = False
-        if self.status_interval:
-            self._ticker = asyncio.create_task(self._tick_forever(self.status_interval))
-
-    async def stop(self) -> None:
-        """Stop listening (hung requests get HTTP 503) and close the webhook client."""
-        self._stopping = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self._url = None
 
     # Phones
 

@@ -28,23 +28,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from contextlib import suppress
 from datetime import datetime
 import hashlib
 import hmac
 import logging
-import ssl
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from yarl import URL
 
 from tests.simulator import php
 from tests.simulator.control import control_routes
 from tests.simulator.errors import INVALID_API_KEY, ApiError
 from tests.simulator.request import read_request
 from tests.simulator.services import SCRIPTS
+from tests.simulator.serving import Serving
 from tests.simulator.state import (
     Faults,
     GatewayState,
@@ -53,14 +51,12 @@ from tests.simulator.state import (
     utcnow,
     webhook_view,
 )
-from tests.simulator.tls import TlsSite
 
 _LOGGER = logging.getLogger(__name__)
 
 USSD_AUTO_ANSWER = "Your balance is 12.50 EUR."
 HANG_POLL = 0.02
 WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=30)
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 HTML_500 = """<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
 <html><head>
@@ -86,7 +82,7 @@ HTML_ERROR = """<br />
 """
 
 
-class GatewaySimulator(GatewayState):
+class GatewaySimulator(GatewayState, Serving):
     """The simulated server: state (see state.py), HTTP API, control API and webhooks."""
 
     def __init__(
@@ -106,11 +102,7 @@ class GatewaySimulator(GatewayState):
         self.webhook_results: list[int] = []
         self.in_flight = 0
         self.peak_in_flight = 0
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._init_serving()
 
     @property
     def url(self) -> str:
@@ -119,46 +111,9 @@ class GatewaySimulator(GatewayState):
             raise RuntimeError("the simulator is not running")
         return self._url
 
-    async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
-        """Listen on `host`:`port` (0 = a free port) and start the automatic mode if asked.
-
-        With `ssl_context` the server speaks HTTPS only (see tls.py for a self-signed one).
-        """
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{prefix:(?:.*/)?}services/{script}", self._handle_api)
         app.add_routes(control_routes(self))
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = (
-            TlsSite(self._runner, host, port, ssl_context)
-            if ssl_context
-            else web.TCPSite(self._runner, host, port)
-        )
-        await site.start()
-        shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        scheme = "https" if ssl_context else "http"
-        self._url = str(URL.build(scheme=scheme, host=shown, port=self._runner.addresses[0][1]))
-        self._stopping = False
-        if self.status_interval:
-            self._ticker = asyncio.create_task(self._tick_forever(self.status_interval))
-
-    async def stop(self) -> None:
-        """Stop listening (hung requests get HTTP 503) and close the webhook client."""
-        self._stopping = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self._url = None
 
     # The PHP API
 

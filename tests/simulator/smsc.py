@@ -31,7 +31,6 @@ HTTP 500, HTML page, a rejected login (error 2), too many requests (error 9, HTT
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -40,7 +39,6 @@ import itertools
 import json
 import logging
 import re
-import ssl
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import zlib
@@ -50,8 +48,8 @@ from aiohttp import web
 from yarl import URL
 
 from tests.simulator.server import HTML_500, HTML_ERROR
+from tests.simulator.serving import Serving
 from tests.simulator.state import Faults, RecordedRequest
-from tests.simulator.tls import TlsSite
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,7 +80,6 @@ ERRORS = {
 CODECS = {"utf-8": "utf-8", "windows-1251": "cp1251", "koi8-r": "koi8_r"}
 HANG_POLL = 0.02
 CALLBACK_TIMEOUT = aiohttp.ClientTimeout(total=30)
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 _MSK = timedelta(hours=3)  # the service writes its dates in Moscow time
 
 
@@ -145,7 +142,7 @@ def sign(algorithm: str, fields: list[bytes], secret: str) -> str:
     return hashlib.new(algorithm, data, usedforsecurity=False).hexdigest()
 
 
-class SmscSimulator:
+class SmscSimulator(Serving):
     """The simulated SMSC service: one account, its messages, callbacks and fault knobs."""
 
     def __init__(
@@ -178,11 +175,7 @@ class SmscSimulator:
         self.callback_results: list[int] = []
         self._ids = itertools.count(1001)
         self._incoming_ids = itertools.count(5001)
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._init_serving()
 
     @property
     def url(self) -> str:
@@ -191,42 +184,8 @@ class SmscSimulator:
             raise RuntimeError("the simulator is not running")
         return self._url
 
-    async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
-        """Listen on `host`:`port` (0 = a free port); HTTPS only with `ssl_context`."""
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/sys/{script}.php", self._handle_api)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = (
-            TlsSite(self._runner, host, port, ssl_context)
-            if ssl_context
-            else web.TCPSite(self._runner, host, port)
-        )
-        await site.start()
-        shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        scheme = "https" if ssl_context else "http"
-        self._url = str(URL.build(scheme=scheme, host=shown, port=self._runner.addresses[0][1]))
-        self._stopping = False
-        if self.status_interval:
-            self._ticker = asyncio.create_task(self._tick_forever(self.status_interval))
-
-    async def stop(self) -> None:
-        """Stop listening (hung requests get HTTP 503) and close the callback client."""
-        self._stopping = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self._url = None
 
     # -- the HTTP API ---------------------------------------------------------------------
 

@@ -33,26 +33,23 @@ closes the connection without answering): answers the service may give that noth
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 import itertools
 import json
 import logging
 import secrets
-import ssl
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from yarl import URL
 
 from tests.simulator import php
-from tests.simulator.server import HANG_POLL, HTML_500, HTML_ERROR, WILDCARD_HOSTS
+from tests.simulator.server import HANG_POLL, HTML_500, HTML_ERROR
+from tests.simulator.serving import Serving
 from tests.simulator.state import Faults, RecordedRequest
-from tests.simulator.tls import TlsSite
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -163,7 +160,7 @@ def webhook_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-class SmsGateway24Simulator:
+class SmsGateway24Simulator(Serving):
     """The simulated service: one account, its phones, messages, tags and contacts."""
 
     def __init__(
@@ -217,11 +214,7 @@ class SmsGateway24Simulator:
         self._tag_ids = itertools.count(FIRST_TAG_ID)
         self._contact_ids = itertools.count(FIRST_CONTACT_ID)
         self._paket_ids = itertools.count(FIRST_PAKET_ID)
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._init_serving()
 
     @property
     def url(self) -> str:
@@ -230,42 +223,8 @@ class SmsGateway24Simulator:
             raise RuntimeError("the simulator is not running")
         return self._url
 
-    async def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
-        """Listen on `host`:`port` (0 = a free port) and start the automatic mode if asked."""
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/getdata/{method}", self._handle_api)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = (
-            TlsSite(self._runner, host, port, ssl_context)
-            if ssl_context
-            else web.TCPSite(self._runner, host, port)
-        )
-        await site.start()
-        shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        scheme = "https" if ssl_context else "http"
-        self._url = str(URL.build(scheme=scheme, host=shown, port=self._runner.addresses[0][1]))
-        self._stopping = False
-        if self.status_interval:
-            self._ticker = asyncio.create_task(self._tick_forever(self.status_interval))
-
-    async def stop(self) -> None:
-        """Stop listening (hung requests get HTTP 503) and close the webhook client."""
-        self._stopping = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self._url = None
 
     # Account and phones
 
