@@ -10,7 +10,8 @@ import pytest
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.api.semysms import SemySmsClient
 from tests.api.canned import CannedGateway
-from tests.api.semysms_helpers import TOKEN, CannedSemySms, WebhookCatcher
+from tests.api.semysms_helpers import TOKEN, CannedSemySms
+from tests.api.webhook_catcher import WebhookCatcher
 from tests.simulator import GatewaySimulator
 from tests.simulator.semysms import SemySmsSimulator
 

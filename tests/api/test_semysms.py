@@ -51,7 +51,8 @@ from custom_components.sms_bridge.api.semysms import (
     from_config,
     normalize_url,
 )
-from tests.api.semysms_helpers import TOKEN, CannedSemySms, WebhookCatcher, params_of
+from tests.api.semysms_helpers import TOKEN, CannedSemySms, params_of
+from tests.api.webhook_catcher import WebhookCatcher
 from tests.simulator.semysms import (
     FAILING_SUFFIX,
     FIRST_OUTBOX_ID,

@@ -37,7 +37,8 @@ from custom_components.sms_bridge.api.semysms import (
     SemySmsClient,
     is_ussd_code,
 )
-from tests.api.semysms_helpers import TOKEN, CannedSemySms, WebhookCatcher, params_of
+from tests.api.semysms_helpers import TOKEN, CannedSemySms, params_of
+from tests.api.webhook_catcher import WebhookCatcher
 from tests.simulator.semysms import FIRST_INBOX_ID, USSD_ANSWER, SemySmsSimulator
 
 NUMBER = "+380671112233"

@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from custom_components.sms_bridge.api import (
@@ -29,6 +28,7 @@ from custom_components.sms_bridge.api import (
     WebhookSignatureError,
 )
 from custom_components.sms_bridge.api.smsgateway24 import MAX_BATCH, MAX_TEXT, SmsGateway24Client
+from tests.api.webhook_catcher import WebhookCatcher
 from tests.simulator.smsgateway24 import (
     EMAIL,
     FAILING_SUFFIX,
@@ -44,59 +44,13 @@ BOTH_SHAPES = pytest.mark.parametrize(
 )
 
 
-class Receiver:
-    """An HTTP server keeping every request it gets as the raw `WebhookRequest`."""
-
-    def __init__(self) -> None:
-        """Nothing received yet."""
-        self.received: list[WebhookRequest] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        self.received.append(
-            WebhookRequest(
-                method=request.method,
-                headers=dict(request.headers),
-                query=dict(request.query),
-                body=await request.read(),
-            )
-        )
-        return web.Response()
-
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
-        app = web.Application()
-        app.router.add_route("*", "/api/webhook/{webhook_id}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/api/webhook/secret-id"
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-@pytest.fixture
-async def receiver() -> AsyncGenerator[Receiver]:
-    """Run a webhook receiver."""
-    server = Receiver()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 @pytest.fixture
 async def sim(
-    request: pytest.FixtureRequest, receiver: Receiver
+    request: pytest.FixtureRequest, catcher: WebhookCatcher
 ) -> AsyncGenerator[SmsGateway24Simulator]:
-    """Run a simulator posting webhooks to the receiver (in the older shape with param True)."""
+    """Run a simulator posting webhooks to the catcher (in the older shape with param True)."""
     legacy = getattr(request, "param", False)
-    simulator = SmsGateway24Simulator(webhook_url=receiver.url, legacy_webhooks=legacy)
+    simulator = SmsGateway24Simulator(webhook_url=catcher.url, legacy_webhooks=legacy)
     await simulator.start()
     try:
         yield simulator
@@ -137,11 +91,11 @@ def incoming(**changes: Any) -> dict[str, Any]:
 
 @BOTH_SHAPES
 async def test_incoming_message(
-    client: SmsGateway24Client, sim: SmsGateway24Simulator, receiver: Receiver
+    client: SmsGateway24Client, sim: SmsGateway24Simulator, catcher: WebhookCatcher
 ) -> None:
     """The simulator's incoming webhook, as posted, is one received message."""
     row = await sim.receive_sms("+4917611111", "Hi there", phone_id=1297, sim=1)
-    (request,) = receiver.received
+    (request,) = catcher.caught
     assert request.method == "POST"
     assert request.headers["Content-Type"] == "application/json"
     result = client.handle_webhook(request)
@@ -158,12 +112,12 @@ async def test_incoming_message(
 
 
 async def test_incoming_image(
-    client: SmsGateway24Client, sim: SmsGateway24Simulator, receiver: Receiver
+    client: SmsGateway24Client, sim: SmsGateway24Simulator, catcher: WebhookCatcher
 ) -> None:
     """An image (type "img") comes as a message carrying the image's URL."""
     url = "https://smsgateway24.s3.eu-central-1.amazonaws.com/img/1.jpg"
     payload = await sim.receive_image("+4917611111", url, phone_id=1576)
-    (message,) = client.handle_webhook(receiver.received[0]).batch.messages
+    (message,) = client.handle_webhook(catcher.caught[0]).batch.messages
     assert message.id == str(payload["sms_id"])
     assert message.type is MessageType.MMS
     assert message.attachments == (url,)
@@ -176,7 +130,7 @@ async def test_incoming_image(
 
 @BOTH_SHAPES
 async def test_delivery_reports(
-    client: SmsGateway24Client, sim: SmsGateway24Simulator, receiver: Receiver
+    client: SmsGateway24Client, sim: SmsGateway24Simulator, catcher: WebhookCatcher
 ) -> None:
     """Each status change posts a report: 3, 2, 6, 7, or a failure with the service's text."""
     ok, bad = await client.send(SendRequest(("+491501234", f"+49150{FAILING_SUFFIX}"), "x"))
@@ -184,7 +138,7 @@ async def test_delivery_reports(
         await sim.advance()
     reports = [
         report
-        for request in receiver.received
+        for request in catcher.caught
         for report in client.handle_webhook(request).batch.delivery_reports
     ]
     mine = [(r.status, r.failure_reason) for r in reports if r.message_id == ok.id]
@@ -208,26 +162,26 @@ async def test_delivery_reports(
 
 @BOTH_SHAPES
 async def test_phones_handed_over_accept_webhooks(
-    session: aiohttp.ClientSession, sim: SmsGateway24Simulator, receiver: Receiver
+    session: aiohttp.ClientSession, sim: SmsGateway24Simulator, catcher: WebhookCatcher
 ) -> None:
     """Before the phones are read, only the phones handed to the client are accepted."""
     await sim.receive_sms("+491", "x", phone_id=1576)
     fresh = SmsGateway24Client(session, EMAIL, PASSWORD, url=sim.url)
     with pytest.raises(WebhookSignatureError):
-        fresh.handle_webhook(receiver.received[0])
+        fresh.handle_webhook(catcher.caught[0])
     known = SmsGateway24Client(session, EMAIL, PASSWORD, url=sim.url, phone_ids=[EMULATOR])
-    assert len(known.handle_webhook(receiver.received[0]).batch.messages) == 1
+    assert len(known.handle_webhook(catcher.caught[0]).batch.messages) == 1
 
 
 async def test_phone_removed_is_refused(
-    client: SmsGateway24Client, sim: SmsGateway24Simulator, receiver: Receiver
+    client: SmsGateway24Client, sim: SmsGateway24Simulator, catcher: WebhookCatcher
 ) -> None:
     """A phone gone from the account is refused once the phones are read again."""
     await sim.receive_sms("+491", "x", phone_id=1576)
     del sim.phones[1576]
     await client.phones()
     with pytest.raises(WebhookSignatureError):
-        client.handle_webhook(receiver.received[0])
+        client.handle_webhook(catcher.caught[0])
 
 
 @pytest.mark.parametrize(
