@@ -76,16 +76,17 @@ class InboundDispatcher:
             return
         # Stored before they fire: after a crash, the backfill must not fire them again.
         await self._store.async_save()
+        contacts = ContactBook.of(self.hass, self.entry)  # once for the whole batch
         for message in messages:
-            self._fire_message(message)
+            self._fire_message(message, contacts)
             if self._on_message is not None:
                 self._on_message(message)
         for ussd in answers:
             self._fire_ussd(ussd)
 
     @callback
-    def _fire_message(self, message: Message) -> None:
-        contact = ContactBook.of(self.hass, self.entry).by_number(message.number)
+    def _fire_message(self, message: Message, contacts: ContactBook) -> None:
+        contact = contacts.by_number(message.number)
         attributes: dict[str, Any] = {
             "message_id": message.id,
             "number": message.number,
