@@ -32,7 +32,7 @@ from custom_components.sms_bridge.const import (
     CONF_MAX_PER_MINUTE,
     DOMAIN,
 )
-from custom_components.sms_bridge.send import sent_response
+from custom_components.sms_bridge.serialize import send_response
 from tests.simulator import GatewaySimulator
 from tests.simulator.smsc import LOGIN, PASSWORD, SmscSimulator
 
@@ -348,7 +348,7 @@ async def test_send_response_carries_the_providers_cost(smsc: SmscSimulator) -> 
         request = SendRequest(("+79161234567", "+79161234568"), "Ж" * 100)
         messages = await client.send(request)
 
-    response = sent_response(request, messages)
+    response = send_response(request, messages)
     assert response["recipients"] == [
         recipient("+79161234567", "ucs2", 2, 5.80),
         recipient("+79161234568", "ucs2", 2, 5.80),

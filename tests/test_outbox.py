@@ -44,7 +44,7 @@ def _outbox(
     client_class: type[SmsGatewayClient] = SmsGatewayClient,
 ) -> Outbox:
     client = client_class(async_get_clientsession(hass), simulator.url, API_KEY, timeout=timeout)
-    return Outbox(hass, "entry", client, TTL, sent.extend)
+    return Outbox(hass, "entry", client, TTL, lambda _record, messages: sent.extend(messages))
 
 
 async def _stored_late(simulator: GatewaySimulator, count: int) -> None:

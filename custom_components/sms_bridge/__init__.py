@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from homeassistant.components.notify.legacy import async_reload as async_reload_notify
@@ -36,10 +35,11 @@ from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher
 from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
-from .outbox import Outbox, async_remove_outbox_store
+from .messenger import Messenger
+from .outbox import async_remove_outbox_store
 from .repairs import async_watch_webhook_https
-from .send import async_reply
 from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
+from .send_request import SendDefaults
 from .services import async_setup_services
 from .tracking import DeliveryTracker, async_remove_tracking_store
 from .ussd import UssdSessions
@@ -82,12 +82,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
 
     tracker = DeliveryTracker(hass, entry.entry_id, gateway)
     await tracker.async_load()
+    entry.async_on_unload(tracker.async_stop)
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
+    guard = SendGuard(hass, entry.entry_id, entry.title, SendLimits.from_options(entry.options))
+    await guard.async_start()
+    entry.async_on_unload(guard.async_stop)
+    ttl = entry.options.get(CONF_OUTBOX_TTL)
+    messenger = Messenger(
+        hass,
+        entry,
+        gateway,
+        coordinator=coordinator,
+        guard=guard,
+        tracker=tracker,
+        defaults=SendDefaults.from_options(entry.options),
+        outbox_ttl=timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
+    )
     inbound_store = InboundStore(hass, entry.entry_id, entry.title)
     await inbound_store.async_load()
     entry.async_on_unload(inbound_store.async_save)
     assist = None
     if settings := AssistSettings.from_options(entry.options):
-        assist = Assist(hass, entry, settings, coordinator, partial(async_reply, hass, entry))
+        assist = Assist(hass, entry, settings, coordinator, messenger.async_reply)
     inbound = InboundDispatcher(
         hass,
         entry,
@@ -96,31 +112,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         tracker.apply,
         on_message=assist.async_handle if assist else None,
     )
-    entry.async_on_unload(tracker.async_stop)
-    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
-    ttl = entry.options.get(CONF_OUTBOX_TTL)
-    outbox = Outbox(
-        hass,
-        entry.entry_id,
-        gateway,
-        timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
-        tracker.track,
-        on_account=coordinator.async_set_account,
-    )
-    guard = SendGuard(hass, entry.entry_id, entry.title, SendLimits.from_options(entry.options))
-    await guard.async_start()
-    entry.async_on_unload(guard.async_stop)
     entry.runtime_data = SmsBridgeData(
         gateway=gateway,
         coordinator=coordinator,
+        messenger=messenger,
         tracker=tracker,
-        outbox=outbox,
+        outbox=messenger.outbox,
         account_device=async_create_account_device(hass, entry),
         guard=guard,
-        ussd=UssdSessions(hass, entry, gateway, coordinator, inbound.async_process),
+        ussd=UssdSessions(
+            hass, entry, gateway, coordinator, guard=guard, process=inbound.async_process
+        ),
     )
-    await outbox.async_load()
-    entry.async_on_unload(outbox.async_unload)
+    await messenger.outbox.async_load()
+    entry.async_on_unload(messenger.outbox.async_unload)
 
     async_register_webhook(hass, entry, gateway, inbound.async_process)
     async_watch_webhook_https(hass, entry)

@@ -13,6 +13,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .api import Gateway
 from .coordinator import SmsBridgeCoordinator
+from .messenger import Messenger
 from .outbox import Outbox
 from .send_guard import SendGuard
 from .tracking import DeliveryTracker
@@ -25,6 +26,7 @@ class SmsBridgeData:
 
     gateway: Gateway
     coordinator: SmsBridgeCoordinator
+    messenger: Messenger  # every send goes through it
     tracker: DeliveryTracker
     outbox: Outbox
     account_device: DeviceEntry

@@ -15,7 +15,7 @@ from homeassistant.helpers import device_registry as dr
 from .compat import async_get_device_by_id, device_config_entry_ids
 from .const import DOMAIN
 from .errors import validation_error
-from .send import ATTR_PHONE, ATTR_PHONES
+from .send_request import ATTR_PHONE, ATTR_PHONES
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"  # not in homeassistant.const before 2025.5
 ATTR_DEVICE: Final = "device"

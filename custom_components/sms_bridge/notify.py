@@ -25,7 +25,8 @@ from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .device_choice import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE, async_resolve_devices
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
-from .send import ATTR_PHONE, SEND_OPTIONS, async_send
+from .messenger import Messenger
+from .send_request import ATTR_PHONE, SEND_OPTIONS
 
 PARALLEL_UPDATES = 1
 
@@ -47,17 +48,20 @@ async def async_setup_entry(
 ) -> None:
     """Add a notify entity for every phone, or one for the account of a provider without phones."""
     coordinator = entry.runtime_data.coordinator
+    messenger = entry.runtime_data.messenger
     for subentry in entry.subentries.values():
         if contact := contact_of(subentry):
             async_add_entities(
-                [SmsBridgeContactNotifyEntity(coordinator, subentry, contact)],
+                [SmsBridgeContactNotifyEntity(entry, messenger, subentry, contact)],
                 config_subentry_id=subentry.subentry_id,
             )
     if Capability.PHONES not in coordinator.gateway.capabilities:
-        async_add_entities([SmsBridgeAccountNotifyEntity(coordinator, SMS_DESCRIPTION)])
+        async_add_entities([SmsBridgeAccountNotifyEntity(coordinator, messenger)])
         return
     async_add_phone_entities(
-        entry, async_add_entities, lambda phone: [SmsBridgeNotifyEntity(coordinator, phone)]
+        entry,
+        async_add_entities,
+        lambda phone: [SmsBridgeNotifyEntity(coordinator, messenger, phone)],
     )
 
 
@@ -66,15 +70,14 @@ class SmsBridgeAccountNotifyEntity(SmsBridgeAccountEntity, NotifyEntity):
 
     _attr_supported_features = NotifyEntityFeature.TITLE
 
+    def __init__(self, coordinator: SmsBridgeCoordinator, messenger: Messenger) -> None:
+        """Initialize the entity."""
+        super().__init__(coordinator, SMS_DESCRIPTION)
+        self._messenger = messenger
+
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message; the provider chooses how."""
-        await async_send(
-            self.hass,
-            self.coordinator.config_entry,
-            None,
-            _text(message, title),
-            NOTIFY_DATA_SCHEMA({}),
-        )
+        await self._messenger.async_send(None, _text(message, title), NOTIFY_DATA_SCHEMA({}))
 
 
 class SmsBridgeNotifyEntity(SmsBridgePhoneEntity, NotifyEntity):
@@ -82,16 +85,17 @@ class SmsBridgeNotifyEntity(SmsBridgePhoneEntity, NotifyEntity):
 
     _attr_supported_features = NotifyEntityFeature.TITLE
 
-    def __init__(self, coordinator: SmsBridgeCoordinator, phone: Phone) -> None:
+    def __init__(
+        self, coordinator: SmsBridgeCoordinator, messenger: Messenger, phone: Phone
+    ) -> None:
         """Initialize the entity."""
         super().__init__(coordinator, phone, SMS_DESCRIPTION)
+        self._messenger = messenger
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message from this phone."""
         options = NOTIFY_DATA_SCHEMA({ATTR_PHONE: self.phone_id})
-        await async_send(
-            self.hass, self.coordinator.config_entry, None, _text(message, title), options
-        )
+        await self._messenger.async_send(None, _text(message, title), options)
 
 
 class SmsBridgeContactNotifyEntity(NotifyEntity):
@@ -106,22 +110,22 @@ class SmsBridgeContactNotifyEntity(NotifyEntity):
     _attr_translation_key = "contact"
 
     def __init__(
-        self, coordinator: SmsBridgeCoordinator, subentry: ConfigSubentry, contact: Contact
+        self,
+        entry: SmsBridgeConfigEntry,
+        messenger: Messenger,
+        subentry: ConfigSubentry,
+        contact: Contact,
     ) -> None:
         """Initialize the entity."""
-        self._entry: SmsBridgeConfigEntry = coordinator.config_entry
+        self._messenger = messenger
         self.contact = contact
         self._attr_name = contact.name
-        self._attr_unique_id = f"{self._entry.entry_id}_contact_{subentry.subentry_id}"
+        self._attr_unique_id = f"{entry.entry_id}_contact_{subentry.subentry_id}"
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message to the contact's number."""
-        await async_send(
-            self.hass,
-            self._entry,
-            [self.contact.number],
-            _text(message, title),
-            NOTIFY_DATA_SCHEMA({}),
+        await self._messenger.async_send(
+            [self.contact.number], _text(message, title), NOTIFY_DATA_SCHEMA({})
         )
 
 
@@ -171,10 +175,6 @@ class SmsBridgeNotificationService(BaseNotificationService):
             options | {ATTR_CONFIG_ENTRY_ID: self._entry.entry_id},
             notify_service=True,
         )
-        await async_send(
-            self.hass,
-            self._entry,
-            kwargs.get(ATTR_TARGET),
-            _text(message, kwargs.get(ATTR_TITLE)),
-            options,
+        await self._entry.runtime_data.messenger.async_send(
+            kwargs.get(ATTR_TARGET), _text(message, kwargs.get(ATTR_TITLE)), options
         )

@@ -174,11 +174,15 @@ class Outbox:
         entry_id: str,
         gateway: Gateway,
         ttl: timedelta,
-        on_sent: Callable[[list[Message]], None],
+        on_sent: Callable[[OutboxRecord, list[Message]], None],
         *,
+        on_dropped: Callable[[OutboxRecord, str], None] | None = None,
         on_account: Callable[[Account], None] | None = None,
     ) -> None:
-        """Initialize the outbox; ``on_sent`` receives what a retry finally sent.
+        """Initialize the outbox; ``on_sent`` receives a kept send and what it finally sent.
+
+        ``on_dropped`` receives a kept send given up, and why ("expired", "unconfirmed",
+        "rejected"), once its event has fired.
 
         ``on_account`` receives the account figures the answer of a send reported, when the
         provider reports them that way (``Gateway.latest_account``).
@@ -189,6 +193,7 @@ class Outbox:
         self._gateway = gateway
         self._ttl = ttl
         self._on_sent = on_sent
+        self._on_dropped = on_dropped
         self._store = _store(hass, entry_id)
         self._records: dict[str, OutboxRecord] = {}
         self._cancel_retry: CALLBACK_TYPE | None = None
@@ -255,6 +260,14 @@ class Outbox:
         async with self._phones_free(request):
             return await self._send(request, list_id)
 
+    async def async_resend(self, query: MessageQuery) -> list[Message]:
+        """Resend the messages ``query`` picks, in turn with the other sends of its phone.
+
+        Without a phone in the query, the gateway's choice: in turn with the sends naming none.
+        """
+        async with self._turns([query.phone_id]):
+            return await self._gateway.resend(query)
+
     @asynccontextmanager
     async def _phones_free(self, request: SendRequest) -> AsyncIterator[None]:
         """Wait for the turn of every phone the request sends from, in call order.
@@ -262,7 +275,15 @@ class Outbox:
         A request naming no phone lets the gateway choose (its primary phone, or all of them):
         those share one turn.
         """
-        phones: list[str | None] = [*sorted({sender.phone_id for sender in request.senders})]
+        async with self._turns([*sorted({sender.phone_id for sender in request.senders})]):
+            yield
+
+    @asynccontextmanager
+    async def _turns(self, phones: list[str] | list[str | None]) -> AsyncIterator[None]:
+        """Hold the turn of each phone (sorted, so that two sends never wait for each other).
+
+        An empty list or None stands for the gateway's own choice of phone.
+        """
         async with AsyncExitStack() as stack:
             for phone in phones or [None]:
                 lock = self._phone_locks.setdefault(phone, asyncio.Lock())
@@ -332,7 +353,7 @@ class Outbox:
                 LOGGER.info("A message kept in the outbox had reached the gateway")
                 self._claim(found)
                 del self._records[record.id]
-                self._on_sent(found)
+                self._on_sent(record, found)
                 return
             if found is None:
                 self._drop(record, "expired" if expired else "unconfirmed")
@@ -361,7 +382,7 @@ class Outbox:
                 self._drop(record, "rejected")
                 return
         del self._records[record.id]
-        self._on_sent(messages)
+        self._on_sent(record, messages)
 
     async def _find(self, record: OutboxRecord) -> list[Message] | None:
         """Return the messages the gateway has for this send ([] when none, None if unknowable).
@@ -416,6 +437,8 @@ class Outbox:
                 "attempts": record.attempts,
             },
         )
+        if self._on_dropped is not None:
+            self._on_dropped(record, reason)
 
     def _delay(self, record: OutboxRecord) -> float:
         delay: float = RETRY_DELAYS[min(record.attempts, len(RETRY_DELAYS)) - 1]

@@ -135,13 +135,17 @@ class SendGuard:
         return lambda: self._listeners.remove(listener)
 
     @contextmanager
-    def sending(self, recipients: Sequence[str] | None) -> Iterator[Reservation]:
+    def sending(
+        self, recipients: Sequence[str] | None, *, to_code: bool = False
+    ) -> Iterator[Reservation]:
         """Reserve the messages of a send around it, or refuse it (``reserve``).
 
         When the send raises a library error the gateway took nothing, and the messages are
         given back. (A send that may have got through is the outbox's: it does not raise.)
+        ``to_code`` counts one message to a service code (a USSD request the provider sends as
+        an SMS), which no allowed recipient names.
         """
-        reservation = self.reserve(recipients)
+        reservation = self._reserve_one() if to_code else self.reserve(recipients)
         try:
             yield reservation
         except SmsBridgeError:
@@ -170,6 +174,13 @@ class SendGuard:
                     )
             count = needed = len(recipients)
 
+        return self._count(needed, count)
+
+    def _reserve_one(self) -> Reservation:
+        return self._count(1, 1)
+
+    def _count(self, needed: int, count: int) -> Reservation:
+        """Count ``count`` messages if ``needed`` more fit, or raise the refusal."""
         if (refusal := self._refusal(needed)) is not None:
             if refusal.translation_key == "daily_limit":
                 self._hit_daily_limit()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from .api import Contact, Message, UssdRequest
+from .api import Contact, Message, SendRequest, UssdRequest
+from .api.text import clean_number, segment_count, sms_encoding
 
 MESSAGE_KEYS = (
     "message_id",
@@ -51,6 +53,46 @@ def message_data(message: Message) -> dict[str, Any]:
         "cost": message.cost,
         "segments": message.segments,
     }
+
+
+def send_response(request: SendRequest, messages: Sequence[Message]) -> dict[str, Any]:
+    """Return the response data describing the messages a send created.
+
+    ``cost`` is what the provider charged for the whole send, when it told.
+    Each recipient is listed with the encoding and parts of the text and, when the provider's
+    answer tells, the parts it billed and what it cost.
+    """
+    costs = [message.cost for message in messages if message.cost is not None]
+    by_number: dict[str, Message] = {}
+    for sent in messages:
+        by_number.setdefault(clean_number(sent.number) or sent.number, sent)
+    encoding = None if request.mms else sms_encoding(request.text)
+    segments = 1 if request.mms else segment_count(request.text)
+    recipients = []
+    for number in request.recipients or tuple(by_number):
+        message = by_number.get(number)
+        recipients.append(
+            {
+                "number": number,
+                "error": None,
+                "encoding": encoding,
+                "segments": message.segments if message and message.segments else segments,
+                "cost": message.cost if message else None,
+            }
+        )
+    return {
+        "messages": [message_data(message) for message in messages],
+        "group_ids": list(dict.fromkeys(m.group_id for m in messages if m.group_id)),
+        "segments": segments,
+        "encoding": encoding,
+        "recipients": recipients,
+        "cost": round(sum(costs), 6) if costs else None,
+    }
+
+
+def refused_recipient(number: str, error: str | None) -> dict[str, Any]:
+    """Return the response data of a recipient nothing would be sent to, and why."""
+    return {"number": number, "error": error, "encoding": None, "segments": None, "cost": None}
 
 
 def ussd_data(ussd: UssdRequest) -> dict[str, Any]:

@@ -23,24 +23,20 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .api import Capability, DeliveryReport, MessageQuery, MessageStatus
+from .api import Capability, MessageQuery, MessageStatus
 from .api.text import clean_number
 from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry
 from .device_choice import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE, async_resolve_devices
 from .errors import translated_gateway_errors, validation_error
-from .send import (
+from .send_request import (
     ATTR_DRY_RUN,
     ATTR_MESSAGE,
     ATTR_PHONE,
     ATTR_RECIPIENTS,
     ATTR_SIM,
     SEND_OPTIONS,
-    async_send,
-    build_list_request,
-    dry_run_response,
-    sent_response,
 )
 from .serialize import contact_data, message_data
 from .sim_choice import find_sim, sim_choice, sim_number
@@ -195,28 +191,21 @@ def _entry_with(
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data = async_resolve_devices(call.hass, call.data)
     entry = async_get_entry(call.hass, data.get(ATTR_CONFIG_ENTRY_ID))
+    messenger = entry.runtime_data.messenger
+    recipients, text = data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE]
     if data[ATTR_DRY_RUN]:
-        response = dry_run_response(
-            call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
-        )
+        response = messenger.dry_run(recipients, text, data)
     else:
-        response = await async_send(
-            call.hass, entry, data.get(ATTR_RECIPIENTS), data[ATTR_MESSAGE], data
-        )
+        response = await messenger.async_send(recipients, text, data)
     return response if call.return_response else None
 
 
 async def _async_send_to_contact_list(call: ServiceCall) -> ServiceResponse:
     entry, data = _entry_with(call, Capability.LIST_SEND)
-    request = build_list_request(entry, data[ATTR_MESSAGE], data)
-    guard = entry.runtime_data.guard
-    with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
-        messages = await entry.runtime_data.outbox.async_send_to_list(
-            call.data[ATTR_LIST_ID], request
-        )
-        guard.settle(reservation, len(messages))
-    entry.runtime_data.tracker.track(messages)
-    return sent_response(request, messages) if call.return_response else None
+    response = await entry.runtime_data.messenger.async_send_to_list(
+        data[ATTR_LIST_ID], data[ATTR_MESSAGE], data
+    )
+    return response if call.return_response else None
 
 
 async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
@@ -224,11 +213,7 @@ async def _async_resend_messages(call: ServiceCall) -> ServiceResponse:
     query = _message_query(
         entry, data, (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS), "resend_needs_filter"
     )
-    guard = entry.runtime_data.guard
-    with translated_gateway_errors(call.hass, entry), guard.sending(None) as reservation:
-        messages = await entry.runtime_data.gateway.resend(query)
-        guard.settle(reservation, len(messages))
-    entry.runtime_data.tracker.track(messages)
+    messages = await entry.runtime_data.messenger.async_resend(query)
     if not call.return_response:
         return None
     return {"messages": [message_data(message) for message in messages]}
@@ -359,18 +344,7 @@ async def _async_cancel_message(call: ServiceCall) -> ServiceResponse:
     """Withdraw a message not handed to a phone yet; read it back to tell whether it was."""
     entry, data = _entry_with(call, Capability.CANCEL)
     message_id: str = data[ATTR_MESSAGE_ID]
-    gateway = entry.runtime_data.gateway
-    status: MessageStatus | None = None
-    with translated_gateway_errors(call.hass, entry):
-        await gateway.cancel(message_id)
-        if Capability.READ in gateway.capabilities:
-            found = await gateway.messages(MessageQuery(message_id=message_id))
-            message = next((item for item in found if item.id == message_id), None)
-            status = None if message is None else message.status
-            if message is not None and status is MessageStatus.CANCELED:
-                entry.runtime_data.tracker.apply(
-                    [DeliveryReport(message_id, status, phone_id=message.phone_id)]
-                )
+    status = await entry.runtime_data.messenger.async_cancel(message_id)
     if not call.return_response:
         return None
     return {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 import re
 from typing import Any, Final
 
@@ -26,6 +27,7 @@ from .const import DOMAIN, EVENT_TYPE_USSD_RESPONSE, EVENT_USSD_TIMEOUT, LOGGER
 from .coordinator import SmsBridgeCoordinator
 from .errors import translated_gateway_errors
 from .inbound import inbound_signal
+from .send_guard import SendGuard
 from .serialize import ussd_data
 
 MAX_CODE_LENGTH: Final = 30
@@ -48,13 +50,19 @@ class UssdSessions:
         entry: ConfigEntry,
         gateway: Gateway,
         coordinator: SmsBridgeCoordinator,
+        *,
+        guard: SendGuard,
         process: Callable[[InboundBatch], Awaitable[None]],
     ) -> None:
-        """Initialize; ``process`` fires an answer found by reading, through the dedupe."""
+        """Initialize; ``process`` fires an answer found by reading, through the dedupe.
+
+        ``guard`` counts the requests a provider sends as SMS against the entry's limits.
+        """
         self._hass = hass
         self._entry = entry
         self._gateway = gateway
         self._coordinator = coordinator
+        self._guard = guard
         self._process = process
         # The watchers holding them are background tasks of the entry, cancelled on unload.
         self._locks: dict[tuple[str, int | None], asyncio.Lock] = {}
@@ -86,7 +94,7 @@ class UssdSessions:
                 translation_placeholders={"phone": phone.display_name if phone else phone_id},
             ) from err
         try:
-            with translated_gateway_errors(hass, entry):
+            with translated_gateway_errors(hass, entry), self._counted():
                 request = await self._gateway.send_ussd(phone_id, code, sim_slot=sim_slot)
         except BaseException:
             lock.release()
@@ -96,6 +104,12 @@ class UssdSessions:
             return await watch
         entry.async_create_background_task(hass, watch, f"{DOMAIN} USSD {request.id}")
         return {"request": ussd_data(request), "timed_out": False}
+
+    def _counted(self) -> AbstractContextManager[object]:
+        """Count the request as a message when the provider sends it as an SMS."""
+        if self._gateway.ussd_sends_sms:
+            return self._guard.sending(None, to_code=True)
+        return nullcontext()
 
     async def _async_watch(
         self, request: UssdRequest, seconds: float, lock: asyncio.Lock

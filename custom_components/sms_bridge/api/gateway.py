@@ -51,6 +51,14 @@ class Routing(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """What one send may hold; None where the provider states no limit."""
+
+    max_recipients: int | None = None
+    max_segments: int | None = None  # SMS parts of one text
+
+
+@dataclass(frozen=True, slots=True)
 class Sender:
     """A phone, optionally pinned to one SIM slot (0-based)."""
 
@@ -154,6 +162,9 @@ class Gateway:
     """
 
     capabilities: frozenset[Capability] = frozenset()
+    limits: Limits = Limits()
+    # A USSD request goes out as an SMS to the code (and costs one).
+    ussd_sends_sms: bool = False
     # The HTTP methods the provider calls its webhook with; a GET carries its fields in the
     # query and no body. Others are refused before ``handle_webhook`` sees them.
     webhook_methods: frozenset[str] = frozenset({"POST"})

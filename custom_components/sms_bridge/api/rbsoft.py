@@ -36,6 +36,7 @@ from .errors import (
 from .gateway import (
     Capability,
     Gateway,
+    Limits,
     MessageQuery,
     Routing,
     SendRequest,
@@ -118,6 +119,8 @@ class SmsGatewayClient(Gateway):
             Capability.STATUS_POLL,
         }
     )
+    # The gateway takes one send's recipients in one request.
+    limits = Limits(max_recipients=1000, max_segments=10)
 
     def __init__(
         self,

@@ -160,6 +160,7 @@ class SemySmsClient(Gateway):
         }
     )
     webhook_methods = frozenset({"POST"})
+    ussd_sends_sms = True  # an SMS to the code, whose text is USSD_TEXT
 
     def __init__(
         self,
