@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 import re
 
-from custom_components.sms_bridge.api import PROVIDERS, Capability
+from custom_components.sms_bridge.api import Capability
+from custom_components.sms_bridge.providers import PROVIDERS
 
 README = Path(__file__).parent.parent / "README.md"
 START = "<!-- capability table"

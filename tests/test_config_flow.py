@@ -18,7 +18,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_bridge.api import (
-    PROVIDERS,
     GatewayApiError,
     GatewayConnectionError,
     GatewayResponseError,
@@ -45,6 +44,7 @@ from custom_components.sms_bridge.const import (
     DOMAIN,
     KEY_ROTATION_GRACE,
 )
+from custom_components.sms_bridge.providers import PROVIDERS
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.helpers import logged_tracebacks, poll
 from tests.simulator import GatewaySimulator
@@ -515,8 +515,11 @@ async def test_reconfigure(
     result = await config_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "sms_gateway_reconfigure"
-    # The form says which entry it changes.
-    assert result["description_placeholders"] == {"name": config_entry.title}
+    # The form says which entry it changes, and shows an example of the URL.
+    assert result["description_placeholders"] == {
+        "name": config_entry.title,
+        "url_example": "https://sms.example.com",
+    }
     # The current URL is filled in, the key is not sent to the browser.
     assert schema_field(result, CONF_URL).description == {"suggested_value": simulator.url}
     assert schema_field(result, CONF_API_KEY).description is None

@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.sms_bridge.api import PROVIDERS, Capability, Phone, Provider
+from custom_components.sms_bridge.api import Capability, Phone
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.compat import async_get_entry_device, vol
 from custom_components.sms_bridge.const import (
@@ -41,6 +41,7 @@ from custom_components.sms_bridge.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.sms_bridge.providers import PROVIDERS, Provider
 from custom_components.sms_bridge.tracking import FIRST_POLL
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.simulator import GatewaySimulator

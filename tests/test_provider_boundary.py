@@ -23,7 +23,6 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import (
-    PROVIDERS,
     Capability,
     DeliveryReport,
     InboundBatch,
@@ -31,7 +30,6 @@ from custom_components.sms_bridge.api import (
     MessageQuery,
     MessageStatus,
     Phone,
-    Provider,
     WebhookPayloadError,
     WebhookReply,
     WebhookRequest,
@@ -49,6 +47,7 @@ from custom_components.sms_bridge.const import (
     EVENT_MESSAGE_STATUS,
 )
 from custom_components.sms_bridge.inbound_poll import POLL_INTERVAL, POLL_MARGIN
+from custom_components.sms_bridge.providers import PROVIDERS, Provider
 from custom_components.sms_bridge.tracking import FIRST_POLL
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.simulator import GatewaySimulator

@@ -8,6 +8,7 @@ test), has a region to choose and no server URL. Its server is a small real HTTP
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,15 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge.api import (
-    PROVIDERS,
     Account,
     Capability,
-    ConfigField,
-    FieldKind,
     Gateway,
     GatewayAuthenticationError,
     GatewayConnectionError,
-    Provider,
+    Limits,
+    WebhookSignatureError,
 )
-from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, sign
 from custom_components.sms_bridge.compat import ADVANCED_MODE, vol
 from custom_components.sms_bridge.config_flow import (
     SmsBridgeConfigFlow,
@@ -52,6 +51,13 @@ from custom_components.sms_bridge.const import (
     CONF_URL,
     CONF_WEBHOOK_ID,
     DOMAIN,
+)
+from custom_components.sms_bridge.providers import (
+    PROVIDERS,
+    ConfigField,
+    FieldKind,
+    Provider,
+    create_gateway,
 )
 from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.providers import ProviderHarness
@@ -460,8 +466,11 @@ def test_a_field_the_form_cannot_ask_is_refused(field: dict[str, Any]) -> None:
 def small_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     """A provider on the simulator that takes 2 recipients and 1 segment per send."""
 
+    class SmallClient(SmsGatewayClient):
+        limits = Limits(max_recipients=2, max_segments=1)
+
     def create(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> Gateway:
-        return SmsGatewayClient(session, config[CONF_URL], config[CONF_API_KEY])
+        return SmallClient(session, config[CONF_URL], config[CONF_API_KEY])
 
     provider = Provider(
         "test_small",
@@ -471,8 +480,6 @@ def small_provider(monkeypatch: pytest.MonkeyPatch) -> None:
         manufacturer="Test",
         product="Small",
         capabilities=SmsGatewayClient.capabilities,
-        max_recipients=2,
-        max_segments=1,
     )
     monkeypatch.setitem(PROVIDERS, "test_small", provider)
 
@@ -700,3 +707,54 @@ async def test_reconfigure_keeps_a_hidden_server_url(
     assert CONF_URL in form_fields(result)
     assert suggested(result)[CONF_URL] == hosted.simulator.url
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_create_gateway_builds_the_rbsoft_client() -> None:
+    """The provider table builds a client that honours the previous key until it expires."""
+    assert [field.key for field in PROVIDERS["sms_gateway"].fields] == [
+        "url",
+        "api_key",
+        "verify_ssl",
+    ]
+    value = "[]"
+    form = [("messages", value)]
+    old_signature = {"X-SG-Signature": sign("old-key", value)}
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    earlier = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    config = {"url": "https://sms.example.com/", "api_key": "new-key"}
+    async with aiohttp.ClientSession() as session:
+        gateway = create_gateway(
+            session,
+            "sms_gateway",
+            config | {"previous_api_key": "old-key", "previous_api_key_expires": later},
+        )
+        assert isinstance(gateway, SmsGatewayClient)
+        assert Capability.USSD in gateway.capabilities
+        assert Capability.BATTERY not in gateway.capabilities
+        assert gateway.capabilities == PROVIDERS["sms_gateway"].capabilities
+        assert gateway.parse_form(old_signature, form).messages == ()
+        expired = create_gateway(
+            session,
+            "sms_gateway",
+            config | {"previous_api_key": "old-key", "previous_api_key_expires": earlier},
+        )
+        with pytest.raises(WebhookSignatureError):
+            expired.parse_form(old_signature, form)
+        default = create_gateway(session, "sms_gateway", {"url": "http://x", "api_key": "k"})
+        assert isinstance(default, SmsGatewayClient)
+        with pytest.raises(KeyError):
+            create_gateway(session, "nope", {"url": "http://x", "api_key": "k"})
+
+
+def test_rbsoft_forgets_the_previous_key_once_expired() -> None:
+    """Pruning drops an expired previous key from the config and keeps one still valid."""
+    prune = PROVIDERS["sms_gateway"].prune
+    config = {"url": "http://x", "api_key": "new", "previous_api_key": "old"}
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    assert prune(config | {"previous_api_key_expires": later}) is None
+    assert prune(config | {"previous_api_key_expires": earlier}) == {
+        "url": "http://x",
+        "api_key": "new",
+    }
+    assert prune({"url": "http://x", "api_key": "new"}) is None

@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api import PROVIDERS, smsgateway24
+from custom_components.sms_bridge.api import smsgateway24
 from custom_components.sms_bridge.api.smsgateway24 import SmsGateway24Client
 from custom_components.sms_bridge.compat import ADVANCED_MODE
 from custom_components.sms_bridge.const import (
@@ -43,6 +43,7 @@ from custom_components.sms_bridge.const import (
     EVENT_MESSAGE_STATUS,
 )
 from custom_components.sms_bridge.inbound_poll import POLL_INTERVAL
+from custom_components.sms_bridge.providers import PROVIDERS
 from tests.conftest import WEBHOOK_ID
 from tests.simulator.smsgateway24 import (
     EMAIL,

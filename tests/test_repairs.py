@@ -85,7 +85,7 @@ async def test_fix_flow_saves_the_new_key(
 
     result = await post(client, FIX, {"handler": DOMAIN, "issue_id": issue_id})
     assert result["type"] == "form"
-    assert result["step_id"] == "api_key"
+    assert result["step_id"] == "new_key"
     assert result["description_placeholders"] == {"entry_title": "SMS Gateway"}
     flow = f"{FIX}/{result['flow_id']}"
 

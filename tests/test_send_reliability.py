@@ -100,7 +100,7 @@ async def impatient(
 ) -> MockConfigEntry:
     """The entry, its client giving up after CLIENT_TIMEOUT (the gateway can answer later)."""
     short = partial(SmsGatewayClient, timeout=CLIENT_TIMEOUT)
-    with patch("custom_components.sms_bridge.api.providers.SmsGatewayClient", short):
+    with patch("custom_components.sms_bridge.providers.SmsGatewayClient", short):
         config_entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)

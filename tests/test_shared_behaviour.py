@@ -21,7 +21,12 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -33,7 +38,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api import PROVIDERS, Capability, Gateway, MessageStatus
+from custom_components.sms_bridge.api import Capability, Gateway, MessageStatus
 from custom_components.sms_bridge.compat import async_get_entry_device
 from custom_components.sms_bridge.const import (
     CONF_WEBHOOK_ID,
@@ -42,6 +47,12 @@ from custom_components.sms_bridge.const import (
     EVENT_MESSAGE_STATUS,
 )
 from custom_components.sms_bridge.inbound_poll import POLL_INTERVAL
+from custom_components.sms_bridge.providers import PROVIDERS, WebhookAuth
+from custom_components.sms_bridge.repairs import (
+    ISSUE_BAD_CALLBACK_HASH,
+    ISSUE_BAD_SIGNATURE,
+    ISSUE_UNKNOWN_PHONE,
+)
 from custom_components.sms_bridge.tracking import MAX_POLL_INTERVAL
 from tests.conftest import WEBHOOK_ID
 from tests.helpers import check_logs, logged_tracebacks
@@ -231,7 +242,7 @@ async def test_send_to_several_recipients_in_as_few_requests_as_allowed(
     """Several recipients go in one request where the provider's limit allows; ids are text."""
     messages = await send(hass, RECIPIENTS, "Hello, all of you")
 
-    limit = harness.provider.max_recipients or len(RECIPIENTS)
+    limit = loaded.runtime_data.gateway.limits.max_recipients or len(RECIPIENTS)
     assert len(harness.sent_requests()) == math.ceil(len(RECIPIENTS) / limit)
     ids = [message["message_id"] for message in messages]
     assert all(isinstance(message_id, str) and message_id for message_id in ids)
@@ -300,6 +311,57 @@ async def test_a_forged_webhook_is_refused_and_fires_nothing(
 
     assert status == 401
     assert events == []
+
+
+async def test_forged_webhooks_in_a_row_raise_the_issue_the_user_can_act_on(
+    hass: HomeAssistant,
+    harness: ProviderHarness,
+    loaded: MockConfigEntry,
+    pointed: TestClient,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Three refused requests raise the provider's own issue; only a key can be fixed by typing.
+
+    A signing key the user entered: a fixable issue whose flow asks that provider's key fields.
+    A secret we made (in the callback URL): an issue pointing at the URL, nothing to type.
+    Nothing signed: an issue naming the unknown phones, offering no key change.
+    """
+    if Capability.INBOUND_WEBHOOK not in gateway(loaded).capabilities:
+        pytest.skip("the provider has no incoming webhook")
+    assert await async_setup_component(hass, "repairs", {})
+    for _ in range(3):
+        assert await harness.post_forged_sms("+33612345678", "Forged") == 401
+    await hass.async_block_till_done()
+
+    registry = ir.async_get(hass)
+    issues = [issue for (domain, _), issue in registry.issues.items() if domain == DOMAIN]
+    [issue] = [issue for issue in issues if issue.translation_key != "webhook_not_https"]
+    expected = {
+        WebhookAuth.KEY: ISSUE_BAD_SIGNATURE,
+        WebhookAuth.GENERATED: ISSUE_BAD_CALLBACK_HASH,
+        WebhookAuth.NONE: ISSUE_UNKNOWN_PHONE,
+    }[harness.provider.webhook_auth]
+    assert issue.translation_key == expected
+    assert issue.issue_id == f"{expected}_{loaded.entry_id}"
+    assert issue.is_fixable is (harness.provider.webhook_auth is WebhookAuth.KEY)
+    strings = json.loads(TRANSLATIONS.read_text())["issues"][expected]
+    placeholders = set(issue.translation_placeholders or {})
+    if not issue.is_fixable:
+        assert set(re.findall(r"{(\w+)}", strings["description"])) <= placeholders
+        if harness.provider.webhook_auth is WebhookAuth.NONE:
+            assert issue.translation_placeholders["phones"] != "—"
+        return
+
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue.issue_id}
+    )
+    assert response.status == 200, await response.text()
+    result = await response.json()
+    assert result["step_id"] == "new_key"
+    asked = {field["name"] for field in result["data_schema"]}
+    assert asked == {field.key for field in harness.provider.reauth_fields}
+    assert set(strings["fix_flow"]["step"]["new_key"]["data"]) == asked
 
 
 @pytest.mark.usefixtures("no_secrets_or_tracebacks")

@@ -16,7 +16,6 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
-from .api import PROVIDERS
 from .assist import Assist, AssistSettings
 from .backfill import Backfill
 from .const import (
@@ -37,6 +36,7 @@ from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
 from .messenger import Messenger
 from .outbox import async_remove_outbox_store
+from .providers import PROVIDERS
 from .repairs import async_watch_webhook_https
 from .send_guard import SendGuard, SendLimits, async_remove_send_guard_store
 from .send_request import SendDefaults

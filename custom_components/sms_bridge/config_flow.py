@@ -37,18 +37,13 @@ from homeassistant.helpers.selector import (
 )
 
 from .api import (
-    PROVIDERS,
     Capability,
-    ConfigField,
-    FieldKind,
     GatewayApiError,
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
     GatewayResponseError,
     Phone,
-    Provider,
-    create_gateway,
 )
 from .api.text import clean_number
 from .compat import shows_advanced_options, vol
@@ -93,6 +88,7 @@ from .incoming_mode import (
     IncomingMode,
     offers_choice,
 )
+from .providers import PROVIDERS, ConfigField, FieldKind, Provider, create_gateway, field_selector
 from .webhook_url import async_webhook_url
 
 STEP_PREFIX = "async_step_"
@@ -110,30 +106,6 @@ def reauth_step(provider: Provider) -> str:
 def reconfigure_step(provider: Provider) -> str:
     """Return the id of the provider's reconfigure form."""
     return f"{provider.key}_reconfigure"
-
-
-_TEXT_TYPES = {
-    FieldKind.URL: TextSelectorType.URL,
-    FieldKind.TEXT: TextSelectorType.TEXT,
-    FieldKind.EMAIL: TextSelectorType.EMAIL,
-    FieldKind.PASSWORD: TextSelectorType.PASSWORD,
-}
-
-
-def field_selector(field: ConfigField) -> Selector[Any]:
-    """Return how the form asks for a field: a secret is masked whatever text it holds."""
-    if field.kind is FieldKind.BOOLEAN:
-        return BooleanSelector()
-    if field.kind is FieldKind.SELECT:
-        return SelectSelector(
-            SelectSelectorConfig(
-                options=list(field.options),
-                mode=SelectSelectorMode.DROPDOWN,
-                custom_value=field.custom_value,
-            )
-        )
-    text_type = TextSelectorType.PASSWORD if field.secret else _TEXT_TYPES[field.kind]
-    return TextSelector(TextSelectorConfig(type=text_type))
 
 
 def _fields_schema(fields: tuple[ConfigField, ...], *, keep_secrets: bool = False) -> vol.Schema:
@@ -318,6 +290,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 _credentials_schema(self._shown(provider.fields)), user_input or {}
             ),
             errors=errors,
+            description_placeholders=provider.examples,
         )
 
     def _default_title(self, provider: Provider, data: Mapping[str, Any]) -> str:
@@ -377,7 +350,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
                 user_input or _without_secrets(provider, entry.data),
             ),
             errors=errors,
-            description_placeholders={"name": entry.title},
+            description_placeholders={"name": entry.title, **provider.examples},
         )
 
     async def _async_validate(

@@ -6,7 +6,7 @@ from datetime import timedelta
 import logging
 from typing import Final
 
-from .api.providers import (
+from .providers import (
     KEY_ROTATION_GRACE as RBSOFT_KEY_ROTATION_GRACE,
     PREVIOUS_API_KEY,
     PREVIOUS_API_KEY_EXPIRES,

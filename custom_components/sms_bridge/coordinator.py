@@ -24,7 +24,7 @@ from .api import (
 )
 from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL, DOMAIN, LOGGER
 from .devices import async_update_phone_devices
-from .errors import connection_error, gateway_host
+from .errors import connection_error
 
 # A refresh is two requests in parallel; this bounds both together.
 REFRESH_TIMEOUT = 45
@@ -75,12 +75,12 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
                 translation_domain=DOMAIN,
                 translation_key="update_timeout",
                 translation_placeholders={
-                    "host": gateway_host(self.config_entry),
+                    "host": self.gateway.host,
                     "seconds": str(REFRESH_TIMEOUT),
                 },
             ) from err
         except GatewayConnectionError as err:
-            raise connection_error(err, self.config_entry, UpdateFailed) from err
+            raise connection_error(err, self.gateway.host, UpdateFailed) from err
         except SmsBridgeError as err:
             if isinstance(err, GatewayRateLimitedError) and err.retry_after:
                 # UpdateFailed(retry_after=...) only exists from HA 2025.x on, so wait by hand.
@@ -89,7 +89,7 @@ class SmsBridgeCoordinator(DataUpdateCoordinator[GatewayData]):
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={
-                    "host": gateway_host(self.config_entry),
+                    "host": self.gateway.host,
                     "error": str(err),
                 },
             ) from err

@@ -28,7 +28,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .api import PROVIDERS, Capability, MessageStatus
+from .api import Capability, MessageStatus
 from .api.text import clean_number
 from .compat import async_get_device_by_id, device_config_entry_ids, vol
 from .const import (
@@ -41,6 +41,7 @@ from .const import (
 from .contacts import ContactBook
 from .data import SmsBridgeConfigEntry
 from .devices import account_device_identifier
+from .providers import PROVIDERS
 
 TRIGGER_SMS_RECEIVED: Final = "sms_received"
 TRIGGER_USSD_RESPONSE: Final = "ussd_response"

@@ -10,9 +10,10 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .api import PROVIDERS, Phone
+from .api import Phone
 from .compat import async_get_entry_device, with_via_device
 from .const import CONF_PROVIDER, DOMAIN
+from .providers import PROVIDERS
 
 
 def account_device_identifier(entry: ConfigEntry) -> tuple[str, str]:

@@ -8,17 +8,17 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .api import PROVIDERS, FieldKind, Phone, Sim
+from .api import Phone, Sim
 from .const import (
     CONF_ALLOWED_RECIPIENTS,
     CONF_DEFAULT_RECIPIENTS,
     CONF_PROVIDER,
-    CONF_URL,
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
     DEFAULT_VERIFY_SSL,
 )
 from .data import SmsBridgeConfigEntry
+from .providers import PROVIDERS, FieldKind
 from .webhook_url import async_webhook_url
 
 _PRIVATE_KINDS = frozenset({FieldKind.URL, FieldKind.EMAIL})
@@ -62,7 +62,7 @@ async def async_get_config_entry_diagnostics(
         },
         # The URL is redacted; whether it is encrypted and verified still helps to debug.
         "connection": {
-            "https": entry.data.get(CONF_URL, "").startswith("https://"),
+            "https": entry.runtime_data.gateway.uses_https,
             "verify_ssl": entry.data.get(CONF_VERIFY_SSL, DEFAULT_VERIFY_SSL),
         },
         "webhook_url": _redact_webhook_url(

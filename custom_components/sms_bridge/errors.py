@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -13,6 +12,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from .api import (
     CapabilityNotSupportedError,
     ConnectionErrorKind,
+    Gateway,
     GatewayAuthenticationError,
     GatewayCertificateError,
     GatewayConnectionError,
@@ -21,7 +21,7 @@ from .api import (
     GatewayResponseError,
     SmsBridgeError,
 )
-from .const import CONF_URL, DOMAIN
+from .const import DOMAIN
 
 
 def validation_error(key: str, **placeholders: object) -> ServiceValidationError:
@@ -44,25 +44,14 @@ CONNECTION_ERROR_KEYS: dict[ConnectionErrorKind, str] = {
 }
 
 
-def gateway_host(entry: ConfigEntry) -> str:
-    """Return the host (and port) the entry talks to, or its title for a provider without URL."""
-    if url := entry.data.get(CONF_URL):
-        parts = urlsplit(url if "://" in url else f"//{url}")
-        if parts.hostname:
-            return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-    return entry.title
-
-
 def connection_error[ErrorT: HomeAssistantError](
-    err: GatewayConnectionError,
-    entry: ConfigEntry,
-    error_class: type[ErrorT],
+    err: GatewayConnectionError, host: str, error_class: type[ErrorT]
 ) -> ErrorT:
-    """Return the translated error saying why the gateway could not be reached, and where."""
+    """Return the translated error saying why the gateway at ``host`` could not be reached."""
     return error_class(
         translation_domain=DOMAIN,
         translation_key=CONNECTION_ERROR_KEYS[err.kind],
-        translation_placeholders={"host": gateway_host(entry)},
+        translation_placeholders={"host": host},
     )
 
 
@@ -76,8 +65,10 @@ def gateway_error(key: str, err: Exception) -> HomeAssistantError:
 
 
 @contextmanager
-def translated_gateway_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
-    """Raise gateway failures as translated errors; a rejected key also starts reauth.
+def translated_gateway_errors(
+    hass: HomeAssistant, entry: ConfigEntry, gateway: Gateway
+) -> Iterator[None]:
+    """Raise ``gateway``'s failures as translated errors; a rejected key also starts reauth.
 
     A refusal of what the user asked for (an unknown contacts list, a number already in it) is
     the user's mistake: a ServiceValidationError quoting the gateway, not a failure.
@@ -101,7 +92,7 @@ def translated_gateway_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterat
     except GatewayRequestRefusedError as err:
         raise validation_error("request_refused", error=err) from err
     except GatewayConnectionError as err:
-        raise connection_error(err, entry, HomeAssistantError) from err
+        raise connection_error(err, gateway.host, HomeAssistantError) from err
     except GatewayResponseError as err:
         raise gateway_error("invalid_response", err) from err
     except SmsBridgeError as err:

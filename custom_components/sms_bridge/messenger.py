@@ -97,7 +97,7 @@ class Messenger:
         """
         request = build_request(self.context(), recipients, text, options)
         with (
-            translated_gateway_errors(self._hass, self._entry),
+            translated_gateway_errors(self._hass, self._entry, self._gateway),
             self._guard.sending(request.recipients) as reservation,
         ):
             result = await self.outbox.async_send(request)
@@ -119,7 +119,7 @@ class Messenger:
         """Send to every subscribed contact of one of the gateway's contacts lists."""
         request = build_list_request(self.context(), text, options)
         with (
-            translated_gateway_errors(self._hass, self._entry),
+            translated_gateway_errors(self._hass, self._entry, self._gateway),
             self._guard.sending(None) as reservation,
         ):
             messages = await self.outbox.async_send_to_list(list_id, request)
@@ -129,7 +129,7 @@ class Messenger:
     async def async_resend(self, query: MessageQuery) -> list[Message]:
         """Resend the messages a non-empty ``query`` picks, within the limits, in turn."""
         with (
-            translated_gateway_errors(self._hass, self._entry),
+            translated_gateway_errors(self._hass, self._entry, self._gateway),
             self._guard.sending(None) as reservation,
         ):
             messages = await self.outbox.async_resend(query)
@@ -139,7 +139,7 @@ class Messenger:
     async def async_cancel(self, message_id: str) -> MessageStatus | None:
         """Withdraw a message not handed to a phone yet; return its state read back, if known."""
         gateway = self._gateway
-        with translated_gateway_errors(self._hass, self._entry):
+        with translated_gateway_errors(self._hass, self._entry, self._gateway):
             await gateway.cancel(message_id)
             if Capability.READ not in gateway.capabilities:
                 return None

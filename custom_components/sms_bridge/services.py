@@ -227,7 +227,7 @@ async def _async_get_messages(call: ServiceCall) -> ServiceResponse:
         (ATTR_MESSAGE_ID, ATTR_GROUP_ID, ATTR_STATUS, ATTR_START),
         "get_messages_needs_filter",
     )
-    with translated_gateway_errors(call.hass, entry):
+    with translated_gateway_errors(call.hass, entry, entry.runtime_data.gateway):
         messages = await entry.runtime_data.gateway.messages(query)
     return {"messages": [message_data(message) for message in messages]}
 
@@ -296,7 +296,7 @@ def _contact_number(data: Mapping[str, Any]) -> str:
 async def _async_subscribe_contact(call: ServiceCall) -> ServiceResponse:
     entry, _ = _entry_with(call, Capability.CONTACTS)
     number = _contact_number(call.data)
-    with translated_gateway_errors(call.hass, entry):
+    with translated_gateway_errors(call.hass, entry, entry.runtime_data.gateway):
         contact = await entry.runtime_data.gateway.subscribe_contact(
             call.data[ATTR_LIST_ID],
             number,
@@ -309,7 +309,7 @@ async def _async_subscribe_contact(call: ServiceCall) -> ServiceResponse:
 async def _async_unsubscribe_contact(call: ServiceCall) -> ServiceResponse:
     entry, _ = _entry_with(call, Capability.CONTACTS)
     number = _contact_number(call.data)
-    with translated_gateway_errors(call.hass, entry):
+    with translated_gateway_errors(call.hass, entry, entry.runtime_data.gateway):
         contact = await entry.runtime_data.gateway.unsubscribe_contact(
             call.data[ATTR_LIST_ID], number
         )

@@ -94,7 +94,7 @@ class UssdSessions:
                 translation_placeholders={"phone": phone.display_name if phone else phone_id},
             ) from err
         try:
-            with translated_gateway_errors(hass, entry), self._counted():
+            with translated_gateway_errors(hass, entry, self._gateway), self._counted():
                 request = await self._gateway.send_ussd(phone_id, code, sim_slot=sim_slot)
         except BaseException:
             lock.release()

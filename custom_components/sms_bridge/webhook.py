@@ -30,23 +30,29 @@ from .api import (
     WebhookRequest,
     WebhookResult,
     WebhookSignatureError,
+    WebhookUnknownPhoneError,
 )
 from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
 from .incoming_mode import incoming_mode, webhook_takes_messages
-from .repairs import async_clear_bad_signature, async_raise_bad_signature
+from .repairs import (
+    MAX_PHONES_NAMED,
+    async_clear_refused_webhooks,
+    async_raise_refused_webhooks,
+)
 
 MAX_BODY = MAX_WEBHOOK_BODY
 WARNING_INTERVAL = timedelta(minutes=1)
-# Wrongly signed requests in a row before the repair issue: one could be a stray request.
-BAD_SIGNATURE_THRESHOLD = 3
+# Refused requests in a row before the repair issue: one could be a stray request.
+REFUSED_THRESHOLD = 3
 
 
 class _RejectedError(Exception):
-    """A request answered with an error status."""
+    """A request answered with an error status; ``phone_id``: the unknown phone it named."""
 
-    def __init__(self, status: HTTPStatus, reason: str) -> None:
+    def __init__(self, status: HTTPStatus, reason: str, phone_id: str | None = None) -> None:
         super().__init__(reason)
         self.status = status
+        self.phone_id = phone_id
 
 
 @callback
@@ -68,13 +74,14 @@ def async_register_webhook(
         allowed_methods=sorted(gateway.webhook_methods),
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
-    entry.async_on_unload(lambda: async_clear_bad_signature(hass, entry))
+    entry.async_on_unload(lambda: async_clear_refused_webhooks(hass, entry))
 
 
 class _WebhookHandler:
     """Authenticate, parse and dispatch the webhook requests of one entry.
 
-    Wrongly signed requests in a row raise a repair issue: incoming SMS are being lost.
+    Requests refused as not authentic, in a row, raise a repair issue: incoming SMS may be
+    being lost.
     """
 
     def __init__(
@@ -92,7 +99,8 @@ class _WebhookHandler:
             incoming_mode(gateway.capabilities, entry.options)
         )
         self._last_warning: datetime | None = None
-        self._bad_signatures = 0
+        self._refused = 0
+        self._unknown_phones: list[str] = []  # named by the requests refused in a row
 
     async def async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -103,11 +111,12 @@ class _WebhookHandler:
         except _RejectedError as err:
             self._log_rejection(err)
             if err.status is HTTPStatus.UNAUTHORIZED:
-                self._count_bad_signature()
+                self._count_refused(err.phone_id)
             return web.Response(status=err.status)
-        if self._bad_signatures:
-            self._bad_signatures = 0
-            async_clear_bad_signature(self._hass, self._entry)
+        if self._refused:
+            self._refused = 0
+            self._unknown_phones.clear()
+            async_clear_refused_webhooks(self._hass, self._entry)
         batch = result.batch
         LOGGER.debug(
             "Webhook of %s: %s messages, %s USSD answers, %s delivery reports",
@@ -135,6 +144,8 @@ class _WebhookHandler:
         )
         try:
             return self._gateway.handle_webhook(received)
+        except WebhookUnknownPhoneError as err:
+            raise _RejectedError(HTTPStatus.UNAUTHORIZED, str(err), err.phone_id) from None
         except WebhookSignatureError as err:
             raise _RejectedError(HTTPStatus.UNAUTHORIZED, str(err)) from None
         except WebhookMediaTypeError as err:
@@ -144,10 +155,15 @@ class _WebhookHandler:
         except WebhookPayloadError as err:
             raise _RejectedError(HTTPStatus.BAD_REQUEST, str(err)) from None
 
-    def _count_bad_signature(self) -> None:
-        self._bad_signatures += 1
-        if self._bad_signatures == BAD_SIGNATURE_THRESHOLD:
-            async_raise_bad_signature(self._hass, self._entry, BAD_SIGNATURE_THRESHOLD)
+    def _count_refused(self, phone_id: str | None) -> None:
+        self._refused += 1
+        phones = self._unknown_phones
+        if phone_id is not None and phone_id not in phones and len(phones) < MAX_PHONES_NAMED:
+            phones.append(phone_id)
+        if self._refused == REFUSED_THRESHOLD:
+            async_raise_refused_webhooks(
+                self._hass, self._entry, REFUSED_THRESHOLD, self._unknown_phones
+            )
 
     def _log_rejection(self, err: _RejectedError) -> None:
         """Warn once a minute at most: a flood of forged requests must not flood the log."""

@@ -15,8 +15,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.translation import async_get_translations
 
-from .api import PROVIDERS
 from .const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN
+from .providers import PROVIDERS
 
 
 @callback

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -11,8 +11,6 @@ import pytest
 
 from custom_components.sms_bridge import api
 from custom_components.sms_bridge.api import (
-    PROVIDERS,
-    Capability,
     CapabilityNotSupportedError,
     Gateway,
     Message,
@@ -22,10 +20,8 @@ from custom_components.sms_bridge.api import (
     TrackedMessage,
     UssdQuery,
     WebhookRequest,
-    WebhookSignatureError,
-    create_gateway,
 )
-from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, normalize_url, sign
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, normalize_url
 
 API_DIR = Path(api.__file__).parent
 
@@ -61,57 +57,6 @@ def test_relative_imports_stay_inside_the_library() -> None:
 def test_package_exports() -> None:
     """Every name in `__all__` exists."""
     assert all(hasattr(api, name) for name in api.__all__)
-
-
-async def test_create_gateway_builds_the_rbsoft_client() -> None:
-    """The provider table builds a client that honours the previous key until it expires."""
-    assert [field.key for field in PROVIDERS["sms_gateway"].fields] == [
-        "url",
-        "api_key",
-        "verify_ssl",
-    ]
-    value = "[]"
-    form = [("messages", value)]
-    old_signature = {"X-SG-Signature": sign("old-key", value)}
-    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    earlier = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
-    config = {"url": "https://sms.example.com/", "api_key": "new-key"}
-    async with aiohttp.ClientSession() as session:
-        gateway = create_gateway(
-            session,
-            "sms_gateway",
-            config | {"previous_api_key": "old-key", "previous_api_key_expires": later},
-        )
-        assert isinstance(gateway, SmsGatewayClient)
-        assert Capability.USSD in gateway.capabilities
-        assert Capability.BATTERY not in gateway.capabilities
-        assert gateway.capabilities == PROVIDERS["sms_gateway"].capabilities
-        assert gateway.parse_form(old_signature, form).messages == ()
-        expired = create_gateway(
-            session,
-            "sms_gateway",
-            config | {"previous_api_key": "old-key", "previous_api_key_expires": earlier},
-        )
-        with pytest.raises(WebhookSignatureError):
-            expired.parse_form(old_signature, form)
-        default = create_gateway(session, "sms_gateway", {"url": "http://x", "api_key": "k"})
-        assert isinstance(default, SmsGatewayClient)
-        with pytest.raises(KeyError):
-            create_gateway(session, "nope", {"url": "http://x", "api_key": "k"})
-
-
-def test_rbsoft_forgets_the_previous_key_once_expired() -> None:
-    """Pruning drops an expired previous key from the config and keeps one still valid."""
-    prune = PROVIDERS["sms_gateway"].prune
-    config = {"url": "http://x", "api_key": "new", "previous_api_key": "old"}
-    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    earlier = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    assert prune(config | {"previous_api_key_expires": later}) is None
-    assert prune(config | {"previous_api_key_expires": earlier}) == {
-        "url": "http://x",
-        "api_key": "new",
-    }
-    assert prune({"url": "http://x", "api_key": "new"}) is None
 
 
 @pytest.mark.parametrize(

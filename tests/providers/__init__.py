@@ -6,7 +6,7 @@ in `PROVIDERS` (`registered_harnesses`), so the list grows as providers are wire
 
 from __future__ import annotations
 
-from custom_components.sms_bridge.api import PROVIDERS
+from custom_components.sms_bridge.providers import PROVIDERS
 from tests.providers.harness import ProviderHarness
 from tests.providers.rbsoft import RbsoftHarness
 from tests.providers.semysms import SemySmsHarness

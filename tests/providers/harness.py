@@ -10,7 +10,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Protocol
 
-from custom_components.sms_bridge.api import PROVIDERS, MessageStatus, Provider
+from custom_components.sms_bridge.api import MessageStatus
+from custom_components.sms_bridge.providers import PROVIDERS, Provider
 from tests.simulator.state import Faults, RecordedRequest
 
 

@@ -20,6 +20,7 @@ from .errors import (
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
     WebhookSignatureError,
+    WebhookUnknownPhoneError,
 )
 from .gateway import (
     MAX_WEBHOOK_BODY,
@@ -49,19 +50,15 @@ from .models import (
     UssdRequest,
     id_order,
 )
-from .providers import PROVIDERS, ConfigField, FieldKind, Provider, create_gateway
 
 __all__ = [
     "MAX_WEBHOOK_BODY",
-    "PROVIDERS",
     "Account",
     "Capability",
     "CapabilityNotSupportedError",
-    "ConfigField",
     "ConnectionErrorKind",
     "Contact",
     "DeliveryReport",
-    "FieldKind",
     "Gateway",
     "GatewayApiError",
     "GatewayAuthenticationError",
@@ -79,7 +76,6 @@ __all__ = [
     "MessageStatus",
     "MessageType",
     "Phone",
-    "Provider",
     "Routing",
     "SendRequest",
     "Sender",
@@ -95,6 +91,6 @@ __all__ = [
     "WebhookRequest",
     "WebhookResult",
     "WebhookSignatureError",
-    "create_gateway",
+    "WebhookUnknownPhoneError",
     "id_order",
 ]

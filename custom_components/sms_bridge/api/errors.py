@@ -104,6 +104,18 @@ class WebhookSignatureError(SmsBridgeError):
     """A webhook request carries no valid signature."""
 
 
+class WebhookUnknownPhoneError(WebhookSignatureError):
+    """An unsigned webhook request names no phone of the account (``phone_id``: the one named).
+
+    For a provider that signs nothing this is the only proof a request is not the account's.
+    """
+
+    def __init__(self, message: str, phone_id: str | None) -> None:
+        """Initialize with the phone id the request named, if it named one."""
+        super().__init__(message)
+        self.phone_id = phone_id
+
+
 class WebhookPayloadError(SmsBridgeError):
     """A correctly signed webhook request carries a payload we cannot read."""
 

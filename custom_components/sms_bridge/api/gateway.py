@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum, auto
+from urllib.parse import urlsplit
 
 from .errors import CapabilityNotSupportedError
 from .models import Account, Contact, InboundBatch, Message, MessageStatus, Phone, UssdRequest
@@ -168,6 +169,21 @@ class Gateway:
     # The HTTP methods the provider calls its webhook with; a GET carries its fields in the
     # query and no body. Others are refused before ``handle_webhook`` sees them.
     webhook_methods: frozenset[str] = frozenset({"POST"})
+
+    # The server's base URL; each client sets it when it is created.
+    _base_url: str = ""
+
+    @property
+    def host(self) -> str:
+        """Return the server's host, with the port when the URL names one (no secret in it)."""
+        parts = urlsplit(self._base_url)
+        host = parts.hostname or self._base_url
+        return f"{host}:{parts.port}" if parts.port else host
+
+    @property
+    def uses_https(self) -> bool:
+        """Return True when the client talks to the server over HTTPS."""
+        return urlsplit(self._base_url).scheme == "https"
 
     @property
     def account_id(self) -> str:

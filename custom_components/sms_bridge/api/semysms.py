@@ -62,7 +62,7 @@ from .errors import (
     WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
-    WebhookSignatureError,
+    WebhookUnknownPhoneError,
 )
 from .gateway import (
     Capability,
@@ -372,7 +372,9 @@ class SemySmsClient(Gateway):
         fields = _webhook_fields(request)
         phone_id = as_id(fields.get("id_device"))
         if phone_id is None or phone_id not in self._phone_ids:
-            raise WebhookSignatureError("The request names none of the account's phones")
+            raise WebhookUnknownPhoneError(
+                "The request names none of the account's phones", phone_id
+            )
         if (message_id := as_id(fields.get("id"))) is None:
             raise WebhookPayloadError(f"The request has no valid 'id' (0 to {MAX_ID})")
         if _STATUS_FIELDS & fields.keys():

@@ -79,7 +79,7 @@ from .errors import (
     WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
-    WebhookSignatureError,
+    WebhookUnknownPhoneError,
 )
 from .gateway import (
     Capability,
@@ -620,7 +620,9 @@ class SmsGateway24Client(Gateway):
         for position, item in enumerate(items, 1):
             phone_id = as_id(item.get("device_id"))
             if phone_id is None or phone_id not in self._phone_ids:
-                raise WebhookSignatureError("The request names no phone of this account")
+                raise WebhookUnknownPhoneError(
+                    "The request names no phone of this account", phone_id
+                )
             if "status_id" in item:
                 reports.append(self._report(item, phone_id, position))
             else:

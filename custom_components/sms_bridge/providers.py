@@ -11,12 +11,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    Selector,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
 
-from . import semysms, smsgateway24
-from .errors import GatewayResponseError
-from .gateway import Capability, Gateway
-from .rbsoft import SmsGatewayClient, normalize_url
-from .smsc import (
+from .api import Capability, Gateway, GatewayResponseError, semysms, smsgateway24
+from .api.rbsoft import SmsGatewayClient, normalize_url
+from .api.smsc import (
     CONF_API_KEY as SMSC_API_KEY,
     CONF_CALLBACK_SECRET as SMSC_CALLBACK_SECRET,
     CONF_HOST as SMSC_HOST,
@@ -30,7 +38,7 @@ from .smsc import (
     generate_callback_secret as smsc_generate_callback_secret,
     service_url as smsc_service_url,
 )
-from .smsgateway24 import SmsGateway24Client
+from .api.smsgateway24 import SmsGateway24Client
 
 # The title of an entry when nothing better names it.
 DEFAULT_TITLE = "SMS Bridge"
@@ -71,6 +79,8 @@ class ConfigField:
     # A SELECT field whose options are suggestions: the user may type another value (a host).
     custom_value: bool = False
     advanced: bool = False
+    # An example value the field's description shows (as the placeholder "<key>_example").
+    example: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse a field the form could not ask for as described."""
@@ -86,6 +96,38 @@ class ConfigField:
             raise ValueError(f"Field {self.key}: the default is not one of the options")
         if self.advanced and self.required:
             raise ValueError(f"Field {self.key}: an advanced field is optional")
+
+
+class WebhookAuth(StrEnum):
+    """What proves a webhook request comes from the provider, and so what the user can fix."""
+
+    KEY = "key"  # signed with a secret the user entered (its reauth fields): changed there
+    GENERATED = "generated"  # signed with a secret we made, carried by the callback URL
+    NONE = "none"  # unsigned: the URL is the secret, requests naming no phone are refused
+
+
+_TEXT_TYPES = {
+    FieldKind.URL: TextSelectorType.URL,
+    FieldKind.TEXT: TextSelectorType.TEXT,
+    FieldKind.EMAIL: TextSelectorType.EMAIL,
+    FieldKind.PASSWORD: TextSelectorType.PASSWORD,
+}
+
+
+def field_selector(field: ConfigField) -> Selector[Any]:
+    """Return how the form asks for a field: a secret is masked whatever text it holds."""
+    if field.kind is FieldKind.BOOLEAN:
+        return BooleanSelector()
+    if field.kind is FieldKind.SELECT:
+        return SelectSelector(
+            SelectSelectorConfig(
+                options=list(field.options),
+                mode=SelectSelectorMode.DROPDOWN,
+                custom_value=field.custom_value,
+            )
+        )
+    text_type = TextSelectorType.PASSWORD if field.secret else _TEXT_TYPES[field.kind]
+    return TextSelector(TextSelectorConfig(type=text_type))
 
 
 def _account_id(gateway: Gateway, _config: Mapping[str, Any]) -> str:
@@ -144,9 +186,7 @@ class Provider:
     # The key of the form's error when the fields cannot work together (checked before any
     # request), or None: an either/or the form cannot express.
     check: Callable[[Mapping[str, Any]], str | None] = lambda _config: None
-    # What one send may hold: recipients, and segments of an SMS text (None: no limit known).
-    max_recipients: int | None = None
-    max_segments: int | None = None
+    webhook_auth: WebhookAuth = WebhookAuth.NONE
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -156,6 +196,11 @@ class Provider:
             | self.generated_secrets.keys()
             | {field.key for field in self.fields if field.secret}
         )
+
+    @property
+    def examples(self) -> dict[str, str]:
+        """Return the placeholders of the fields' examples, for the forms' texts."""
+        return {f"{field.key}_example": field.example for field in self.fields if field.example}
 
     @property
     def reauth_fields(self) -> tuple[ConfigField, ...]:
@@ -268,7 +313,7 @@ PROVIDERS: dict[str, Provider] = {
             "sms_gateway",
             "SMS Gateway (RBSoft)",
             (
-                ConfigField("url", FieldKind.URL),
+                ConfigField("url", FieldKind.URL, example="https://sms.example.com"),
                 ConfigField("api_key", FieldKind.PASSWORD, secret=True, reauth=True),
                 # For a server with a self-signed certificate (the caller's session honours it).
                 ConfigField("verify_ssl", FieldKind.BOOLEAN, default=True),
@@ -282,9 +327,7 @@ PROVIDERS: dict[str, Provider] = {
             prune=_sms_gateway_prune,
             replace_credentials=_sms_gateway_replace_credentials,
             stored_secrets=frozenset({PREVIOUS_API_KEY}),
-            # The gateway takes one send's recipients in one request.
-            max_recipients=1000,
-            max_segments=10,
+            webhook_auth=WebhookAuth.KEY,
         ),
         Provider(
             "semysms",
@@ -292,7 +335,13 @@ PROVIDERS: dict[str, Provider] = {
             (
                 ConfigField(semysms.CONF_API_KEY, FieldKind.PASSWORD, secret=True, reauth=True),
                 # Empty: the official service; else a proxy, a mirror or a simulator.
-                ConfigField(semysms.CONF_URL, FieldKind.URL, required=False, advanced=True),
+                ConfigField(
+                    semysms.CONF_URL,
+                    FieldKind.URL,
+                    required=False,
+                    advanced=True,
+                    example="https://sms-proxy.example.com/api/3",
+                ),
             ),
             semysms.from_config,
             manufacturer="SemySMS",
@@ -314,7 +363,13 @@ PROVIDERS: dict[str, Provider] = {
                     smsgateway24.CONF_PASSWORD, FieldKind.PASSWORD, secret=True, reauth=True
                 ),
                 # Empty: smsgateway24.com; else a proxy, a mirror or a simulator.
-                ConfigField(smsgateway24.CONF_URL, FieldKind.URL, required=False, advanced=True),
+                ConfigField(
+                    smsgateway24.CONF_URL,
+                    FieldKind.URL,
+                    required=False,
+                    advanced=True,
+                    example="https://sms-proxy.example.com",
+                ),
             ),
             smsgateway24.from_config,
             manufacturer="SmsGateway24",
@@ -353,6 +408,7 @@ PROVIDERS: dict[str, Provider] = {
             capabilities=SmscClient.capabilities,
             title=_smsc_title,
             generated_secrets={SMSC_CALLBACK_SECRET: smsc_generate_callback_secret},
+            webhook_auth=WebhookAuth.GENERATED,
             webhook_query=_smsc_webhook_query,
             check=_smsc_check,
         ),
