@@ -42,6 +42,7 @@ from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, sign
 from custom_components.sms_bridge.compat import ADVANCED_MODE, vol
 from custom_components.sms_bridge.config_flow import (
     SmsBridgeConfigFlow,
+    add_provider_steps,
     reauth_step,
     reconfigure_step,
 )
@@ -188,7 +189,10 @@ async def mail_server(monkeypatch: pytest.MonkeyPatch) -> AsyncGenerator[MailSer
     server = MailServer()
     await server.start()
     monkeypatch.setitem(PROVIDERS, "test_mail", mail_provider(server.url))
+    steps = add_provider_steps("test_mail")
     yield server
+    for name in steps:
+        delattr(SmsBridgeConfigFlow, name)
     await server.stop()
 
 
@@ -559,11 +563,18 @@ def missing_strings(provider: Provider) -> list[str]:
 
 
 @pytest.mark.parametrize("key", list(PROVIDERS))
-def test_no_provider_hides_a_step_of_home_assistant(key: str) -> None:
-    """A provider's steps are named after its key: none may be the name of another step."""
+def test_every_provider_has_its_three_steps(key: str) -> None:
+    """Its credentials, reauth and reconfigure steps exist, named after its key."""
     provider = PROVIDERS[key]
     for step in (key, reauth_step(provider), reconfigure_step(provider)):
-        assert not hasattr(SmsBridgeConfigFlow, f"async_step_{step}")
+        assert callable(getattr(SmsBridgeConfigFlow, f"async_step_{step}"))
+
+
+@pytest.mark.parametrize("key", ["user", "reauth", "reconfigure", "sms_gateway"])
+def test_no_provider_hides_a_step_of_home_assistant(key: str) -> None:
+    """A provider's steps are named after its key: none may replace another step."""
+    with pytest.raises(ValueError, match="would replace the steps"):
+        add_provider_steps(key)
 
 
 @pytest.mark.parametrize("provider", list(PROVIDERS.values()), ids=list(PROVIDERS))

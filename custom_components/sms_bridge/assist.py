@@ -20,11 +20,18 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.selector import (
+    ConversationAgentSelector,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .api import Message
-from .compat import async_converse
+from .compat import async_converse, vol
 from .const import CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS, DEFAULT_ASSIST_AGENT, DOMAIN, LOGGER
 from .contacts import Contact, ContactBook
 from .coordinator import SmsBridgeCoordinator
@@ -54,6 +61,40 @@ class AssistSettings:
         if not contact_ids:
             return None
         return cls(options.get(CONF_ASSIST_AGENT) or DEFAULT_ASSIST_AGENT, contact_ids)
+
+
+# The "Text your home" section of the options form (stored flat with the other options).
+ASSIST_KEYS: Final = frozenset((CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS))
+
+
+def assist_schema(contacts: Mapping[str, str]) -> vol.Schema:
+    """Return the section's form; ``contacts`` are the entry's (subentry id: name)."""
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_ASSIST_AGENT, default=DEFAULT_ASSIST_AGENT
+            ): ConversationAgentSelector(),
+            vol.Optional(CONF_ASSIST_CONTACTS): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=key, label=name) for key, name in contacts.items()
+                    ],
+                    multiple=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
+
+
+def assist_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the section's options to store: none while no contact is chosen (off)."""
+    if not (contacts := list(user_input.get(CONF_ASSIST_CONTACTS) or [])):
+        return {}
+    return {
+        CONF_ASSIST_AGENT: user_input.get(CONF_ASSIST_AGENT) or DEFAULT_ASSIST_AGENT,
+        CONF_ASSIST_CONTACTS: contacts,
+    }
 
 
 class _Window:

@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .compat import async_get_device_by_id, device_config_entry_ids
 from .const import DOMAIN
+from .devices import device_phone_id
 from .errors import validation_error
 from .send_request import ATTR_PHONE, ATTR_PHONES
 
@@ -83,10 +84,7 @@ def _phone_device(hass: HomeAssistant, device_id: str) -> tuple[str, str, str]:
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             continue
-        # A phone's identifier is "<entry id>_<phone id>"; the account device's is the entry id.
-        prefix = f"{entry_id}_"
-        for domain, identifier in device.identifiers:
-            if domain == DOMAIN and identifier.startswith(prefix):
-                return name, entry_id, identifier.removeprefix(prefix)
-        raise validation_error("device_not_phone", device=name)
+        if (phone_id := device_phone_id(entry_id, device)) is None:
+            raise validation_error("device_not_phone", device=name)
+        return name, entry_id, phone_id
     raise validation_error("device_not_sms_bridge", device=name)

@@ -40,7 +40,7 @@ from .const import (
 )
 from .contacts import ContactBook
 from .data import SmsBridgeConfigEntry
-from .devices import account_device_identifier
+from .devices import account_device_identifier, device_phone_id
 from .providers import PROVIDERS
 
 TRIGGER_SMS_RECEIVED: Final = "sms_received"
@@ -96,13 +96,10 @@ def _source(hass: HomeAssistant, device_id: str) -> _Source | None:
         entry: SmsBridgeConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             continue
-        prefix = f"{entry.entry_id}_"
-        for identifier in device.identifiers:
-            if identifier == account_device_identifier(entry):
-                return _Source(entry, None)
-            domain, name = identifier
-            if domain == DOMAIN and name.startswith(prefix):
-                return _Source(entry, name.removeprefix(prefix))
+        if account_device_identifier(entry) in device.identifiers:
+            return _Source(entry, None)
+        if (phone_id := device_phone_id(entry.entry_id, device)) is not None:
+            return _Source(entry, phone_id)
     return None
 
 

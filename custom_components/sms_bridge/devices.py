@@ -26,6 +26,20 @@ def phone_device_identifier(entry: ConfigEntry, phone_id: str) -> tuple[str, str
     return (DOMAIN, f"{entry.entry_id}_{phone_id}")
 
 
+def phone_entity_unique_id(entry_id: str, phone_id: str, key: str) -> str:
+    """Return the unique id of a phone's entity of ``key`` (its description's key)."""
+    return f"{entry_id}_{phone_id}_{key}"
+
+
+def device_phone_id(entry_id: str, device: DeviceEntry) -> str | None:
+    """Return the id of the phone a device of the entry stands for; None for the account's."""
+    prefix = f"{entry_id}_"
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier.startswith(prefix):
+            return identifier.removeprefix(prefix)
+    return None
+
+
 def signal_phone_removed(entry_id: str) -> str:
     """Return the dispatcher signal sent with the id of a phone whose device is deleted."""
     return f"{DOMAIN}_{entry_id}_phone_removed"
@@ -40,15 +54,10 @@ def async_remove_phone_device(
     ``listed`` holds the ids of the phones the gateway lists. The platforms then forget the
     phone, so that it gets entities again if it comes back.
     """
-    prefix = f"{entry.entry_id}_"
-    for domain, identifier in device.identifiers:
-        if domain == DOMAIN and identifier.startswith(prefix):
-            phone_id = identifier.removeprefix(prefix)
-            if phone_id in listed:
-                return False
-            async_dispatcher_send(hass, signal_phone_removed(entry.entry_id), phone_id)
-            return True
-    return False  # the account device
+    if (phone_id := device_phone_id(entry.entry_id, device)) is None or phone_id in listed:
+        return False  # the account device, or a phone still listed
+    async_dispatcher_send(hass, signal_phone_removed(entry.entry_id), phone_id)
+    return True
 
 
 # Android reports the model (Build.MODEL) and, to this gateway, no manufacturer: the makers whose

@@ -13,7 +13,12 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .api import Phone
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
-from .devices import account_device_info, phone_device_info, signal_phone_removed
+from .devices import (
+    account_device_info,
+    phone_device_info,
+    phone_entity_unique_id,
+    signal_phone_removed,
+)
 
 
 class SmsBridgeAccountEntity(CoordinatorEntity[SmsBridgeCoordinator]):
@@ -44,7 +49,7 @@ class SmsBridgePhoneEntity(CoordinatorEntity[SmsBridgeCoordinator]):
         entry: SmsBridgeConfigEntry = coordinator.config_entry
         self.entity_description = description
         self.phone_id = phone.id
-        self._attr_unique_id = f"{entry.entry_id}_{phone.id}_{description.key}"
+        self._attr_unique_id = phone_entity_unique_id(entry.entry_id, phone.id, description.key)
         self._attr_device_info = phone_device_info(
             coordinator.hass, entry, phone, entry.runtime_data.account_device
         )

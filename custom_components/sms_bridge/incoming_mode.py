@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Final
 
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+
 from .api import Capability
+from .compat import vol
 
 CONF_INCOMING_MODE: Final = "incoming_mode"
 
@@ -54,3 +61,18 @@ def polls(mode: IncomingMode) -> bool:
 def webhook_takes_messages(mode: IncomingMode) -> bool:
     """Return True when messages and USSD answers posted to the webhook are fired."""
     return mode is not IncomingMode.POLLING
+
+
+def incoming_mode_schema(capabilities: frozenset[Capability]) -> dict[vol.Marker, Any]:
+    """Return the options form's field choosing the mode: none where there is no choice."""
+    if not offers_choice(capabilities):
+        return {}
+    return {
+        vol.Required(CONF_INCOMING_MODE, default=DEFAULT_INCOMING_MODE.value): SelectSelector(
+            SelectSelectorConfig(
+                options=[mode.value for mode in IncomingMode],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_INCOMING_MODE,
+            )
+        )
+    }

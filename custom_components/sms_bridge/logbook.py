@@ -28,6 +28,7 @@ from .const import (
     KEY_DELIVERY,
     KEY_INCOMING_MESSAGES,
 )
+from .devices import phone_entity_unique_id
 
 # Characters of a text or USSD answer shown in the logbook.
 PREVIEW_LENGTH = 40
@@ -79,7 +80,7 @@ def async_describe_events(
         if entry is None or key is None or phone_id is None:
             return description
         registry = er.async_get(hass)
-        unique_id = f"{entry.entry_id}_{phone_id}_{key}"
+        unique_id = phone_entity_unique_id(entry.entry_id, phone_id, key)
         if not (entity_id := registry.async_get_entity_id("event", DOMAIN, unique_id)):
             return description
         description[LOGBOOK_ENTRY_ENTITY_ID] = entity_id

@@ -20,11 +20,22 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import SmsBridgeError
+from .compat import vol
 from .const import (
+    CONF_ALLOW_HTTP_ATTACHMENTS,
     CONF_ALLOWED_RECIPIENTS,
     CONF_MAX_PER_DAY,
     CONF_MAX_PER_MINUTE,
@@ -32,8 +43,11 @@ from .const import (
     DEFAULT_MAX_PER_MINUTE,
     DOMAIN,
     LOGGER,
+    MAX_PER_DAY_LIMIT,
+    MAX_PER_MINUTE_LIMIT,
 )
 from .errors import validation_error
+from .send_request import clean_numbers
 
 STORAGE_VERSION: Final = 1
 MINUTE: Final = 60.0  # seconds
@@ -68,6 +82,58 @@ class SendLimits:
             per_day=int(options.get(CONF_MAX_PER_DAY, DEFAULT_MAX_PER_DAY)),
             allowed=frozenset(options.get(CONF_ALLOWED_RECIPIENTS) or ()),
         )
+
+
+# The "Send limits and safety" section of the options form (stored flat with the other options);
+# the attachments switch is read by the send checks (``SendDefaults``).
+_MESSAGES = "messages"
+SEND_SAFETY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_MAX_PER_MINUTE, default=DEFAULT_MAX_PER_MINUTE): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_PER_MINUTE_LIMIT,
+                step=1,
+                unit_of_measurement=_MESSAGES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_MAX_PER_DAY, default=DEFAULT_MAX_PER_DAY): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=MAX_PER_DAY_LIMIT,
+                step=1,
+                unit_of_measurement=_MESSAGES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Optional(CONF_ALLOWED_RECIPIENTS): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+        ),
+        vol.Required(CONF_ALLOW_HTTP_ATTACHMENTS, default=False): BooleanSelector(),
+    }
+)
+SEND_SAFETY_KEYS = frozenset(str(key) for key in SEND_SAFETY_SCHEMA.schema)
+
+
+def send_safety_options(user_input: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the section's options to store, or None if an allowed number is not dialable.
+
+    Input without the section (a client that does not show it) stores none: the defaults apply.
+    """
+    if not user_input:
+        return {}
+    allowed = clean_numbers(user_input.get(CONF_ALLOWED_RECIPIENTS, []))
+    if allowed is None:
+        return None
+    options: dict[str, Any] = {
+        CONF_MAX_PER_MINUTE: int(user_input[CONF_MAX_PER_MINUTE]),
+        CONF_MAX_PER_DAY: int(user_input[CONF_MAX_PER_DAY]),
+        CONF_ALLOW_HTTP_ATTACHMENTS: bool(user_input[CONF_ALLOW_HTTP_ATTACHMENTS]),
+    }
+    if allowed:
+        options[CONF_ALLOWED_RECIPIENTS] = allowed
+    return options
 
 
 @dataclass(slots=True)

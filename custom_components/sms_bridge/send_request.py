@@ -15,6 +15,16 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    Selector,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, Limits, Message, Phone, Routing, Sender, SendRequest
@@ -84,6 +94,67 @@ class SendDefaults:
             sender_id=options.get(CONF_SENDER_ID) or None,
             allow_http_attachments=bool(options.get(CONF_ALLOW_HTTP_ATTACHMENTS, False)),
         )
+
+
+def send_defaults_schema(
+    capabilities: frozenset[Capability], phones: Mapping[str, Phone], current_phone: str | None
+) -> dict[vol.Marker, Selector[Any]]:
+    """Return the options form's fields of the defaults the provider has a use for.
+
+    No phone without phones, no SIM without a choice of SIM, no sender name where the sender
+    cannot be chosen. A default phone the gateway no longer lists (or that is unknown while the
+    entry is not loaded) stays selectable, so saving other options does not drop it.
+    """
+    fields: dict[vol.Marker, Selector[Any]] = {}
+    if Capability.PHONES in capabilities:
+        choices = [
+            SelectOptionDict(value=phone.id, label=phone.display_name) for phone in phones.values()
+        ]
+        if current_phone is not None and current_phone not in phones:
+            choices.append(SelectOptionDict(value=current_phone, label=current_phone))
+        fields[vol.Optional(CONF_DEFAULT_PHONE)] = SelectSelector(
+            SelectSelectorConfig(options=choices, mode=SelectSelectorMode.DROPDOWN)
+        )
+    if Capability.SIM_SELECT in capabilities:
+        sim_count = max([2, *(sim.number for phone in phones.values() for sim in phone.sims)])
+        fields[vol.Optional(CONF_DEFAULT_SIM)] = SelectSelector(
+            SelectSelectorConfig(
+                options=[str(number) for number in range(1, sim_count + 1)],
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        )
+    if Capability.SENDER_ID in capabilities:
+        fields[vol.Optional(CONF_SENDER_ID)] = TextSelector()
+    fields[vol.Optional(CONF_DEFAULT_RECIPIENTS)] = TextSelector(
+        TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
+    )
+    return fields
+
+
+def send_defaults_options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, Any]:
+    """Return the defaults to store: the SIM as a number, the cleaned numbers."""
+    options: dict[str, Any] = {}
+    if phone := user_input.get(CONF_DEFAULT_PHONE):
+        options[CONF_DEFAULT_PHONE] = phone
+    if sim := user_input.get(CONF_DEFAULT_SIM):
+        options[CONF_DEFAULT_SIM] = int(sim)
+    if sender_id := str(user_input.get(CONF_SENDER_ID) or "").strip():
+        options[CONF_SENDER_ID] = sender_id
+    if recipients:
+        options[CONF_DEFAULT_RECIPIENTS] = recipients
+    return options
+
+
+def clean_numbers(numbers: Sequence[str]) -> list[str] | None:
+    """Return the numbers without separators, skipping blank ones; None if one is not dialable."""
+    cleaned: list[str] = []
+    for number in numbers:
+        if not number.strip():
+            continue
+        if (value := clean_number(number)) is None:
+            return None
+        cleaned.append(value)
+    return cleaned
 
 
 @dataclass(frozen=True, slots=True)
