@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
-from pathlib import Path
+from collections.abc import Generator
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -24,9 +23,13 @@ from custom_components.sms_bridge.const import (
     DOMAIN,
 )
 from tests.simulator import GatewaySimulator
-from tests.simulator.tls import server_context, write_self_signed_certificate
+from tests.simulator.fixtures import (  # noqa: F401 - fixtures of every test
+    API_KEY,
+    certificate,
+    simulator,
+    tls_simulator,
+)
 
-API_KEY = "test-api-key-0123456789"
 WEBHOOK_ID = "0123456789abcdef" * 4
 
 
@@ -57,34 +60,6 @@ def no_deprecated_use(caplog: pytest.LogCaptureFixture) -> Generator[None]:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Keep snapshots in tests/snapshots on both HA versions (the older plugin does not)."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-@pytest.fixture
-async def simulator() -> AsyncGenerator[GatewaySimulator]:
-    """Run a gateway simulator on a free loopback port."""
-    sim = GatewaySimulator(api_key=API_KEY)
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[Path, Path]:
-    """Return a new self-signed certificate for 127.0.0.1 and its key (paths)."""
-    return write_self_signed_certificate(tmp_path)
-
-
-@pytest.fixture
-async def tls_simulator(certificate: tuple[Path, Path]) -> AsyncGenerator[GatewaySimulator]:
-    """Run a gateway simulator serving HTTPS with the self-signed ``certificate``."""
-    sim = GatewaySimulator(api_key=API_KEY)
-    await sim.start(ssl_context=server_context(*certificate))
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest.fixture

@@ -13,9 +13,13 @@ from tests.api.canned import CannedGateway
 from tests.api.semysms_helpers import TOKEN, CannedSemySms
 from tests.api.webhook_catcher import WebhookCatcher
 from tests.simulator import GatewaySimulator
+from tests.simulator.fixtures import (  # noqa: F401 - the library's tests use them too
+    API_KEY,
+    certificate,
+    simulator,
+    tls_simulator,
+)
 from tests.simulator.semysms import SemySmsSimulator
-
-API_KEY = "test-api-key-0123456789"  # the simulated account's key
 
 
 @pytest.fixture(autouse=True)
