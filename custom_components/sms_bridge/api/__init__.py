@@ -4,6 +4,7 @@ Pure asyncio + aiohttp: nothing here imports Home Assistant.
 """
 
 from .errors import (
+    CancelNotExactError,
     CapabilityNotSupportedError,
     ConnectionErrorKind,
     GatewayApiError,
@@ -49,11 +50,13 @@ from .models import (
     id_order,
 )
 from .providers import PROVIDERS, ConfigField, FieldKind, Provider, create_gateway
+from .text import quoted
 
 __all__ = [
     "MAX_WEBHOOK_BODY",
     "PROVIDERS",
     "Account",
+    "CancelNotExactError",
     "Capability",
     "CapabilityNotSupportedError",
     "ConfigField",
@@ -95,4 +98,5 @@ __all__ = [
     "WebhookSignatureError",
     "create_gateway",
     "id_order",
+    "quoted",
 ]
