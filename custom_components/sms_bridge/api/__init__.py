@@ -50,7 +50,7 @@ from .models import (
     id_order,
 )
 from .providers import PROVIDERS, ConfigField, FieldKind, Provider, create_gateway
-from .text import quoted
+from .text import printable, quoted
 
 __all__ = [
     "MAX_WEBHOOK_BODY",
@@ -98,5 +98,6 @@ __all__ = [
     "WebhookSignatureError",
     "create_gateway",
     "id_order",
+    "printable",
     "quoted",
 ]

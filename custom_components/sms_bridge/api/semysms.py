@@ -486,6 +486,7 @@ class SemySmsClient(Gateway):
     ) -> DeliveryReport | None:
         # The furthest state first, in the same order as the outbox's flags are read.
         # Dates under the outbox's names or the other ones seen (send_date, delivered_date).
+        names: tuple[str, ...]
         if as_flag(fields.get("is_delivered")):
             status, names = MessageStatus.DELIVERED, ("delivered", "delivered_date")
         elif as_flag(fields.get("is_error")) or as_flag(fields.get("is_error_send")):

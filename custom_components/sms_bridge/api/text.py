@@ -82,3 +82,14 @@ def quoted(value: object, limit: int = QUOTED_LENGTH) -> str:
     if len(text) > limit:
         return repr(text[:limit]) + "..."
     return repr(text)
+
+
+def printable(value: object, limit: int) -> str:
+    """Return ``value`` as text, its control characters escaped, cut after ``limit`` characters.
+
+    For a message of ours that may quote what a request wrote (an error's reason): it stays
+    readable, and cannot break the log line either.
+    """
+    text = str(value)
+    escaped = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text[:limit])
+    return escaped + ("..." if len(text) > limit else "")
