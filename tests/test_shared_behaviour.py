@@ -242,6 +242,32 @@ async def test_send_to_several_recipients_in_as_few_requests_as_allowed(
 
 
 @pytest.mark.usefixtures("no_secrets_or_tracebacks")
+async def test_spreading_over_every_phone_sends_each_recipient_one_message(
+    hass: HomeAssistant, harness: ProviderHarness, loaded: MockConfigEntry
+) -> None:
+    """Spread over all phones: one message per recipient, the messages shared among phones."""
+    if Capability.SPREAD not in gateway(loaded).capabilities:
+        pytest.skip("the provider cannot spread a send over its phones")
+    recipients = [f"+1555010{n}" for n in range(1, 7)]
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"recipients": recipients, "message": "Shared out", "routing": "all_phones"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+
+    outgoing = harness.outgoing()
+    assert sorted(digits(number) for number, _ in outgoing) == sorted(map(digits, recipients))
+    assert len({phone for _, phone in outgoing}) == min(len(harness.phone_ids()), len(recipients))
+    messages: list[dict[str, Any]] = response["messages"]  # type: ignore[assignment]
+    assert sorted(digits(message["number"]) for message in messages) == sorted(
+        map(digits, recipients)
+    )
+
+
+@pytest.mark.usefixtures("no_secrets_or_tracebacks")
 async def test_an_incoming_sms_delivered_twice_fires_once(
     hass: HomeAssistant, harness: ProviderHarness, loaded: MockConfigEntry, pointed: TestClient
 ) -> None:
