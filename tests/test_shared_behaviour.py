@@ -43,6 +43,7 @@ from custom_components.sms_bridge.const import (
 )
 from custom_components.sms_bridge.inbound_poll import POLL_INTERVAL
 from custom_components.sms_bridge.tracking import MAX_POLL_INTERVAL
+from custom_components.sms_bridge.webhook import REFUSALS_BEFORE_LOCKOUT
 from tests.conftest import WEBHOOK_ID
 from tests.helpers import check_logs, logged_tracebacks
 from tests.providers import HARNESSES, ProviderHarness, registered_harnesses
@@ -326,6 +327,26 @@ async def test_a_forged_webhook_is_refused_and_fires_nothing(
 
     assert status == 401
     assert events == []
+
+
+async def test_forged_webhooks_in_a_row_lock_out_where_messages_can_be_read_back(
+    hass: HomeAssistant,
+    harness: ProviderHarness,
+    loaded: MockConfigEntry,
+    pointed: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past the limit, every request is refused unread (429), with one warning; a provider
+    whose messages could not be read back meanwhile is never locked out."""
+    capabilities = gateway(loaded).capabilities
+    if Capability.INBOUND_WEBHOOK not in capabilities:
+        pytest.skip("the provider has no incoming webhook")
+    for _ in range(REFUSALS_BEFORE_LOCKOUT):
+        assert await harness.post_forged_sms("+33612345678", "Forged") == 401
+    locks = bool({Capability.INBOUND_POLL, Capability.READ} & capabilities)
+    assert await harness.post_forged_sms("+33612345678", "Forged") == (429 if locks else 401)
+    lockouts = [r for r in caplog.records if "unauthenticated webhook requests" in r.message]
+    assert len(lockouts) == int(locks)
 
 
 @pytest.mark.usefixtures("no_secrets_or_tracebacks")

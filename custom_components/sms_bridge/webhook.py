@@ -11,7 +11,9 @@ brings is unconfirmed: polling may find it was not the provider's (``inbound_sto
 
 Refused requests are rate limited per entry: past REFUSALS_BEFORE_LOCKOUT unauthenticated ones
 within REFUSAL_WINDOW, every request is answered 429 unread for LOCKOUT, with one warning, so
-that the phone ids an unsigned provider is authenticated by cannot be guessed at speed.
+that the phone ids an unsigned provider is authenticated by cannot be guessed at speed. Only
+where the messages can be had another way meanwhile (polled, or read back): elsewhere a lockout
+would lose them, and the provider's signature cannot be guessed anyway.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     MAX_WEBHOOK_BODY,
+    Capability,
     Gateway,
     WebhookMediaTypeError,
     WebhookPayloadError,
@@ -106,6 +109,7 @@ class _WebhookHandler:
         self._bad_signatures = 0
         self._refusals: deque[datetime] = deque()
         self._locked_until: datetime | None = None
+        self._may_lock = bool({Capability.INBOUND_POLL, Capability.READ} & gateway.capabilities)
 
     async def async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -124,7 +128,8 @@ class _WebhookHandler:
             self._log_rejection(err)
             if err.status is HTTPStatus.UNAUTHORIZED:
                 self._count_bad_signature()
-                self._count_refusal(now)
+                if self._may_lock:
+                    self._count_refusal(now)
             return web.Response(status=err.status)
         if self._bad_signatures:
             self._bad_signatures = 0

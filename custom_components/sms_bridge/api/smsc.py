@@ -529,7 +529,7 @@ def _decoder(fields: Mapping[str, bytes]) -> dict[str, str]:
     try:
         return {key: value.decode(codec) for key, value in fields.items()}
     except UnicodeDecodeError:
-        raise WebhookPayloadError(f"The callback's fields are not {quoted(name)}") from None
+        raise WebhookPayloadError(f"The callback's fields are not {name}") from None
 
 
 def _incoming(raw: Mapping[str, bytes], fields: Mapping[str, str]) -> Message:
