@@ -702,12 +702,10 @@ class SemySmsClient(Gateway):
     def _answer_data(self, body: str) -> dict[str, Any]:
         """Return the answer's object, mapping error codes to typed errors."""
         try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
-            document = _loose_json(body)
-        if document is None:
+            document = _json(body)
+        except ValueError:
             kind = "an HTML page" if body.lstrip().startswith("<") else "something that is not JSON"
-            raise GatewayResponseError(f"SemySMS answered {kind}")
+            raise GatewayResponseError(f"SemySMS answered {kind}") from None
         if not isinstance(document, dict):
             raise GatewayResponseError("SemySMS's answer is not a JSON object")
         code = document.get("code")
@@ -802,15 +800,22 @@ def _model(manufacturer: str | None, device_name: str | None) -> str | None:
     return f"{manufacturer} {device_name}"
 
 
-def _loose_json(body: str) -> Any:
-    """Return the JSON of an answer whose names lack quotes (the vendor's sample), or None."""
+def _json(body: str) -> Any:
+    """Return an answer's JSON, its names read even without quotes (the vendor's sample).
+
+    Raises ValueError when it is not JSON even so.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        pass
     text = _BARE_NAME.sub(
         lambda match: match[0] if match[2] is None else f'{match[1]}"{match[2]}"{match[3]}', body
     )
     try:
         return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 def _is_sms(row: Mapping[str, Any]) -> bool:
@@ -877,9 +882,10 @@ def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, _Value]]
         if section.startswith(b"--"):
             break  # the closing delimiter
         _, _, part = section.partition(b"\r\n")  # the rest of the delimiter's line
-        head, _, value = (
-            (b"", b"", part[2:]) if part.startswith(b"\r\n") else (part.partition(b"\r\n\r\n"))
-        )
+        if part.startswith(b"\r\n"):  # a part without headers
+            head, value = b"", part[2:]
+        else:
+            head, _, value = part.partition(b"\r\n\r\n")
         headers = _part_headers(head)
         if headers.get("content-type", "").strip().lower().startswith("multipart/"):
             raise WebhookPayloadError("A part of the multipart body is nested multipart")
