@@ -354,7 +354,7 @@ async def test_message_older_than_the_store_covers_is_dropped(
         if record.name.startswith(LOGGER_NAME) and record.levelno == logging.INFO
     ]
     assert len(infos) == 1
-    assert "Dropped message 9001 of SMS Gateway, dated 2019-03-01" in infos[0]
+    assert "Dropped message '9001' of SMS Gateway, dated 2019-03-01" in infos[0]
     assert "Further ones are logged at debug level" in infos[0]
 
     # Anything after the last forgotten message still fires.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -48,9 +49,20 @@ from custom_components.sms_bridge.incoming_mode import (
     IncomingMode,
     incoming_mode,
 )
-from tests.helpers import poll
+from custom_components.sms_bridge.webhook import (
+    LOCKOUT,
+    REFUSAL_WINDOW,
+    REFUSALS_BEFORE_LOCKOUT,
+)
+from tests.helpers import logged_tracebacks, poll
 from tests.simulator import GatewaySimulator
-from tests.simulator.semysms import USSD_ANSWER, SemySmsSimulator
+from tests.simulator.semysms import (
+    FIRST_INBOX_ID,
+    USSD_ANSWER,
+    WHATSAPP,
+    WHATSAPP_BUSINESS,
+    SemySmsSimulator,
+)
 
 BOTH_WAYS = {Capability.INBOUND_WEBHOOK, Capability.INBOUND_POLL}
 TOKEN = "semy-token-0123456789abcdef"
@@ -692,3 +704,256 @@ def test_incoming_mode_is_a_choice_only_with_both_ways(
 ) -> None:
     """A provider with one way uses it whatever the options say; an unknown choice is both."""
     assert incoming_mode(frozenset(capabilities), options) is mode
+
+
+# -- what a webhook request may change --------------------------------------------------------
+
+
+async def test_polling_alone_takes_nothing_from_the_webhook(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With polling alone, a posted USSD answer is not taken for the answer to our request, and
+    a posted delivery state does not count: the service's own answer and states do, by polling."""
+    entry, client = await _webhooked(
+        hass, sim, hass_client_no_auth, **{CONF_INCOMING_MODE: "polling"}
+    )
+    answers = async_capture_events(hass, EVENT_USSD_RESPONSE)
+    statuses = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+    await _next_poll(hass, freezer)  # the first poll only sets the mark
+    request = await entry.runtime_data.gateway.send_ussd("351", "*111#")
+    forged = {"id": "900", "id_device": "351", "phone": "*111#", "msg": "Forged balance"}
+    assert (await client.post(WEBHOOK_PATH, data=forged)).status == 200
+    await hass.async_block_till_done()
+    assert answers == []
+
+    await sim.advance()  # handed to the phone
+    await sim.advance()  # dialled and sent: a status webhook, and the answer comes in
+    await hass.async_block_till_done()
+    assert ("status", 200) in sim.webhook_results
+    assert statuses == []  # the posted state did not count
+    await _next_poll(hass, freezer)
+    assert [(event.data["ussd_id"], event.data["response"]) for event in answers] == [
+        (request.id, USSD_ANSWER)
+    ]
+
+
+async def test_a_ussd_answer_fires_once_across_a_restart(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart the request is forgotten: the answer polled again is still known."""
+    entry, _ = await _webhooked(hass, sim, hass_client_no_auth)
+    answers = async_capture_events(hass, EVENT_USSD_RESPONSE)
+    await entry.runtime_data.gateway.send_ussd("351", "*111#")
+    await sim.advance()
+    await sim.advance()  # the answer comes in by webhook
+    await hass.async_block_till_done()
+    assert [event.data["response"] for event in answers] == [USSD_ANSWER]
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    for _ in range(3):  # the first poll only sets the mark; the next ones read the answer again
+        await _next_poll(hass, freezer)
+    assert [row["phone"] for row in sim.inbox.values()] == ["*111#"]
+    assert len(answers) == 1
+
+
+async def test_a_forged_message_under_a_future_id_cannot_hide_the_real_one(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both ways: a request posted under the id the next message will have fires (nothing
+    tells it apart), but the poll finds the service has another message there, and fires it."""
+    _, client = await _webhooked(hass, sim, hass_client_no_auth)
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    await _next_poll(hass, freezer)
+    forged = {"id": str(FIRST_INBOX_ID), "id_device": "351", "phone": "+1", "msg": "Forged"}
+    assert (await client.post(WEBHOOK_PATH, data=forged)).status == 200
+    await sim.receive_sms("+380671112233", "The real one", phone_id=351)
+    await hass.async_block_till_done()
+    assert [event.data["text"] for event in events] == ["Forged"]
+
+    await _next_poll(hass, freezer)
+    await _next_poll(hass, freezer)
+    assert [event.data["text"] for event in events] == ["Forged", "The real one"]
+    assert events[1].data["message_id"] == str(FIRST_INBOX_ID)
+    assert "not what a webhook request brought under its id" in caplog.text
+
+
+async def test_a_message_both_ways_is_confirmed_not_fired_again(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A webhook the poll confirms (the same content under its id) fires once, across a reload."""
+    entry, _ = await _webhooked(hass, sim, hass_client_no_auth)
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    await sim.receive_sms("+380671112233", "Real", phone_id=351)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)  # the claim is stored
+    await hass.async_block_till_done()
+    for _ in range(3):
+        await _next_poll(hass, freezer)
+    assert [event.data["text"] for event in events] == ["Real"]
+
+
+async def test_guessing_phone_ids_is_locked_out(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past ten requests naming phones not ours in a minute, every request gets 429 unread for
+    ten minutes (the real ones too: polling brings their messages), with one warning."""
+    await _webhooked(hass, sim, hass_client_no_auth)
+    client = await hass_client_no_auth()
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    for guess in range(1, REFUSALS_BEFORE_LOCKOUT + 1):
+        fields = {"id": "1", "id_device": str(guess), "phone": "+1", "msg": "x"}
+        assert (await client.post(WEBHOOK_PATH, data=fields)).status == 401
+    guess = {"id": "1", "id_device": "351", "phone": "+1", "msg": "right guess"}
+    locked = await client.post(WEBHOOK_PATH, data=guess)
+    assert locked.status == 429
+    assert int(locked.headers["Retry-After"]) > 500
+    await sim.receive_sms("+380671112233", "during the lockout", phone_id=351)
+    assert sim.webhook_results[-1] == ("incoming", 429)
+    lockouts = [r for r in caplog.records if "unauthenticated webhook requests" in r.message]
+    assert len(lockouts) == 1
+    assert lockouts[0].levelname == "WARNING"
+
+    freezer.tick(LOCKOUT)
+    assert (await client.post(WEBHOOK_PATH, data=guess)).status == 200
+    await hass.async_block_till_done()
+    assert [event.data["text"] for event in events] == ["right guess"]
+
+
+async def test_refusals_spread_over_time_are_not_locked_out(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stray refused request now and then never locks the webhook."""
+    _, client = await _webhooked(hass, sim, hass_client_no_auth)
+    fields = {"id": "1", "id_device": "77", "phone": "+1", "msg": "x"}
+    for _ in range(2 * REFUSALS_BEFORE_LOCKOUT):
+        assert (await client.post(WEBHOOK_PATH, data=fields)).status == 401
+        freezer.tick(REFUSAL_WINDOW / (REFUSALS_BEFORE_LOCKOUT - 1))
+    await sim.receive_sms("+380671112233", "still in", phone_id=351)
+    assert sim.webhook_results[-1] == ("incoming", 200)
+
+
+# -- bodies built to hurt, through Home Assistant's webhook ----------------------------------
+
+
+async def test_hostile_bodies_are_refused_without_a_traceback(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A deeply nested multipart body, thousands of parts, a field name that would forge a log
+    line: each is refused with its status and logs no traceback."""
+    _, client = await _webhooked(hass, sim, hass_client_no_auth)
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    nested = b"x"
+    for depth in range(2000):
+        head = f"--b{depth}\r\nContent-Type: multipart/form-data; boundary=b{depth + 1}\r\n\r\n"
+        nested = head.encode() + nested + f"\r\n--b{depth}--\r\n".encode()
+    message = {"id": "5", "id_device": "351", "phone": "+1", "msg": "hi"}
+    flat = "".join(
+        f'--f\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in [*message.items(), *((f"x{n}", "y") for n in range(4000))]
+    )
+    forging = json.dumps({**message, "x\nERROR Forged line": [1]})
+    for body, content_type, status in (
+        (nested, "multipart/form-data; boundary=b0", 400),
+        ((flat + "--f--\r\n").encode(), "multipart/form-data; boundary=f", 413),
+        (forging.encode(), "application/json", 400),
+    ):
+        reply = await client.post(WEBHOOK_PATH, data=body, headers={"Content-Type": content_type})
+        assert reply.status == status
+    await hass.async_block_till_done()
+    assert events == []
+    assert not logged_tracebacks(caplog)
+
+
+async def test_a_forged_log_line_is_quoted(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A field name with a newline is quoted in the warning: it cannot start a line."""
+    _, client = await _webhooked(hass, sim, hass_client_no_auth)
+    message = {"id": "5", "id_device": "351", "phone": "+1", "msg": "hi"}
+    body = json.dumps({**message, "x\nERROR Forged line" + "z" * 300: [1]})
+    reply = await client.post(WEBHOOK_PATH, data=body, headers={"Content-Type": "application/json"})
+    assert reply.status == 400
+    (warning,) = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name.startswith("custom_components")
+    ]
+    assert "\n" not in warning
+    assert "'x\\nERROR Forged line" in warning
+    assert "z" * 100 not in warning
+
+
+# -- WhatsApp, spreading, cancelling -----------------------------------------------------------
+
+
+async def test_whatsapp_messages_fire_no_sms_event(
+    hass: HomeAssistant,
+    sim: SemySmsSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """WhatsApp messages come neither by webhook nor by polling; the SMS beside them do."""
+    await _webhooked(hass, sim, hass_client_no_auth)
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    await _next_poll(hass, freezer)
+    await sim.receive_sms("+2", "on WhatsApp", kind=WHATSAPP)
+    await sim.receive_sms("+2", "on WhatsApp Business", kind=WHATSAPP_BUSINESS)
+    await sim.receive_sms("+2", "an SMS")
+    await hass.async_block_till_done()
+    await _next_poll(hass, freezer)
+    await _next_poll(hass, freezer)
+    assert [event.data["text"] for event in events] == ["an SMS"]
+
+
+async def test_cancel_is_refused_where_it_would_withdraw_more(
+    hass: HomeAssistant, sim: SemySmsSimulator
+) -> None:
+    """Another message waits on the phone: the service would withdraw both, so the action is
+    refused with a translated error naming the phone, and nothing is withdrawn."""
+    await _set_up(hass, sim)
+    ids = []
+    for number in ("+15550100", "+15550101"):
+        response = await hass.services.async_call(
+            DOMAIN,
+            "send_message",
+            {"recipients": [number], "message": "maybe", "phone": "351"},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+        ids.append(response["messages"][0]["message_id"])
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "cancel_message", {"message_id": ids[0]}, blocking=True
+        )
+    assert caught.value.translation_key == "cancel_not_exact"
+    assert caught.value.translation_placeholders == {"phone": "+380501234567", "others": "1"}
+    assert not any(row["is_cancel"] for row in sim.outbox.values())
+    assert not [r for r in sim.requests if r.path.endswith("/cancel_sms.php")]

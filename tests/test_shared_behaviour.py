@@ -54,6 +54,7 @@ from custom_components.sms_bridge.repairs import (
     ISSUE_UNKNOWN_PHONE,
 )
 from custom_components.sms_bridge.tracking import MAX_POLL_INTERVAL
+from custom_components.sms_bridge.webhook import REFUSALS_BEFORE_LOCKOUT
 from tests.conftest import WEBHOOK_ID
 from tests.helpers import check_logs, logged_tracebacks
 from tests.providers import HARNESSES, ProviderHarness, registered_harnesses
@@ -253,6 +254,32 @@ async def test_send_to_several_recipients_in_as_few_requests_as_allowed(
 
 
 @pytest.mark.usefixtures("no_secrets_or_tracebacks")
+async def test_spreading_over_every_phone_sends_each_recipient_one_message(
+    hass: HomeAssistant, harness: ProviderHarness, loaded: MockConfigEntry
+) -> None:
+    """Spread over all phones: one message per recipient, the messages shared among phones."""
+    if Capability.SPREAD not in gateway(loaded).capabilities:
+        pytest.skip("the provider cannot spread a send over its phones")
+    recipients = [f"+1555010{n}" for n in range(1, 7)]
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"recipients": recipients, "message": "Shared out", "routing": "all_phones"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+
+    outgoing = harness.outgoing()
+    assert sorted(digits(number) for number, _ in outgoing) == sorted(map(digits, recipients))
+    assert len({phone for _, phone in outgoing}) == min(len(harness.phone_ids()), len(recipients))
+    messages: list[dict[str, Any]] = response["messages"]  # type: ignore[assignment]
+    assert sorted(digits(message["number"]) for message in messages) == sorted(
+        map(digits, recipients)
+    )
+
+
+@pytest.mark.usefixtures("no_secrets_or_tracebacks")
 async def test_an_incoming_sms_delivered_twice_fires_once(
     hass: HomeAssistant, harness: ProviderHarness, loaded: MockConfigEntry, pointed: TestClient
 ) -> None:
@@ -362,6 +389,26 @@ async def test_forged_webhooks_in_a_row_raise_the_issue_the_user_can_act_on(
     asked = {field["name"] for field in result["data_schema"]}
     assert asked == {field.key for field in harness.provider.reauth_fields}
     assert set(strings["fix_flow"]["step"]["new_key"]["data"]) == asked
+
+
+async def test_forged_webhooks_in_a_row_lock_out_where_messages_can_be_read_back(
+    hass: HomeAssistant,
+    harness: ProviderHarness,
+    loaded: MockConfigEntry,
+    pointed: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past the limit, every request is refused unread (429), with one warning; a provider
+    whose messages could not be read back meanwhile is never locked out."""
+    capabilities = gateway(loaded).capabilities
+    if Capability.INBOUND_WEBHOOK not in capabilities:
+        pytest.skip("the provider has no incoming webhook")
+    for _ in range(REFUSALS_BEFORE_LOCKOUT):
+        assert await harness.post_forged_sms("+33612345678", "Forged") == 401
+    locks = bool({Capability.INBOUND_POLL, Capability.READ} & capabilities)
+    assert await harness.post_forged_sms("+33612345678", "Forged") == (429 if locks else 401)
+    lockouts = [r for r in caplog.records if "unauthenticated webhook requests" in r.message]
+    assert len(lockouts) == int(locks)
 
 
 @pytest.mark.usefixtures("no_secrets_or_tracebacks")

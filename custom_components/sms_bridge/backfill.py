@@ -122,7 +122,7 @@ class Backfill:
         ordered = sorted(
             received, key=lambda m: (m.sent_at is None, m.sent_at or now, id_order(m.id))
         )
-        missed = [message for message in ordered if not store.seen_message(message.id)]
+        missed = [message for message in ordered if not store.fired(message)]
         LOGGER.debug(
             "Backfill of %s: %s received messages read, %s missed",
             self._entry.title,

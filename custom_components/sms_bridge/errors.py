@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .api import (
+    CancelNotExactError,
     CapabilityNotSupportedError,
     ConnectionErrorKind,
     Gateway,
@@ -64,6 +65,12 @@ def gateway_error(key: str, err: Exception) -> HomeAssistantError:
     )
 
 
+def _phone_name(entry: ConfigEntry, phone_id: str) -> str:
+    """Return the name of one of the entry's phones, or its id when the entry does not know it."""
+    phones = entry.runtime_data.coordinator.data.phones
+    return phones[phone_id].display_name if phone_id in phones else phone_id
+
+
 @contextmanager
 def translated_gateway_errors(
     hass: HomeAssistant, entry: ConfigEntry, gateway: Gateway
@@ -78,6 +85,10 @@ def translated_gateway_errors(
     except GatewayAuthenticationError as err:
         entry.async_start_reauth(hass)
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
+    except CancelNotExactError as err:
+        raise validation_error(
+            "cancel_not_exact", phone=_phone_name(entry, err.phone_id), others=err.others
+        ) from err
     except CapabilityNotSupportedError as err:
         # The provider has the capability but not this use of it (a contact it cannot remove).
         raise validation_error("operation_not_supported", error=err) from err

@@ -6,15 +6,15 @@ before its event fires. Delivery reports go to the delivery tracker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util.signal_type import SignalType
 
-from .api import DeliveryReport, InboundBatch, Message, UssdRequest
+from .api import DeliveryReport, InboundBatch, Message, UssdRequest, quoted
 from .api.text import to_e164
 from .const import (
     DOMAIN,
@@ -31,6 +31,13 @@ from .serialize import ussd_data
 
 # The phone id is None for a provider without phones: the account's entities take those.
 type InboundSignal = SignalType[str | None, str, dict[str, Any]]
+
+
+class ProcessInbound(Protocol):
+    """Fire what is new in a batch; ``unconfirmed`` for a webhook's that polling may correct."""
+
+    def __call__(self, batch: InboundBatch, *, unconfirmed: bool = False) -> Awaitable[None]:
+        """Process ``batch``."""
 
 
 def inbound_signal(entry_id: str) -> InboundSignal:
@@ -66,12 +73,16 @@ class InboundDispatcher:
         self._apply_reports = apply_reports
         self._on_message = on_message
 
-    async def async_process(self, batch: InboundBatch) -> None:
-        """Fire events for what is new in ``batch`` (already in the order to fire)."""
+    async def async_process(self, batch: InboundBatch, *, unconfirmed: bool = False) -> None:
+        """Fire events for what is new in ``batch`` (already in the order to fire).
+
+        ``unconfirmed``: a webhook brought it, and the provider's API may contradict it later
+        (see ``inbound_store.py``).
+        """
         if batch.delivery_reports:
             self._apply_reports(batch.delivery_reports)
-        messages = self._store.new_messages(batch.messages)
-        answers = self._store.new_answers(batch.ussd_requests)
+        messages = self._store.new_messages(batch.messages, unconfirmed=unconfirmed)
+        answers = self._store.new_answers(batch.ussd_requests, unconfirmed=unconfirmed)
         if not messages and not answers:
             return
         # Stored before they fire: after a crash, the backfill must not fire them again.
@@ -124,7 +135,7 @@ class InboundDispatcher:
         coordinator = self._coordinator
         if phone := coordinator.data.phones.get(phone_id):
             return phone.display_name
-        LOGGER.debug("A message arrived through phone %s, unknown so far", phone_id)
+        LOGGER.debug("A message arrived through phone %s, unknown so far", quoted(phone_id))
         # In the background: the webhook answers without waiting for the gateway.
         self.entry.async_create_background_task(
             self.hass, coordinator.async_request_refresh(), f"{DOMAIN} phone list refresh"

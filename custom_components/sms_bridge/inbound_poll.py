@@ -19,12 +19,13 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
-from .api import Capability, Gateway, InboundBatch, SmsBridgeError
+from .api import Capability, Gateway, InboundBatch, SmsBridgeError, printable
 from .const import DOMAIN, LOGGER
 from .incoming_mode import incoming_mode, polls
 
 POLL_INTERVAL = timedelta(minutes=1)
 POLL_MARGIN = timedelta(minutes=5)
+ERROR_LENGTH = 200  # characters of the provider's error text in the log
 
 
 class InboundPoller:
@@ -89,7 +90,7 @@ class InboundPoller:
                     LOGGER.warning(
                         "Cannot ask %s what came in: %s. Retrying every minute",
                         self._entry.title,
-                        err,
+                        printable(err, ERROR_LENGTH),
                     )
                     self._failed = True
                 return

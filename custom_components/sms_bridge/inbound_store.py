@@ -9,6 +9,15 @@ The ids kept are bounded in number (MAX_SEEN per kind), and each is kept with th
 item. Forgetting an id must not let it fire again, so the store covers only what is dated after
 the newest date it forgot (its horizon): anything dated at or before the horizon is dropped.
 
+A USSD answer is known by the provider's id of what brought it (``response_id``) where it has
+one, else by the request's id: the same answer keeps its identity when the request it answers
+is forgotten (a restart).
+
+Where the webhook of a provider that signs nothing and polling both bring messages, a message
+posted first is only claimed: its content is kept with its id (a digest), and when the
+provider's own API brings that id with another content, the webhook's was forged and the
+provider's fires. So a forged request under a future id cannot hide the real message.
+
 The same stored document holds the backfill's mark (``read_until``), so that both are written
 together.
 """
@@ -16,19 +25,22 @@ together.
 from __future__ import annotations
 
 from datetime import datetime
+import hashlib
 import math
-from typing import Any, TypedDict
+import re
+from typing import Any, NotRequired, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .api import Message, UssdRequest
+from .api import Message, UssdRequest, quoted
 from .const import BACKFILL_MARGIN, DOMAIN, LOGGER
 
 STORAGE_VERSION = 2
 MAX_SEEN = 5000  # ids kept per kind: the bound of the store (about 50 bytes an id on disk)
 SAVE_DELAY = 10  # seconds; for the backfill mark alone, new ids are written before they fire
+MAX_CLAIMS = 1000  # ids per kind whose webhook content waits for the provider's confirmation
 
 
 class _StoredSeen(TypedDict):
@@ -36,10 +48,16 @@ class _StoredSeen(TypedDict):
     horizon: int | None  # epoch seconds; None while nothing was forgotten
 
 
+class _StoredClaims(TypedDict):
+    messages: list[tuple[str, str]]  # (id, digest of the content the webhook posted)
+    ussd: list[tuple[str, str]]
+
+
 class _StoredInbound(TypedDict):
     messages: _StoredSeen
     ussd: _StoredSeen
     read_until: str | None  # ISO time; None before the first backfill
+    claims: NotRequired[_StoredClaims]  # absent from documents written before there were any
 
 
 class _Store(Store[_StoredInbound]):
@@ -125,12 +143,55 @@ class SeenIds:
         return {"ids": list(self._dates.items()), "horizon": self.horizon}
 
 
+class Claims:
+    """The content digests of the ids of one kind a webhook brought unconfirmed, oldest first."""
+
+    def __init__(self, stored: list[tuple[str, str]] | None = None) -> None:
+        """Initialize, from the stored form if there is one."""
+        self._digests: dict[str, str] = dict(stored or ())
+
+    def add(self, item_id: str, digest: str) -> None:
+        """Keep a claim; past MAX_CLAIMS the oldest is forgotten (taken as confirmed)."""
+        self._digests[item_id] = digest
+        while len(self._digests) > MAX_CLAIMS:
+            del self._digests[next(iter(self._digests))]
+
+    def contradicts(self, item_id: str, digest: str) -> bool:
+        """Return True when the id was claimed with another content."""
+        return self._digests.get(item_id, digest) != digest
+
+    def settle(self, item_id: str) -> None:
+        """Forget the claim on an id: the provider's own API has answered for it."""
+        self._digests.pop(item_id, None)
+
+    def as_stored(self) -> list[tuple[str, str]]:
+        """Return the stored form."""
+        return list(self._digests.items())
+
+
 def _message_date(message: Message) -> datetime | None:
     return message.delivered_at or message.sent_at
 
 
 def _ussd_date(ussd: UssdRequest) -> datetime | None:
     return ussd.responded_at or ussd.sent_at
+
+
+def _ussd_key(ussd: UssdRequest) -> str:
+    return ussd.response_id or ussd.id
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode(errors="replace")).hexdigest()[:16]
+
+
+def _message_digest(message: Message) -> str:
+    # The number's digits only: the webhook and the API may write it differently.
+    return _digest(re.sub(r"\D", "", message.number), message.text)
+
+
+def _ussd_digest(ussd: UssdRequest) -> str:
+    return _digest(ussd.request, ussd.response or "")
 
 
 class InboundStore:
@@ -142,6 +203,8 @@ class InboundStore:
         self._store = _store(hass, entry_id)
         self._messages = SeenIds()
         self._ussd = SeenIds()
+        self._message_claims = Claims()
+        self._ussd_claims = Claims()
         self.read_until: datetime | None = None
         self._reported_too_old = False
 
@@ -150,32 +213,60 @@ class InboundStore:
         """Return how many ids are kept, messages and USSD answers together."""
         return len(self._messages) + len(self._ussd)
 
-    def seen_message(self, message_id: str) -> bool:
-        """Return True when the message was fired and its id is still kept."""
-        return message_id in self._messages
+    def fired(self, message: Message) -> bool:
+        """Return True when the message fired: its id is kept, and no claim it contradicts."""
+        return message.id in self._messages and not self._message_claims.contradicts(
+            message.id, _message_digest(message)
+        )
 
     async def async_load(self) -> None:
         """Load the ids already seen, and the mark."""
         if stored := await self._store.async_load():
             self._messages = SeenIds(stored["messages"])
             self._ussd = SeenIds(stored["ussd"])
+            if claims := stored.get("claims"):
+                self._message_claims = Claims(claims["messages"])
+                self._ussd_claims = Claims(claims["ussd"])
             if read_until := stored["read_until"]:
                 self.read_until = datetime.fromisoformat(read_until)
 
-    def new_messages(self, messages: tuple[Message, ...]) -> list[Message]:
-        """Record and return the messages not seen before (not written yet)."""
+    def new_messages(
+        self, messages: tuple[Message, ...], *, unconfirmed: bool = False
+    ) -> list[Message]:
+        """Record and return the messages not seen before (not written yet).
+
+        ``unconfirmed``: they came from a webhook that the provider's API may contradict later.
+        """
         return [
             message
             for message in messages
-            if self._is_new(self._messages, "message", message.id, _message_date(message))
+            if self._is_new(
+                self._messages,
+                self._message_claims,
+                kind="message",
+                item_id=message.id,
+                date=_message_date(message),
+                digest=_message_digest(message),
+                unconfirmed=unconfirmed,
+            )
         ]
 
-    def new_answers(self, answers: tuple[UssdRequest, ...]) -> list[UssdRequest]:
+    def new_answers(
+        self, answers: tuple[UssdRequest, ...], *, unconfirmed: bool = False
+    ) -> list[UssdRequest]:
         """Record and return the USSD answers not seen before (not written yet)."""
         return [
             ussd
             for ussd in answers
-            if self._is_new(self._ussd, "USSD answer", ussd.id, _ussd_date(ussd))
+            if self._is_new(
+                self._ussd,
+                self._ussd_claims,
+                kind="USSD answer",
+                item_id=_ussd_key(ussd),
+                date=_ussd_date(ussd),
+                digest=_ussd_digest(ussd),
+                unconfirmed=unconfirmed,
+            )
         ]
 
     async def async_save(self) -> None:
@@ -191,15 +282,45 @@ class InboundStore:
         snapshot = self._stored()  # taken now: the delayed write runs in a worker thread
         self._store.async_delay_save(lambda: snapshot, SAVE_DELAY)
 
-    def _is_new(self, seen: SeenIds, kind: str, item_id: str, date: datetime | None) -> bool:
-        """Record ``item_id``; return False when it was seen, or may have been."""
+    def _is_new(
+        self,
+        seen: SeenIds,
+        claims: Claims,
+        *,
+        kind: str,
+        item_id: str,
+        date: datetime | None,
+        digest: str,
+        unconfirmed: bool,
+    ) -> bool:
+        """Record ``item_id``; return False when it was seen, or may have been.
+
+        An item the provider's API brings under an id a webhook claimed with another content
+        is new: the webhook's was not the provider's.
+        """
         if item_id in seen:
-            LOGGER.debug("Dropped %s %s of %s: already received", kind, item_id, self._title)
+            if not unconfirmed:
+                contradicted = claims.contradicts(item_id, digest)
+                claims.settle(item_id)
+                if contradicted:
+                    LOGGER.warning(
+                        "%s %s of %s is not what a webhook request brought under its id: that "
+                        "request was not the provider's. It fires now as the provider has it",
+                        kind.capitalize(),
+                        quoted(item_id),
+                        self._title,
+                    )
+                    return True
+            LOGGER.debug(
+                "Dropped %s %s of %s: already received", kind, quoted(item_id), self._title
+            )
             return False
         if seen.predates_horizon(date):
             self._report_too_old(seen, kind, item_id, date)
             return False
         seen.add(item_id, date)
+        if unconfirmed:
+            claims.add(item_id, digest)
         return True
 
     def _report_too_old(
@@ -207,7 +328,7 @@ class InboundStore:
     ) -> None:
         """Log the first drop for age at info level, the next ones at debug level."""
         horizon = dt_util.utc_from_timestamp(seen.horizon or 0).isoformat()
-        args = (kind, item_id, self._title, date, horizon)
+        args = (kind, quoted(item_id), self._title, date, horizon)
         if self._reported_too_old:
             LOGGER.debug("Dropped %s %s of %s, dated %s: not after %s", *args)
             return
@@ -219,8 +340,12 @@ class InboundStore:
         )
 
     def _stored(self) -> _StoredInbound:
-        return {
+        stored: _StoredInbound = {
             "messages": self._messages.as_stored(),
             "ussd": self._ussd.as_stored(),
             "read_until": self.read_until.isoformat() if self.read_until else None,
         }
+        messages, ussd = self._message_claims.as_stored(), self._ussd_claims.as_stored()
+        if messages or ussd:  # left out while there is none, as before there were claims
+            stored["claims"] = {"messages": messages, "ussd": ussd}
+        return stored

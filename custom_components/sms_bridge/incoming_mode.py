@@ -1,9 +1,11 @@
 """How incoming messages arrive, for a provider that can both post them and be asked for them.
 
 The user picks webhook, polling or both (the default). Both never fires a message twice: every
-path goes through the same dedupe. With polling alone, the webhook still takes delivery reports
-but ignores the messages and USSD answers it brings: they come by polling, and the webhook URL
-may be known to more people than the user wants to trust with incoming messages.
+path goes through the same dedupe, and polling corrects a message a forged webhook request
+claimed first. With polling alone, the webhook ignores everything it brings, delivery reports
+included: messages and USSD answers come by polling and states are read back (every provider
+that offers the choice can be asked for them), and the webhook URL may be known to more people
+than the user wants to trust with anything.
 """
 
 from __future__ import annotations

@@ -4,13 +4,21 @@ The same handler serves direct HTTP requests and Nabu Casa cloudhooks, which arr
 ``MockRequest`` without ``read()``, ``content_type`` or ``content_length``: it only uses the
 method, headers, query and ``request.content``. The provider authenticates and parses what it
 reads (within the size cap), and chooses the reply. When the user chose to take incoming
-messages by polling alone, the messages and USSD answers of an authentic request are ignored
-(answered as usual, so that the provider does not retry); its delivery reports still count.
+messages by polling alone, an authentic request is answered as usual (so that the provider does
+not retry) and what it brings is ignored, delivery reports included: nothing a request posted
+changes anything, since polling reads it all from the provider. With both ways, what a request
+brings is unconfirmed: polling may find it was not the provider's (``inbound_store.py``).
+
+Refused requests are rate limited per entry: past REFUSALS_BEFORE_LOCKOUT unauthenticated ones
+within REFUSAL_WINDOW, every request is answered 429 unread for LOCKOUT, with one warning, so
+that the phone ids an unsigned provider is authenticated by cannot be guessed at speed. Only
+where the messages can be had another way meanwhile (polled, or read back): elsewhere a lockout
+would lose them, and the provider's signature cannot be guessed anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import deque
 from datetime import datetime, timedelta
 from http import HTTPStatus
 
@@ -22,8 +30,8 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     MAX_WEBHOOK_BODY,
+    Capability,
     Gateway,
-    InboundBatch,
     WebhookMediaTypeError,
     WebhookPayloadError,
     WebhookPayloadTooLargeError,
@@ -31,9 +39,11 @@ from .api import (
     WebhookResult,
     WebhookSignatureError,
     WebhookUnknownPhoneError,
+    printable,
 )
 from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
-from .incoming_mode import incoming_mode, webhook_takes_messages
+from .inbound import ProcessInbound
+from .incoming_mode import incoming_mode, polls, webhook_takes_messages
 from .repairs import (
     MAX_PHONES_NAMED,
     async_clear_refused_webhooks,
@@ -44,6 +54,10 @@ MAX_BODY = MAX_WEBHOOK_BODY
 WARNING_INTERVAL = timedelta(minutes=1)
 # Refused requests in a row before the repair issue: one could be a stray request.
 REFUSED_THRESHOLD = 3
+REFUSALS_BEFORE_LOCKOUT = 10  # unauthenticated requests within REFUSAL_WINDOW
+REFUSAL_WINDOW = timedelta(minutes=1)
+LOCKOUT = timedelta(minutes=10)
+REASON_LENGTH = 200  # characters of a refusal's reason in the log
 
 
 class _RejectedError(Exception):
@@ -60,7 +74,7 @@ def async_register_webhook(
     hass: HomeAssistant,
     entry: ConfigEntry,
     gateway: Gateway,
-    process: Callable[[InboundBatch], Awaitable[None]],
+    process: ProcessInbound,
 ) -> None:
     """Register the entry's webhook until unload; ``process`` dedupes and fires what it brings."""
     webhook_id = entry.data[CONF_WEBHOOK_ID]
@@ -89,29 +103,41 @@ class _WebhookHandler:
         hass: HomeAssistant,
         entry: ConfigEntry,
         gateway: Gateway,
-        process: Callable[[InboundBatch], Awaitable[None]],
+        process: ProcessInbound,
     ) -> None:
         self._hass = hass
         self._entry = entry
         self._gateway = gateway
         self._process = process
-        self._takes_messages = webhook_takes_messages(
-            incoming_mode(gateway.capabilities, entry.options)
-        )
+        mode = incoming_mode(gateway.capabilities, entry.options)
+        self._takes_messages = webhook_takes_messages(mode)
+        self._unconfirmed = self._takes_messages and polls(mode)
         self._last_warning: datetime | None = None
         self._refused = 0
         self._unknown_phones: list[str] = []  # named by the requests refused in a row
+        self._refusals: deque[datetime] = deque()
+        self._locked_until: datetime | None = None
+        self._may_lock = bool({Capability.INBOUND_POLL, Capability.READ} & gateway.capabilities)
 
     async def async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
         """Answer with an explicit status: anything raised would become a 200 and a traceback."""
+        now = dt_util.utcnow()
+        if self._locked_until is not None and now < self._locked_until:
+            LOGGER.debug("Refused a webhook request for %s: locked out", self._entry.title)
+            retry_after = int((self._locked_until - now).total_seconds()) + 1
+            return web.Response(
+                status=HTTPStatus.TOO_MANY_REQUESTS, headers={hdrs.RETRY_AFTER: str(retry_after)}
+            )
         try:
             result = await self._async_parse(request)
         except _RejectedError as err:
             self._log_rejection(err)
             if err.status is HTTPStatus.UNAUTHORIZED:
                 self._count_refused(err.phone_id)
+                if self._may_lock:
+                    self._count_refusal(now)
             return web.Response(status=err.status)
         if self._refused:
             self._refused = 0
@@ -125,10 +151,10 @@ class _WebhookHandler:
             len(batch.ussd_requests),
             len(batch.delivery_reports),
         )
-        if not self._takes_messages and (batch.messages or batch.ussd_requests):
-            LOGGER.debug("%s polls incoming messages: the webhook's are ignored", self._entry.title)
-            batch = InboundBatch(delivery_reports=batch.delivery_reports)
-        await self._process(batch)
+        if self._takes_messages:
+            await self._process(batch, unconfirmed=self._unconfirmed)
+        else:
+            LOGGER.debug("%s polls: what its webhook brings is ignored", self._entry.title)
         reply = result.reply
         return web.Response(status=reply.status, text=reply.text, content_type=reply.content_type)
 
@@ -165,11 +191,35 @@ class _WebhookHandler:
                 self._hass, self._entry, REFUSED_THRESHOLD, self._unknown_phones
             )
 
+    def _count_refusal(self, now: datetime) -> None:
+        """Lock the webhook out for a while past too many unauthenticated requests."""
+        self._refusals.append(now)
+        while self._refusals[0] <= now - REFUSAL_WINDOW:
+            self._refusals.popleft()
+        if len(self._refusals) < REFUSALS_BEFORE_LOCKOUT:
+            return
+        self._refusals.clear()
+        self._locked_until = now + LOCKOUT
+        LOGGER.warning(
+            "Refused %s unauthenticated webhook requests for %s within %s seconds: every "
+            "request is refused for the next %s minutes. Someone may be guessing what "
+            "authenticates them; incoming messages the provider can be asked for are read "
+            "back meanwhile",
+            REFUSALS_BEFORE_LOCKOUT,
+            self._entry.title,
+            int(REFUSAL_WINDOW.total_seconds()),
+            int(LOCKOUT.total_seconds() // 60),
+        )
+
     def _log_rejection(self, err: _RejectedError) -> None:
         """Warn once a minute at most: a flood of forged requests must not flood the log."""
         now = dt_util.utcnow()
         if self._last_warning and now - self._last_warning < WARNING_INTERVAL:
-            LOGGER.debug("Rejected a webhook request for %s: %s", self._entry.title, err)
+            LOGGER.debug(
+                "Rejected a webhook request for %s: %s",
+                self._entry.title,
+                printable(err, REASON_LENGTH),
+            )
             return
         self._last_warning = now
         LOGGER.warning(
@@ -177,7 +227,7 @@ class _WebhookHandler:
             "Further rejections within a minute are logged at debug level",
             self._entry.title,
             int(err.status),
-            err,
+            printable(err, REASON_LENGTH),
         )
 
 

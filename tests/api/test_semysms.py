@@ -19,6 +19,7 @@ import pytest
 
 from custom_components.sms_bridge.api import (
     Account,
+    CancelNotExactError,
     Capability,
     CapabilityNotSupportedError,
     ConnectionErrorKind,
@@ -55,8 +56,12 @@ from tests.api.semysms_helpers import TOKEN, CannedSemySms, params_of
 from tests.api.webhook_catcher import WebhookCatcher
 from tests.simulator.semysms import (
     FAILING_SUFFIX,
+    FIRST_INBOX_ID,
     FIRST_OUTBOX_ID,
     PREMIUM_END,
+    SMS,
+    WHATSAPP,
+    WHATSAPP_BUSINESS,
     SemySmsSimulator,
 )
 from tests.simulator.tls import server_context
@@ -103,8 +108,9 @@ async def test_code_is_written_as_the_vendor_does(
             "data": [{"my_id": "a", "device": "352", "phone": NUMBER, "msg": "x"}],
         },
     ) as response:
-        more = json.loads(await response.text())
-    assert more == {"code": "0", "data": [{"my_id": "a", "id": FIRST_OUTBOX_ID + 1}]}
+        more = await response.text()
+    # As the vendor's sample writes it: `data` without quotes, which is not strict JSON.
+    assert more == f'{{"code": "0", data: [{{"my_id": "a", "id": {FIRST_OUTBOX_ID + 1}}}]}}'
     outbox = await raw(session, f"{base}/outbox_sms.php", token=TOKEN)
     assert "code" not in outbox
     assert outbox["count"] == 2
@@ -383,23 +389,30 @@ async def test_send_one_without_an_id(
 
 
 async def test_send_through_every_phone(semy: SemySmsClient, semysms: SemySmsSimulator) -> None:
-    """Every phone: one sms_more.php entry per phone and recipient, the phones read first."""
+    """Every phone: one message per recipient, the phones taken in turn, the phones read first."""
     messages = await semy.send(SendRequest((NUMBER,), "x", routing=Routing.ALL_PHONES))
     assert [request.path.rsplit("/", 1)[1] for request in semysms.requests] == [
         "devices.php",
-        "sms_more.php",
+        "sms.php",
     ]
-    assert [message.phone_id for message in messages] == ["351", "352"]
+    assert [(message.number, message.phone_id) for message in messages] == [(NUMBER, "351")]
     semysms.requests.clear()
-    await semy.send(SendRequest((NUMBER, "+2"), "x", routing=Routing.ALL_PHONES))
+    numbers = (NUMBER, "+2", "+3", "+4", "+5")
+    messages = await semy.send(SendRequest(numbers, "x", routing=Routing.ALL_PHONES))
     (params,) = params_of(semysms, "sms_more.php")
+    # The next send goes on from the phone after the last one used.
     assert [(entry["phone"], entry["device"]) for entry in json.loads(params["data"])] == [
-        (NUMBER, "351"),
         (NUMBER, "352"),
         ("+2", "351"),
-        ("+2", "352"),
+        ("+3", "352"),
+        ("+4", "351"),
+        ("+5", "352"),
     ]
+    assert [message.number for message in messages] == list(numbers)
     assert len(semysms.requests) == 1  # the phones were known
+    rows = [semysms.outbox[int(message.id)] for message in messages]
+    assert sorted(row["phone"] for row in rows) == sorted(numbers)  # one message each
+    assert len(semysms.outbox) == 1 + len(numbers)
 
 
 async def test_send_through_every_phone_that_may_send(
@@ -407,13 +420,54 @@ async def test_send_through_every_phone_that_may_send(
 ) -> None:
     """Phones whose owner disabled sending are left out; with none left, nothing is sent."""
     semysms.phones[351].working = False
-    messages = await semy.send(SendRequest((NUMBER,), "x", routing=Routing.ALL_PHONES))
-    assert [message.phone_id for message in messages] == ["352"]
+    messages = await semy.send(SendRequest((NUMBER, "+2"), "x", routing=Routing.ALL_PHONES))
+    assert [message.phone_id for message in messages] == ["352", "352"]
     semysms.phones[352].working = False
     await semy.phones()
     with pytest.raises(GatewayApiError, match="No phone of the account may send"):
         await semy.send(SendRequest((NUMBER,), "x", routing=Routing.ALL_PHONES))
-    assert len(semysms.outbox) == 1
+    assert len(semysms.outbox) == 2
+
+
+async def test_send_many_reads_the_answer_in_either_shape(
+    semy: SemySmsClient, semysms: SemySmsSimulator
+) -> None:
+    """The vendor's sample answer (`data` unquoted) and strict JSON are both read: a send that
+    went out is never reported as failed."""
+    for strict in (False, True):
+        semysms.strict_json = strict
+        messages = await semy.send(SendRequest((NUMBER, "+2"), "x"))
+        assert [message.number for message in messages] == [NUMBER, "+2"]
+        assert all(int(message.id) in semysms.outbox for message in messages)
+
+
+@pytest.mark.parametrize(
+    ("body", "ids"),
+    [
+        ('{"code":"0", data:[{"my_id":"0", "id":7}, {"my_id":"1", "id":8}]}', ["7", "8"]),
+        ('{code:"0",data :[{my_id:"1",id:8},{ $my_id:"x", id:7}]}', ["8", "7"]),
+        # Only names are quoted: a text that looks like one is left as it is.
+        ('{"code":"0", data:[{"my_id":"0", "id":7, "x":"a, b: {c:"}, {"id":8}]}', ["7", "8"]),
+    ],
+)
+async def test_loose_answers_are_read(
+    session: aiohttp.ClientSession, canned_semysms: CannedSemySms, body: str, ids: list[str]
+) -> None:
+    """Names written without quotes are read as names, and nothing else is changed."""
+    canned_semysms.answer("sms_more.php", body)
+    client = SemySmsClient(session, TOKEN, url=canned_semysms.url)
+    messages = await client.send(SendRequest(("+1", "+2"), "x"))
+    assert [message.id for message in messages] == ids
+
+
+async def test_an_answer_that_is_not_json_even_loosely_is_refused(
+    session: aiohttp.ClientSession, canned_semysms: CannedSemySms
+) -> None:
+    """Names without quotes are all that is forgiven: other broken JSON is a response error."""
+    canned_semysms.answer("sms_more.php", '{"code":"0", data:[{"id":7},]}')
+    client = SemySmsClient(session, TOKEN, url=canned_semysms.url)
+    with pytest.raises(GatewayResponseError, match="not JSON"):
+        await client.send(SendRequest(("+1", "+2"), "x"))
 
 
 @pytest.mark.parametrize(
@@ -486,7 +540,8 @@ async def test_read_failed_and_canceled(semy: SemySmsClient, semysms: SemySmsSim
     await semysms.advance()
     (kept,) = await semy.send(SendRequest((NUMBER,), "y", senders=(Sender("351"),)))
     await semy.cancel(kept.id)
-    assert params_of(semysms, "cancel_sms.php") == [{"id_sms": kept.id}]
+    # What the vendor documents: the phone whose waiting messages are withdrawn.
+    assert params_of(semysms, "cancel_sms.php") == [{"device": "351"}]
     await semysms.advance()
     (failed,) = await semy.messages(MessageQuery(message_id=doomed.id))
     assert failed.status is MessageStatus.FAILED
@@ -499,12 +554,63 @@ async def test_read_failed_and_canceled(semy: SemySmsClient, semysms: SemySmsSim
 async def test_cancel_comes_too_late_once_on_the_phone(
     semy: SemySmsClient, semysms: SemySmsSimulator
 ) -> None:
-    """A message the phone already has is not cancelled (the service says nothing)."""
+    """A message the phone already has is not cancelled: nothing is asked of the service."""
     (sent,) = await semy.send(SendRequest((NUMBER,), "x", senders=(Sender("352"),)))
     await semysms.advance()
     await semy.cancel(sent.id)
     (message,) = await semy.messages(MessageQuery(message_id=sent.id))
     assert message.status is MessageStatus.QUEUED
+    assert params_of(semysms, "cancel_sms.php") == []
+
+
+@pytest.mark.parametrize("cancel_by_id", [False, True])
+async def test_cancel_never_withdraws_more_than_asked(
+    semy: SemySmsClient, semysms: SemySmsSimulator, *, cancel_by_id: bool
+) -> None:
+    """The service cancels every waiting message of a phone: with others waiting there too,
+    the cancel is refused and nothing is withdrawn; messages of other phones do not matter."""
+    semysms.cancel_by_id = cancel_by_id
+    (first,) = await semy.send(SendRequest((NUMBER,), "a", senders=(Sender("351"),)))
+    await semy.send(SendRequest(("+2",), "b", senders=(Sender("351"),)))
+    (elsewhere,) = await semy.send(SendRequest(("+3",), "c", senders=(Sender("352"),)))
+    with pytest.raises(CancelNotExactError) as caught:
+        await semy.cancel(first.id)
+    assert (caught.value.phone_id, caught.value.others) == ("351", 1)
+    assert params_of(semysms, "cancel_sms.php") == []
+    assert not any(row["is_cancel"] for row in semysms.outbox.values())
+    assert isinstance(caught.value, CapabilityNotSupportedError)
+
+    await semy.cancel(elsewhere.id)
+    assert params_of(semysms, "cancel_sms.php") == [{"device": "352"}]
+    assert [row["id"] for row in semysms.outbox.values() if row["is_cancel"]] == [int(elsewhere.id)]
+
+
+async def test_cancel_of_a_message_the_service_does_not_list(
+    semy: SemySmsClient, semysms: SemySmsSimulator
+) -> None:
+    """An id the outbox does not have: nothing is cancelled."""
+    await semy.send(SendRequest((NUMBER,), "a", senders=(Sender("351"),)))
+    await semy.cancel("42")
+    assert params_of(semysms, "cancel_sms.php") == []
+    assert not any(row["is_cancel"] for row in semysms.outbox.values())
+
+
+async def test_messages_leave_out_whatsapp_and_what_was_made_elsewhere(
+    semy: SemySmsClient, semysms: SemySmsSimulator
+) -> None:
+    """WhatsApp rows and rows created outside the service are not SMS of ours: never listed."""
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    (sent,) = await semy.send(SendRequest((NUMBER,), "ours", senders=(Sender("351"),)))
+    semysms.add_outside_message(NUMBER, "ours", kind=WHATSAPP)
+    semysms.add_outside_message(NUMBER, "ours", kind=SMS)  # typed on the phone
+    await semysms.receive_sms("+2", "via WhatsApp", kind=WHATSAPP)
+    await semysms.receive_sms("+2", "via WhatsApp Business", kind=WHATSAPP_BUSINESS)
+    await semysms.receive_sms("+2", "an SMS")
+    found = await semy.messages(MessageQuery(start=start))
+    assert sorted((message.id, message.text) for message in found) == sorted(
+        [(sent.id, "ours"), (str(FIRST_INBOX_ID + 2), "an SMS")]
+    )
+    assert all(message.type is MessageType.SMS for message in found)
 
 
 async def test_read_received_and_all(semy: SemySmsClient, semysms: SemySmsSimulator) -> None:
@@ -553,15 +659,15 @@ async def test_read_filters(semy: SemySmsClient, semysms: SemySmsSimulator) -> N
 async def test_read_skips_rows_without_an_id(
     session: aiohttp.ClientSession, canned_semysms: CannedSemySms
 ) -> None:
-    """Rows without an id cannot be tracked: skipped. Other kinds than SMS have no type."""
+    """Rows without an id cannot be tracked: skipped; a row without a type is an SMS."""
     canned_semysms.answer(
         "outbox_sms.php",
-        {"count": 2, "data": [{"id": None}, {"id": 5, "type": 1, "is_send": "1"}]},
+        {"count": 3, "data": [{"id": None}, {"id": 5, "is_send": "1"}, {"id": 6, "type": "x"}]},
     )
     canned_semysms.answer("inbox_sms.php", {"count": 1, "data": [{"phone": "+1"}]})
     client = SemySmsClient(session, TOKEN, url=canned_semysms.url)
     (message,) = await client.messages(MessageQuery())
-    assert (message.id, message.type, message.status) == ("5", None, MessageStatus.SENT)
+    assert (message.id, message.type, message.status) == ("5", MessageType.SMS, MessageStatus.SENT)
     assert message.sent_at is None
 
 
@@ -852,7 +958,9 @@ async def test_simulator_refusals(
     assert await error_of("outbox_sms.php", start_id="x") == "Invalid request: start_id"
     assert await error_of("outbox_sms.php", date_start="yesterday") == "Invalid request: date_start"
     assert await error_of("inbox_sms.php", date_end="2024-02-30") == "Invalid request: date_end"
-    assert await error_of("cancel_sms.php") == "Required parameter is missing: id_sms"
+    assert await error_of("cancel_sms.php") == "Required parameter is missing: device"
+    # The vendor names no `id_sms`: ignored, unless the knob reads it.
+    assert await error_of("cancel_sms.php", id_sms="1") == "Required parameter is missing: device"
     for body in (
         "{",
         json.dumps({"token": TOKEN, "data": []}),

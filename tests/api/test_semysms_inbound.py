@@ -39,7 +39,14 @@ from custom_components.sms_bridge.api.semysms import (
 )
 from tests.api.semysms_helpers import TOKEN, CannedSemySms, params_of
 from tests.api.webhook_catcher import WebhookCatcher
-from tests.simulator.semysms import FIRST_INBOX_ID, USSD_ANSWER, SemySmsSimulator
+from tests.simulator.semysms import (
+    FIRST_INBOX_ID,
+    SMS,
+    USSD_ANSWER,
+    WHATSAPP,
+    WHATSAPP_BUSINESS,
+    SemySmsSimulator,
+)
 
 NUMBER = "+380671112233"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -94,10 +101,12 @@ async def test_incoming_webhook(
     assert semysms.webhook_results == [("incoming", 200)]
 
 
+@pytest.mark.parametrize("dates", ["outbox", "blog"])
 async def test_status_webhooks(
-    known: SemySmsClient, semysms: SemySmsSimulator, catcher: WebhookCatcher
+    known: SemySmsClient, semysms: SemySmsSimulator, catcher: WebhookCatcher, dates: str
 ) -> None:
-    """Sent, then delivered: one delivery report each, dated."""
+    """Sent, then delivered: one delivery report each, dated, whichever names the dates take."""
+    semysms.status_dates = dates
     semysms.webhook_url = catcher.url
     (message,) = await known.send(SendRequest((NUMBER,), "x", senders=(Sender("351"),)))
     for _ in range(3):
@@ -235,14 +244,19 @@ def test_webhook_body_kinds(session: aiohttp.ClientSession) -> None:
 @pytest.mark.parametrize(
     ("headers", "body", "text"),
     [
-        (FORM, b"\xff\xfe", "not UTF-8"),
+        (FORM, b"id_device=351&msg=\xff\xfe", "not UTF-8"),
         (FORM, b"id=1&id=2&id_device=351", "given twice"),
         ({"Content-Type": "application/json"}, b"{", "not valid JSON"),
         ({"Content-Type": "application/json"}, b"[1]", "not a JSON object"),
-        ({"Content-Type": "application/json"}, b'{"id": [1]}', "'id' is not text"),
+        (
+            {"Content-Type": "application/json"},
+            b'{"id_device": 351, "id": [1]}',
+            "'id' is not text",
+        ),
         ({"Content-Type": "multipart/form-data; boundary=b"}, b"plain", "no parts"),
         (
             {"Content-Type": "multipart/form-data; boundary=b"},
+            b'--b\r\nContent-Disposition: form-data; name="id_device"\r\n\r\n351\r\n'
             b'--b\r\nContent-Disposition: form-data; name="msg"\r\n\r\n\xff\r\n--b--\r\n',
             "not UTF-8",
         ),
@@ -275,6 +289,9 @@ def test_multipart_parts_without_a_name_are_ignored(session: aiohttp.ClientSessi
     ("flags", "status", "date_field"),
     [
         ({"is_send": "1", "is_delivered": "0"}, MessageStatus.SENT, "send_date"),
+        ({"is_send": "1", "is_delivered": "0"}, MessageStatus.SENT, "send"),
+        ({"is_send": "1", "is_delivered": "1"}, MessageStatus.DELIVERED, "delivered"),
+        ({"is_error": "1"}, MessageStatus.FAILED, "error_date"),
         ({"is_send": "1", "is_delivered": "1"}, MessageStatus.DELIVERED, "delivered_date"),
         ({"is_delivered": "1"}, MessageStatus.DELIVERED, "delivered_date"),
         ({"is_send": "0", "is_error_send": "1"}, MessageStatus.FAILED, "error_date"),
@@ -365,11 +382,9 @@ async def test_poll_skips_unusable_rows(
     )
     client = SemySmsClient(session, TOKEN, url=canned_semysms.url)
     batch = await client.poll_inbound(datetime.now(UTC))
-    assert [(m.id, m.text, m.type) for m in batch.messages] == [
-        ("8", "eight", None),
-        ("9", "nine", MessageType.SMS),
-    ]
-    assert batch.messages[1].sent_at is None
+    # Row 8 is a WhatsApp message (type 1): not an SMS.
+    assert [(m.id, m.text, m.type) for m in batch.messages] == [("9", "nine", MessageType.SMS)]
+    assert batch.messages[0].sent_at is None
 
 
 # -- USSD -----------------------------------------------------------------------------------
@@ -487,3 +502,192 @@ async def test_remembered_requests_are_bounded(
     for _ in range(MAX_REMEMBERED):
         await semy.send_ussd("351", "*100#")
     assert await semy.ussd_requests(UssdQuery(ussd_id=first.id)) == []
+
+
+# -- WhatsApp, and what was not made through the service ------------------------------------
+
+
+async def test_whatsapp_messages_are_not_sms(
+    known: SemySmsClient, semysms: SemySmsSimulator, catcher: WebhookCatcher
+) -> None:
+    """WhatsApp rows (type 1 and 2) come neither by webhook nor by polling; SMS do."""
+    semysms.webhook_url = catcher.url
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    await semysms.receive_sms("+2", "on WhatsApp", kind=WHATSAPP)
+    await semysms.receive_sms("+2", "on WhatsApp Business", kind=WHATSAPP_BUSINESS)
+    await semysms.receive_sms("+2", "an SMS", kind=SMS)
+    batches = [known.handle_webhook(request).batch for request in catcher.caught]
+    assert [[message.text for message in batch.messages] for batch in batches] == [
+        [],
+        [],
+        ["an SMS"],
+    ]
+    assert all(batch.ussd_requests == () for batch in batches)
+    polled = await known.poll_inbound(since)
+    assert [message.text for message in polled.messages] == ["an SMS"]
+
+
+async def test_an_incoming_webhook_without_type_is_an_sms(
+    known: SemySmsClient, semysms: SemySmsSimulator, catcher: WebhookCatcher
+) -> None:
+    """The vendor does not show the webhook's fields: without a `type`, it is an SMS."""
+    semysms.webhook_url = catcher.url
+    semysms.incoming_type = False
+    await semysms.receive_sms("+2", "no type said")
+    (request,) = catcher.caught
+    assert b"&type=" not in request.body
+    (message,) = known.handle_webhook(request).batch.messages
+    assert (message.text, message.type) == ("no type said", MessageType.SMS)
+
+
+# -- bodies built to hurt ---------------------------------------------------------------------
+
+
+def multipart(boundary: str, parts: list[tuple[str, str]], *, head: str = "") -> bytes:
+    """A multipart body of named text parts; ``head`` adds headers to each part."""
+    body = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n{head}\r\n{value}\r\n'
+        for name, value in parts
+    )
+    return f"{body}--{boundary}--\r\n".encode()
+
+
+def multipart_request(boundary: str, body: bytes) -> WebhookRequest:
+    """A webhook request carrying a multipart body."""
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    return WebhookRequest("POST", headers, {}, body)
+
+
+def test_nested_multipart_is_refused_before_it_is_parsed(session: aiohttp.ClientSession) -> None:
+    """A part that is itself multipart is no form field: refused, however deep (no recursion)."""
+    client = SemySmsClient(session, TOKEN, phone_ids=("351",))
+    body = b"x"
+    for depth in range(2000):  # about 140 kB
+        inner = f"b{depth}"
+        head = f"Content-Type: multipart/form-data; boundary=b{depth + 1}"
+        body = f"--{inner}\r\n{head}\r\n\r\n".encode() + body + f"\r\n--{inner}--\r\n".encode()
+    assert len(body) > 100_000
+    with pytest.raises(WebhookPayloadError, match="nested"):
+        client.handle_webhook(multipart_request("b0", body))
+    one_level = multipart(
+        "o", [*incoming().items()], head="Content-Type: multipart/mixed; boundary=i\r\n"
+    )
+    with pytest.raises(WebhookPayloadError, match="nested"):
+        client.handle_webhook(multipart_request("o", one_level))
+
+
+def test_a_body_of_many_fields_is_refused_before_it_is_parsed(
+    session: aiohttp.ClientSession,
+) -> None:
+    """More fields than the service ever posts: refused by a count, not read."""
+    client = SemySmsClient(session, TOKEN, phone_ids=("351",))
+    filler = [(f"f{n}", "x") for n in range(4000)]
+    body = multipart("b", [*incoming().items(), *filler])
+    with pytest.raises(WebhookPayloadTooLargeError, match="fields"):
+        client.handle_webhook(multipart_request("b", body))
+    form = urlencode({**incoming(), **dict(filler)}).encode()
+    with pytest.raises(WebhookPayloadTooLargeError, match="fields"):
+        client.handle_webhook(WebhookRequest("POST", FORM, {}, form))
+    as_json = json.dumps({**incoming(), **dict(filler)}).encode()
+    with pytest.raises(WebhookPayloadTooLargeError, match="fields"):
+        client.handle_webhook(
+            WebhookRequest("POST", {"Content-Type": "application/json"}, {}, as_json)
+        )
+    # As many as the service may post is fine.
+    few = multipart("b", [*incoming().items(), *filler[:20]])
+    assert client.handle_webhook(multipart_request("b", few)).batch.messages
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        multipart("b", [*incoming(id_device="999").items(), ("msg", "twice")]),
+        multipart("b", [*incoming(id_device="999", id="x").items()]),
+        urlencode(incoming(id_device="999")).encode() + b"&msg=%ff",
+    ],
+)
+def test_the_phone_is_checked_before_the_rest(session: aiohttp.ClientSession, body: bytes) -> None:
+    """A request naming no phone of ours is refused as such, whatever else is wrong with it."""
+    client = SemySmsClient(session, TOKEN, phone_ids=("351",))
+    headers = (
+        {"Content-Type": "multipart/form-data; boundary=b"} if body.startswith(b"--") else FORM
+    )
+    with pytest.raises(WebhookSignatureError):
+        client.handle_webhook(WebhookRequest("POST", headers, {}, body))
+
+
+def test_errors_quote_what_the_request_wrote(session: aiohttp.ClientSession) -> None:
+    """A field name or value is quoted and cut short in an error: no line of its own in a log."""
+    client = SemySmsClient(session, TOKEN, phone_ids=("351",))
+    forged = "x\nWARNING Forged log line " + "y" * 500
+    body = json.dumps({**incoming(), forged: [1]}).encode()
+    with pytest.raises(WebhookPayloadError) as caught:
+        client.handle_webhook(
+            WebhookRequest("POST", {"Content-Type": "application/json"}, {}, body)
+        )
+    text = str(caught.value)
+    assert "\n" not in text
+    assert "'x\\nWARNING Forged log line" in text
+    assert len(text) < 200
+
+
+# -- USSD answers: what a webhook may and may not change -----------------------------------------
+
+
+async def test_a_webhook_changes_nothing_in_the_client(
+    known: SemySmsClient, semysms: SemySmsSimulator
+) -> None:
+    """A posted answer to a request is read, but not kept: reading the request back still
+    finds the service's own answer (a forged one, discarded by the caller, leaves no trace)."""
+    request = await known.send_ussd("351", "*100#")
+    forged_id = str(FIRST_INBOX_ID + 5)
+    forged = {"id": forged_id, "id_device": "351", "phone": "*100#", "msg": "Forged balance"}
+    (claimed,) = known.handle_webhook(form_request(forged)).batch.ussd_requests
+    assert (claimed.id, claimed.response, claimed.response_id) == (
+        request.id,
+        "Forged balance",
+        forged_id,
+    )
+    await semysms.advance()
+    await semysms.advance()
+    (answer,) = await known.ussd_requests(UssdQuery(ussd_id=request.id))
+    assert answer.response == USSD_ANSWER
+    assert answer.response_id == str(FIRST_INBOX_ID)
+
+
+async def test_an_answer_keeps_its_identity_after_a_restart(
+    session: aiohttp.ClientSession, semysms: SemySmsSimulator
+) -> None:
+    """The answer's own id is the inbox row's: a new client (a restart) that no longer knows
+    the request reads the same answer with the same response id."""
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    before = SemySmsClient(session, TOKEN, url=semysms.url)
+    request = await before.send_ussd("351", "*100#")
+    await semysms.advance()
+    await semysms.advance()
+    (answer,) = (await before.poll_inbound(since)).ussd_requests
+    assert answer.id == request.id
+    after = SemySmsClient(session, TOKEN, url=semysms.url)
+    (again,) = (await after.poll_inbound(since)).ussd_requests
+    assert again.id != request.id  # the request is not known any more
+    assert again.response_id == answer.response_id == str(FIRST_INBOX_ID)
+    assert again.response == answer.response
+
+
+async def test_a_later_request_takes_the_later_answer(
+    known: SemySmsClient, semysms: SemySmsSimulator, catcher: WebhookCatcher
+) -> None:
+    """Two requests of a code in turn: each answer, posted, goes to the request just before it."""
+    semysms.webhook_url = catcher.url
+    first = await known.send_ussd("351", "*100#")
+    await semysms.advance()
+    await semysms.advance()
+    second = await known.send_ussd("351", "*100#")
+    await semysms.advance()
+    await semysms.advance()
+    answers = [
+        answer.id
+        for request in catcher.caught
+        for answer in known.handle_webhook(request).batch.ussd_requests
+    ]
+    assert answers == [first.id, second.id]

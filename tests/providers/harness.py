@@ -89,6 +89,13 @@ class ProviderHarness(ABC):
     def sent_requests(self) -> list[RecordedRequest]:
         """Return the recorded API requests that sent messages."""
 
+    @abstractmethod
+    def outgoing(self) -> list[tuple[str, str | None]]:
+        """Return (recipient, phone id) of every message the provider holds to send or sent.
+
+        The phone id is None for a provider without phones.
+        """
+
     async def advance(self) -> None:
         """Move every message one step on (posting status webhooks where the provider does)."""
         await self.simulator.advance()  # type: ignore[attr-defined]

@@ -81,6 +81,14 @@ class RbsoftHarness(ProviderHarness):
             if request.path.endswith("/services/send.php") and SEND_FIELDS & request.params.keys()
         ]
 
+    def outgoing(self) -> list[tuple[str, str | None]]:
+        """Return the stored messages that are not received ones."""
+        return [
+            (row["number"], str(row["deviceID"]))
+            for row in self.simulator.messages.values()
+            if row["status"] != "Received"
+        ]
+
     async def set_status(self, message_id: str, status: MessageStatus) -> None:
         """Force the row's status; the integration reads it back by polling."""
         self.simulator.set_status(message_id, STATUSES[status])

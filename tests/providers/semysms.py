@@ -15,7 +15,6 @@ from tests.simulator.state import RecordedRequest, Row
 TOKEN = "harness-semysms-token-0123"
 UNKNOWN_PHONE = "999999"
 SEND_SCRIPTS = ("/sms.php", "/sms_more.php")
-INCOMING_FIELDS = ("id", "id_device", "phone", "msg", "date")
 
 
 class SemySmsHarness(ProviderHarness):
@@ -52,7 +51,7 @@ class SemySmsHarness(ProviderHarness):
         """Post the same incoming webhook again."""
         assert self._last is not None
         phone = self.simulator.phones[self._last["id_device"]]
-        fields = {name: str(self._last[name]) for name in INCOMING_FIELDS}
+        fields = self.simulator.incoming(self._last)
         await self.simulator.post_webhook("incoming", phone.webhook_url, fields)
 
     async def post_forged_sms(self, number: str, text: str) -> int:
@@ -65,6 +64,10 @@ class SemySmsHarness(ProviderHarness):
     def sent_requests(self) -> list[RecordedRequest]:
         """Return the calls of sms.php and sms_more.php."""
         return [r for r in self.simulator.requests if r.path.endswith(SEND_SCRIPTS)]
+
+    def outgoing(self) -> list[tuple[str, str | None]]:
+        """Return the outbox."""
+        return [(row["phone"], str(row["id_device"])) for row in self.simulator.outbox.values()]
 
     async def set_status(self, message_id: str, status: MessageStatus) -> None:
         """Set the outbox row's flags and post the phone's status webhook."""

@@ -79,6 +79,10 @@ class SmscHarness(ProviderHarness):
         """Return the calls of send.php."""
         return [r for r in self.simulator.requests if r.path.endswith("/sys/send.php")]
 
+    def outgoing(self) -> list[tuple[str, str | None]]:
+        """Return every number of every send: the service has no phones."""
+        return [(phone, None) for _, phone in self.simulator.messages]
+
     async def set_status(self, message_id: str, status: MessageStatus) -> None:
         """Set the status of one number of a send (``<send id>:<number>``) and post its callback."""
         send_id, number = message_id.split(":", 1)

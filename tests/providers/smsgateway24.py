@@ -11,6 +11,7 @@ from tests.simulator.smsgateway24 import EMAIL, PASSWORD, SmsGateway24Simulator
 from tests.simulator.state import RecordedRequest, Row
 
 UNKNOWN_PHONE = 999999
+INCOMING = 5  # the status of a received message
 SEND_METHODS = ("/getdata/addsms", "/getdata/addalotofsms", "/getdata/smstosend")
 STATUSES = {
     MessageStatus.PENDING: 1,
@@ -86,6 +87,14 @@ class SmsGateway24Harness(ProviderHarness):
     def sent_requests(self) -> list[RecordedRequest]:
         """Return the calls of addsms, addalotofsms and smstosend."""
         return [r for r in self.simulator.requests if r.path.endswith(SEND_METHODS)]
+
+    def outgoing(self) -> list[tuple[str, str | None]]:
+        """Return the stored messages that did not come in (status 5)."""
+        return [
+            (row["sendto"], str(row["deviceid"]))
+            for row in self.simulator.sms.values()
+            if row["status"] != INCOMING
+        ]
 
     async def set_status(self, message_id: str, status: MessageStatus) -> None:
         """Force the message's status code and post the phone's status webhook."""

@@ -8,7 +8,11 @@
 Every script takes `token` from the query or a POST form (`sms_more.php`: a JSON body) and
 answers HTTP 200 with JSON, `code` written exactly as the vendor's samples show it: the number
 0 for `user.php`, `devices.php` and `cancel_sms.php`, the text "0" for `sms.php` and
-`sms_more.php`, and no `code` at all on the message lists and deletions. An error is
+`sms_more.php`, and no `code` at all on the message lists and deletions. `sms_more.php` answers
+as the vendor's sample does, `data` written without quotes (not strict JSON) unless
+`strict_json` is set. `cancel_sms.php` takes the `device` whose messages not yet handed to it
+are all withdrawn, the one parameter the vendor shows; `cancel_by_id` makes it honour an
+`id_sms` too, a reading the vendor never states. An error is
 `{"code": <n>, "error": <text>}`, the code a text where success would be one; the vendor
 publishes no code table, so the codes of `ERRORS` are this simulator's own. Dates are written
 without an offset, in `timezone` (UTC unless given); list calls without `start_id`, `list_id`,
@@ -18,7 +22,14 @@ Each call is recorded in `sim.requests` (`sms_more.php`: `data` is the JSON text
 then `sim.faults` may delay, hang or spoil the answer (a spoilt answer changes nothing).
 
 The phones post webhooks, each to its own URLs (`webhook_url` sets every phone's): incoming
-messages and delivery states, as URL-encoded forms whose values are all text, unsigned.
+messages and delivery states, as URL-encoded forms whose values are all text, unsigned. The
+vendor does not show their fields: an incoming message carries the inbox row's `type` unless
+`incoming_type` is off, and a delivery state names its dates as the outbox rows do (`send`,
+`delivered`, `error_date`) unless `status_dates` is "blog" (`send_date`, `delivered_date`).
+
+Besides SMS, the inbox and outbox hold WhatsApp messages (`type` 1, WhatsApp Business 2), and
+the outbox messages created outside the service (`is_out`: typed on the phone and uploaded):
+`receive_sms(kind=...)` and `add_outside_message()` make them.
 
 Status changes happen through `advance()`, or every `status_interval` seconds when it is set.
 One step moves each message of a working phone on: handed to the phone, then sent (or failed,
@@ -58,6 +69,7 @@ WEBHOOK_TIMEOUT = aiohttp.ClientTimeout(total=30)
 BATTERY_DRAIN = 3  # percent per step while unplugged
 BATTERY_CHARGE = 7  # percent per step while charging
 BATTERY_LOW = 20  # the owner plugs the phone in at this level
+SMS, WHATSAPP, WHATSAPP_BUSINESS = 0, 1, 2  # the rows' `type`
 FIRST_OUTBOX_ID = 1201158
 FIRST_INBOX_ID = 15
 PREMIUM_END = "2031-01-01 00:00:00"
@@ -77,6 +89,8 @@ ERRORS = {
     NO_MESSAGES_LEFT: "No paid messages left",
     BAD_REQUEST: "Invalid request",
 }
+
+LOOSE = "__loose__"  # marks an answer written as the vendor's sample, not strict JSON
 
 # How each script writes `code`: a number, a text, or nothing on success.
 _TEXT_CODE = frozenset({"sms.php", "sms_more.php"})
@@ -156,6 +170,14 @@ class SemySmsSimulator(Serving):
     ) -> None:
         """Prepare a simulator; nothing listens until `start()`."""
         self.token = token
+        self.strict_json = False
+        """Answer `sms_more.php` in strict JSON instead of the vendor's sample shape."""
+        self.cancel_by_id = False
+        """`cancel_sms.php` also withdraws the one message named by `id_sms`."""
+        self.incoming_type = True
+        """The incoming webhook carries the message's `type`."""
+        self.status_dates = "outbox"
+        """Date names of the status webhook: "outbox" (`send`...) or "blog" (`send_date`...)."""
         self.user_id = user_id
         self.messages_premium = messages_premium
         self.timezone = timezone
@@ -357,7 +379,7 @@ class SemySmsSimulator(Serving):
             if entry.get("my_id") is not None:
                 item = {"my_id": entry["my_id"], **item}
             answer.append(item)
-        return {"code": "0", "data": answer}
+        return {"code": "0", "data": answer, LOOSE: not self.strict_json}
 
     def _choose_phone(self, device: str) -> SemyPhone:
         """The phone a message goes through: one of a comma list, or an active one."""
@@ -429,9 +451,11 @@ class SemySmsSimulator(Serving):
             raise SemySmsError(BAD_REQUEST, name) from None
 
     def _cancel(self, params: dict[str, Any]) -> Row:
-        message_id, device = params.get("id_sms"), params.get("device")
+        """Withdraw every message of the `device` not yet handed to it (`id_sms`: see the knob)."""
+        message_id = params.get("id_sms") if self.cancel_by_id else None
+        device = params.get("device")
         if not message_id and not device:
-            raise SemySmsError(MISSING_PARAMETER, "id_sms")
+            raise SemySmsError(MISSING_PARAMETER, "device")
         now = _microseconds(self.now())
         for row in self.outbox.values():
             if (message_id and str(row["id"]) != message_id) or (
@@ -444,8 +468,10 @@ class SemySmsSimulator(Serving):
 
     # What the phones do
 
-    async def receive_sms(self, number: str, text: str, *, phone_id: int = 351) -> Row:
-        """A message arrives on a phone: store it and post the incoming webhook."""
+    async def receive_sms(
+        self, number: str, text: str, *, phone_id: int = 351, kind: int = SMS
+    ) -> Row:
+        """A message arrives on a phone (`kind`: SMS, WHATSAPP...): stored, its webhook posted."""
         if phone_id not in self.phones:
             raise ValueError(f"no phone with id {phone_id}")
         row: Row = {
@@ -454,12 +480,26 @@ class SemySmsSimulator(Serving):
             "date": _seconds(self.now()),
             "msg": text,
             "id_device": phone_id,
-            "type": 0,
+            "type": kind,
         }
         self.inbox[row["id"]] = row
-        phone = self.phones[phone_id]
-        fields = {name: str(row[name]) for name in ("id", "id_device", "phone", "msg", "date")}
-        await self.post_webhook("incoming", phone.webhook_url, fields)
+        await self.post_webhook("incoming", self.phones[phone_id].webhook_url, self.incoming(row))
+        return dict(row)
+
+    def incoming(self, row: Row) -> dict[str, str]:
+        """The fields of the incoming webhook of an inbox row."""
+        names = ("id", "id_device", "phone", "msg", "date", *(("type",) * self.incoming_type))
+        return {name: str(row[name]) for name in names}
+
+    def add_outside_message(
+        self, number: str, text: str, *, phone_id: int = 351, kind: int = WHATSAPP
+    ) -> Row:
+        """A message typed on the phone and uploaded to the service (`is_out`), already sent."""
+        now = self.now()
+        row = outbox_row(next(self._outbox_ids), number, text, phone_id, now)
+        row |= {"is_out": 1, "type": kind, "is_send_to_phone": 1, "is_send": 1}
+        row |= {"send_to_phone": _microseconds(now), "send": _seconds(now)}
+        self.outbox[row["id"]] = row
         return dict(row)
 
     async def advance(self) -> list[Row]:
@@ -505,16 +545,26 @@ class SemySmsSimulator(Serving):
     async def post_status(self, row: Row) -> int | None:
         """Post a message's delivery state to its phone's status URL."""
         phone = self.phones[row["id_device"]]
+        sent, delivered = (
+            ("send_date", "delivered_date")
+            if self.status_dates == "blog"
+            else (
+                "send",
+                "delivered",
+            )
+        )
         fields = {
             "id": str(row["id"]),
             "id_device": str(row["id_device"]),
             "phone": row["phone"],
             "msg": row["msg"],
             "is_send": str(row["is_send"]),
-            "send_date": row["send"] or "",
+            sent: row["send"] or "",
             "is_delivered": str(row["is_delivered"]),
-            "delivered_date": row["delivered"] or "",
+            delivered: row["delivered"] or "",
         }
+        if self.status_dates != "blog":  # the outbox's failure fields too
+            fields |= {"is_error": str(row["is_error"]), "error_date": row["error_date"] or ""}
         return await self.post_webhook("status", phone.status_webhook_url, fields)
 
     async def post_webhook(self, kind: str, url: str | None, fields: dict[str, str]) -> int | None:
@@ -611,9 +661,11 @@ def _error_body(script: str, error: SemySmsError) -> Row:
 
 
 def _json_response(body: Row) -> web.Response:
-    return web.Response(
-        text=json.dumps(body, ensure_ascii=False), content_type="text/html", charset="UTF-8"
-    )
+    loose = body.pop(LOOSE, False)
+    text = json.dumps(body, ensure_ascii=False)
+    if loose:  # as the vendor's sample writes it: {"code":"0", data:[...]}
+        text = text.replace('"data":', "data:", 1)
+    return web.Response(text=text, content_type="text/html", charset="UTF-8")
 
 
 def _microseconds(moment: datetime) -> str:

@@ -4,6 +4,7 @@ Pure asyncio + aiohttp: nothing here imports Home Assistant.
 """
 
 from .errors import (
+    CancelNotExactError,
     CapabilityNotSupportedError,
     ConnectionErrorKind,
     GatewayApiError,
@@ -50,10 +51,12 @@ from .models import (
     UssdRequest,
     id_order,
 )
+from .text import printable, quoted
 
 __all__ = [
     "MAX_WEBHOOK_BODY",
     "Account",
+    "CancelNotExactError",
     "Capability",
     "CapabilityNotSupportedError",
     "ConnectionErrorKind",
@@ -93,4 +96,6 @@ __all__ = [
     "WebhookSignatureError",
     "WebhookUnknownPhoneError",
     "id_order",
+    "printable",
+    "quoted",
 ]

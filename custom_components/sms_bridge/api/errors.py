@@ -100,6 +100,22 @@ class CapabilityNotSupportedError(SmsBridgeError):
     """The provider does not offer the requested operation."""
 
 
+class CancelNotExactError(CapabilityNotSupportedError):
+    """The provider would withdraw other messages with the one asked for: nothing is withdrawn.
+
+    A provider that can only withdraw every waiting message of a phone raises it when others
+    wait there too. ``others`` is how many.
+    """
+
+    def __init__(self, phone_id: str, others: int) -> None:
+        super().__init__(
+            f"{others} other messages wait on phone {phone_id}: "
+            "the provider would withdraw them too"
+        )
+        self.phone_id = phone_id
+        self.others = others
+
+
 class WebhookSignatureError(SmsBridgeError):
     """A webhook request carries no valid signature."""
 

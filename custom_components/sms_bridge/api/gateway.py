@@ -252,7 +252,8 @@ class Gateway:
 
         Raises ``WebhookSignatureError`` when it is not authentic, ``WebhookMediaTypeError``
         when its body is of a type the provider never posts, and ``WebhookPayloadError`` when
-        it is authentic but unreadable.
+        it is authentic but unreadable. It changes nothing in the client: the caller may
+        discard what the request brings (polling alone takes nothing from the webhook).
         """
         raise _unsupported(Capability.INBOUND_WEBHOOK)
 

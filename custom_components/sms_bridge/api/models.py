@@ -154,7 +154,12 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class UssdRequest:
-    """A USSD request and, once the phone reports it, its answer."""
+    """A USSD request and, once the phone reports it, its answer.
+
+    ``response_id`` is the provider's own id of what brought the answer (a received message),
+    where it has one: the same answer read again carries the same one, even once the request
+    it answers is forgotten (a restart).
+    """
 
     id: str
     request: str
@@ -163,6 +168,7 @@ class UssdRequest:
     sim_slot: int | None = None
     sent_at: datetime | None = None
     responded_at: datetime | None = None
+    response_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,16 +22,33 @@ These points are not settled by the vendor's documentation; the client decides a
   poll: later polls ask for the ids after the last one seen, which no clock can disturb.
 * Polling asks for ``start_id`` without ``end_id``, without ``device`` and without paging; the
   outbox is read without ``device`` too.
-* Webhooks are taken as POST forms, JSON objects or multipart forms alike; a request carrying
-  ``is_send`` or ``is_delivered`` is a delivery state, any other an incoming message. A state
-  with neither flag set reports nothing, unless an ``is_error`` flag says the message failed.
+* ``sms_more.php``: the vendor's sample answer writes ``data`` without quotes, which is not
+  JSON. Names without quotes are read as names, in any answer; nothing else is forgiven.
+* Webhooks are taken as POST forms, JSON objects or multipart forms alike, of at most
+  ``MAX_FIELDS`` fields (a multipart part may not be multipart itself), and refused as not
+  the account's before anything but ``id_device`` is read. A request carrying a delivery flag
+  or date is a delivery state, any other an incoming message. A state's dates are read under
+  the outbox's names (``send``, ``delivered``, ``error_date``) or ``send_date`` and
+  ``delivered_date``. A state with neither flag set reports nothing, unless an ``is_error``
+  flag says the message failed.
+* WhatsApp messages (``type`` 1 and 2) and messages created outside the service (``is_out``)
+  are no SMS of ours: they are neither listed nor brought in. A row or a webhook without a
+  ``type`` is an SMS.
+* ``cancel_sms.php`` takes the ``device`` whose messages not yet handed to it are all
+  withdrawn, and nothing naming one message. A message is withdrawn only when no other message
+  of its phone waits in the outbox of the last ``CANCEL_LOOKBACK``; else the cancel is refused.
+  A message queued through that phone between the check and the cancel is withdrawn too.
 * ``priority`` is sent as 1 to put a message ahead of those without one; ``active`` lets the
   service pick one of the working phones (used when no phone is named, and for a random one);
-  a list of phones is sent comma-separated, in bulk sends too.
+  a list of phones is sent comma-separated, in bulk sends too. Spreading over every phone takes
+  the phones that may send in turn, one message per recipient.
 * Credits are the paid messages left (``messages_premium``); a premium plan with an end date
   and no message count is taken as unlimited.
 * An answer to a USSD request is recognised by the code as its sender, on the phone that dialled
-  it, after the request was made. A USSD answer the client never asked for keeps its own id.
+  it, after the request was made: it answers the latest such request not answered by another
+  message. A USSD answer the client never asked for keeps its own id. Either way its
+  ``response_id`` is the received message's id. A webhook changes nothing in the client: only
+  what the client reads itself (polling, reading a request back) is kept.
 * A phone's operator is shown as the detail of one SIM in slot 0, when the phone names it.
 * The ids of received and of sent messages are separate sequences: a query by message id reads
   the sent ones, received ones are read with the ``received`` status.
@@ -43,8 +60,6 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from email.parser import BytesParser
-from email.policy import HTTP
 import hashlib
 import json
 import re
@@ -55,6 +70,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 
 from .errors import (
+    CancelNotExactError,
     CapabilityNotSupportedError,
     GatewayApiError,
     GatewayAuthenticationError,
@@ -85,6 +101,7 @@ from .models import (
     Sim,
     UssdRequest,
 )
+from .text import quoted
 from .transport import Transport
 from .values import (
     EARLIEST,
@@ -118,12 +135,34 @@ MAX_CREDITS: Final = 1e15
 USSD_LOOKBACK: Final = timedelta(days=2)  # how far back earlier answers to a code are looked for
 USSD_WAIT: Final = timedelta(minutes=10)  # a request older than this is not read back any more
 MAX_REMEMBERED: Final = 200  # USSD requests and answers kept to match answers to requests
+MAX_FIELDS: Final = 32  # fields of one webhook request: the service posts about ten
+MAX_HEADER: Final = 1000  # characters of a header of a multipart part
+CANCEL_LOOKBACK: Final = timedelta(days=7)  # how far back other waiting messages are looked for
 
-_STATUS_FIELDS = frozenset({"is_send", "is_delivered", "send_date", "delivered_date"})
+_STATUS_FIELDS = frozenset(
+    {
+        "is_send",
+        "is_delivered",
+        "is_error",
+        "is_error_send",
+        "send",
+        "send_date",
+        "delivered",
+        "delivered_date",
+        "error_date",
+    }
+)
+_SMS_TYPE: Final = 0  # the rows' type: 1 and 2 are WhatsApp and WhatsApp Business
 # Starts with * or #, ends with #, holds at least one digit: *100#, *123*1#, #123#.
 _USSD_CODE = re.compile(r"[*#][0-9*#]*[0-9][0-9*#]*#")
 _TOKEN_WORDS = re.compile(r"token|токен", re.IGNORECASE)
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+# A parameter of a header: ; name=value or ; name="value"
+_PARAMETER = re.compile(
+    r';\s*(?P<name>[^=;\s]+)\s*=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[^;\s]*))'
+)
+# A JSON text (skipped whole), or a name without quotes where an object's name goes.
+_BARE_NAME = re.compile(r'"(?:[^"\\]|\\.)*"|([{,]\s*)([A-Za-z_$][\w$]*)(\s*:)')
 
 
 def is_ussd_code(value: str) -> bool:
@@ -186,9 +225,11 @@ class SemySmsClient(Gateway):
         self._user_id = user_id
         self._phone_ids = frozenset(phone_ids)
         self._sending_ids: tuple[str, ...] | None = None  # phones that may send, once read
+        self._next_sender = 0  # where spreading over the phones goes on
         self._inbox_mark: int | None = None
         self._dialled: OrderedDict[str, _Dialled] = OrderedDict()
-        self._answers: OrderedDict[str, UssdRequest] = OrderedDict()  # by incoming message id
+        # The answers read (never those posted), by the id of the request they answer.
+        self._answers: OrderedDict[str, UssdRequest] = OrderedDict()
 
     def __repr__(self) -> str:
         """Name the account, never the token."""
@@ -246,20 +287,27 @@ class SemySmsClient(Gateway):
         if request.routing is Routing.ALL_SIMS:
             raise CapabilityNotSupportedError("The provider cannot send through every SIM")
         if request.routing is Routing.ALL_PHONES:
-            if self._sending_ids is None:
-                await self.phones()
-            if not self._sending_ids:
-                raise GatewayApiError("No phone of the account may send")
-            pairs = [
-                (number, phone_id)
-                for number in request.recipients
-                for phone_id in self._sending_ids
-            ]
-            return await self._send_more(request, pairs)
-        device = _device(request)
-        if len(request.recipients) == 1:
-            return [await self._send_one(request, request.recipients[0], device)]
-        return await self._send_more(request, [(number, device) for number in request.recipients])
+            pairs = await self._spread(request.recipients)
+        else:
+            device = _device(request)
+            pairs = [(number, device) for number in request.recipients]
+        if len(pairs) == 1:
+            return [await self._send_one(request, *pairs[0])]
+        return await self._send_more(request, pairs)
+
+    async def _spread(self, recipients: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Give each recipient one of the phones that may send, in turn (one message each)."""
+        if self._sending_ids is None:
+            await self.phones()
+        phones = self._sending_ids
+        if not phones:
+            raise GatewayApiError("No phone of the account may send")
+        first = self._next_sender
+        self._next_sender = (first + len(recipients)) % len(phones)
+        return [
+            (number, phones[(first + position) % len(phones)])
+            for position, number in enumerate(recipients)
+        ]
 
     async def _send_one(self, request: SendRequest, number: str, device: str) -> Message:
         params = {"device": device, "phone": number, "msg": request.text}
@@ -317,14 +365,18 @@ class SemySmsClient(Gateway):
             found += [
                 message
                 for item in as_dicts(data.get("data"))
-                if (message := self._inbox_message(item)) and not is_ussd_code(message.number)
+                if _is_sms(item)
+                and (message := self._inbox_message(item))
+                and not is_ussd_code(message.number)
             ]
         if not received:
             data = await self._call("outbox_sms.php", params)
             found += [
                 message
                 for item in as_dicts(data.get("data"))
-                if (message := self._outbox_message(item))
+                if _is_sms(item)
+                and not as_flag(item.get("is_out"))
+                and (message := self._outbox_message(item))
             ]
         return [
             message
@@ -337,9 +389,34 @@ class SemySmsClient(Gateway):
     async def cancel(self, message_id: str) -> None:
         """Withdraw a message the service has not handed to its phone yet.
 
-        The service answers alike whether or not it could: read the message back to know.
+        The service withdraws every waiting message of a phone at once: the cancel is made only
+        when no other message of that phone waits, else ``CancelNotExactError`` is raised and
+        nothing is withdrawn. A message that is not waiting (on its phone already, or unknown)
+        is left as it is. The service answers alike whether or not it could: read it back.
         """
-        await self._call("cancel_sms.php", {"id_sms": message_id})
+        data = await self._call("outbox_sms.php", {"list_id": message_id})
+        row = next(
+            (item for item in as_dicts(data.get("data")) if as_id(item.get("id")) == message_id),
+            None,
+        )
+        if row is None or not _is_waiting(row):
+            return
+        if (phone_id := as_id(row.get("id_device"))) is None:
+            raise CapabilityNotSupportedError("The service does not say whose message it is")
+        since = datetime.now(UTC) - CANCEL_LOOKBACK
+        data = await self._call(
+            "outbox_sms.php", {"device": phone_id, "date_start": self._format(since)}
+        )
+        others = {
+            item_id
+            for item in as_dicts(data.get("data"))
+            if (item_id := as_id(item.get("id"))) != message_id
+            and as_id(item.get("id_device")) == phone_id
+            and _is_waiting(item)
+        }
+        if others:
+            raise CancelNotExactError(phone_id, len(others))
+        await self._call("cancel_sms.php", {"device": phone_id})
 
     def sequence(self, message: Message) -> int | None:
         """Return a sent message's id as a number: the service numbers them in order."""
@@ -362,19 +439,23 @@ class SemySmsClient(Gateway):
         )
         if rows:
             self._inbox_mark = max(self._inbox_mark or 0, int(rows[-1]["id"]))
-        return self._batch(rows)
+        return self._batch(rows, keep=True)
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Read an incoming message or a delivery state posted by one of the account's phones.
 
-        Nothing signs it: a request is refused unless it names one of the account's phones.
+        Nothing signs it: a request is refused unless it names one of the account's phones,
+        which is checked before the rest of it is read. It changes nothing in the client: the
+        caller may discard what it brings.
         """
-        fields = _webhook_fields(request)
-        phone_id = as_id(fields.get("id_device"))
+        pairs = _webhook_pairs(request)
+        named = [value for name, value in pairs if name == "id_device"]
+        phone_id = as_id(_field_text(named[0])) if len(named) == 1 else None
         if phone_id is None or phone_id not in self._phone_ids:
             raise WebhookUnknownPhoneError(
                 "The request names none of the account's phones", phone_id
             )
+        fields = _field_texts(pairs)
         if (message_id := as_id(fields.get("id"))) is None:
             raise WebhookPayloadError(f"The request has no valid 'id' (0 to {MAX_ID})")
         if _STATUS_FIELDS & fields.keys():
@@ -387,15 +468,18 @@ class SemySmsClient(Gateway):
             raise WebhookPayloadTooLargeError(f"A message is longer than {MAX_TEXT} characters")
         row = {"id": message_id, "id_device": phone_id, "phone": number, "msg": text}
         row["date"] = fields.get("date", "")
-        return WebhookResult(self._batch([row]))
+        row["type"] = fields.get("type", "")
+        return WebhookResult(self._batch([row], keep=False))
 
-    def _batch(self, rows: Iterable[Mapping[str, str]]) -> InboundBatch:
-        """Split incoming rows into messages and answers to USSD requests."""
+    def _batch(self, rows: Iterable[Mapping[str, str]], *, keep: bool) -> InboundBatch:
+        """Split incoming SMS into messages and answers to USSD requests (``keep``: see _answer)."""
         messages: list[Message] = []
         answers: list[UssdRequest] = []
         for row in rows:
+            if not _is_sms(row):
+                continue  # WhatsApp
             if is_ussd_code(row["phone"]):
-                answers.append(self._answer(row))
+                answers.append(self._answer(row, keep=keep))
             elif (message := self._inbox_message(row)) is not None:
                 messages.append(message)
         return InboundBatch(messages=tuple(messages), ussd_requests=tuple(answers))
@@ -404,14 +488,17 @@ class SemySmsClient(Gateway):
         self, message_id: str, phone_id: str, fields: Mapping[str, str]
     ) -> DeliveryReport | None:
         # The furthest state first, in the same order as the outbox's flags are read.
+        # Dates under the outbox's names or the other ones seen (send_date, delivered_date).
+        names: tuple[str, ...]
         if as_flag(fields.get("is_delivered")):
-            status, at = MessageStatus.DELIVERED, self._date(fields.get("delivered_date"))
+            status, names = MessageStatus.DELIVERED, ("delivered", "delivered_date")
         elif as_flag(fields.get("is_error")) or as_flag(fields.get("is_error_send")):
-            status, at = MessageStatus.FAILED, self._date(fields.get("error_date"))
+            status, names = MessageStatus.FAILED, ("error_date",)
         elif as_flag(fields.get("is_send")):
-            status, at = MessageStatus.SENT, self._date(fields.get("send_date"))
+            status, names = MessageStatus.SENT, ("send", "send_date")
         else:
             return None
+        at = next((date for name in names if (date := self._date(fields.get(name)))), None)
         return DeliveryReport(
             message_id=message_id,
             status=status,
@@ -484,47 +571,64 @@ class SemySmsClient(Gateway):
             key=lambda row: int(row["id"]),
         )
         for row in rows:
-            if row["phone"] == request.request and row["id_device"] == request.phone_id:
-                return self._answer(row)
+            if (
+                _is_sms(row)
+                and row["phone"] == request.request
+                and row["id_device"] == request.phone_id
+                and self._dialled_before(row) is dialled
+            ):
+                return self._answer(row, keep=True)
         return None
 
     def _answered(self, request_id: str) -> UssdRequest | None:
-        return next((a for a in self._answers.values() if a.id == request_id), None)
+        return self._answers.get(request_id)
 
-    def _answer(self, row: Mapping[str, str]) -> UssdRequest:
-        """Return the USSD answer an incoming message is, the same each time it is read."""
-        if (known := self._answers.get(row["id"])) is not None:
-            return known
+    def _dialled_before(self, row: Mapping[str, str]) -> _Dialled | None:
+        """Return the request an incoming message from a code answers, if one of ours.
+
+        The latest request of that code on that phone made before the message came, unless
+        another message answered it already.
+        """
+        row_id = int(row["id"])
+        for item in reversed(self._dialled.values()):
+            request = item.request
+            if request.request != row["phone"] or request.phone_id != row["id_device"]:
+                continue
+            if row_id <= item.after_id:
+                continue
+            known = self._answers.get(request.id)
+            if known is None or known.response_id == row["id"]:
+                return item
+        return None
+
+    def _answer(self, row: Mapping[str, str], *, keep: bool) -> UssdRequest:
+        """Return the USSD answer an incoming message is, the same each time it is read.
+
+        ``keep`` records it as its request's answer: only for what the client read itself,
+        never for what a webhook posted (which the caller may discard, or may be forged).
+        """
         answered_at = self._date(row.get("date")) or datetime.now(UTC)
-        dialled = next(
-            (
-                item
-                for item in self._dialled.values()
-                if item.request.request == row["phone"]
-                and item.request.phone_id == row["id_device"]
-                and int(row["id"]) > item.after_id
-                and self._answered(item.request.id) is None
-            ),
-            None,
-        )
+        dialled = self._dialled_before(row)
         if dialled is None:
-            answer = UssdRequest(
+            return UssdRequest(
                 id=f"answer-{row['id']}",
                 request=row["phone"],
                 response=row["msg"],
                 phone_id=row["id_device"],
                 responded_at=answered_at,
+                response_id=row["id"],
             )
-        else:
-            answer = UssdRequest(
-                id=dialled.request.id,
-                request=dialled.request.request,
-                response=row["msg"],
-                phone_id=dialled.request.phone_id,
-                sent_at=dialled.request.sent_at,
-                responded_at=answered_at,
-            )
-        _remember(self._answers, row["id"], answer)
+        answer = UssdRequest(
+            id=dialled.request.id,
+            request=dialled.request.request,
+            response=row["msg"],
+            phone_id=dialled.request.phone_id,
+            sent_at=dialled.request.sent_at,
+            responded_at=answered_at,
+            response_id=row["id"],
+        )
+        if keep:
+            _remember(self._answers, answer.id, answer)
         return answer
 
     # -- parsing ------------------------------------------------------------------------
@@ -601,8 +705,8 @@ class SemySmsClient(Gateway):
     def _answer_data(self, body: str) -> dict[str, Any]:
         """Return the answer's object, mapping error codes to typed errors."""
         try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
+            document = _json(body)
+        except ValueError:
             kind = "an HTML page" if body.lstrip().startswith("<") else "something that is not JSON"
             raise GatewayResponseError(f"SemySMS answered {kind}") from None
         if not isinstance(document, dict):
@@ -699,59 +803,147 @@ def _model(manufacturer: str | None, device_name: str | None) -> str | None:
     return f"{manufacturer} {device_name}"
 
 
-def _webhook_fields(request: WebhookRequest) -> dict[str, str]:
-    """Return the posted fields as text: a form (the service's), JSON or multipart alike."""
+def _json(body: str) -> Any:
+    """Return an answer's JSON, its names read even without quotes (the vendor's sample).
+
+    Raises ValueError when it is not JSON even so.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        pass
+    text = _BARE_NAME.sub(
+        lambda match: match[0] if match[2] is None else f'{match[1]}"{match[2]}"{match[3]}', body
+    )
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+
+
+def _is_sms(row: Mapping[str, Any]) -> bool:
+    """Return True for an SMS row: type 0, or no type given (WhatsApp is 1 and 2)."""
+    kind = row.get("type")
+    return kind in (None, "") or as_int(kind, _SMS_TYPE, _SMS_TYPE) is not None
+
+
+def _is_waiting(row: Mapping[str, Any]) -> bool:
+    """Return True for an outbox row not handed to its phone yet (what a cancel withdraws)."""
+    return _outbox_status(row) is MessageStatus.PENDING
+
+
+type _Value = str | bytes | int | float | bool | list[Any] | dict[str, Any] | None
+
+
+def _webhook_pairs(request: WebhookRequest) -> list[tuple[str, _Value]]:
+    """Return the posted fields, their values not read yet: a form (the service's), JSON or
+    multipart alike, of at most MAX_FIELDS fields, counted before they are parsed.
+    """
     content_type = header(request.headers, "Content-Type") or FORM
     media_type = content_type.partition(";")[0].strip().lower()
+    body = request.body
+    too_many = WebhookPayloadTooLargeError(f"The request has more than {MAX_FIELDS} fields")
+    if media_type == FORM:
+        if body.count(b"&") >= MAX_FIELDS:
+            raise too_many
+        return [
+            (name.decode(errors="replace"), value)
+            for name, value in parse_qsl(body, keep_blank_values=True)
+        ]
+    if media_type == "multipart/form-data":
+        return _multipart_pairs(content_type, body)
+    if media_type != "application/json":
+        raise WebhookMediaTypeError("not a form")
     try:
-        text = request.body.decode()
+        document = json.loads(body.decode())
     except UnicodeDecodeError:
         raise WebhookPayloadError("body not UTF-8") from None
-    if media_type == FORM:
-        pairs = parse_qsl(text, keep_blank_values=True)
-    elif media_type == "application/json":
-        pairs = _json_pairs(text)
-    elif media_type == "multipart/form-data":
-        pairs = _multipart_pairs(content_type, request.body)
-    else:
-        raise WebhookMediaTypeError("not a form")
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        if name in fields:
-            raise WebhookPayloadError(f"The field '{name}' is given twice")
-        fields[name] = value
-    return fields
-
-
-def _json_pairs(text: str) -> list[tuple[str, str]]:
-    try:
-        document = json.loads(text)
     except (ValueError, RecursionError):
         raise WebhookPayloadError("The body is not valid JSON") from None
     if not isinstance(document, dict):
         raise WebhookPayloadError("The body is not a JSON object")
-    pairs = []
-    for name, value in document.items():
-        if (text_value := as_text(value)) is None and value not in ("", None):
-            raise WebhookPayloadError(f"The field '{name}' is not text")
-        pairs.append((name, text_value or ""))
-    return pairs
+    if len(document) > MAX_FIELDS:
+        raise too_many
+    return list(document.items())
 
 
-def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]]:
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    document = BytesParser(policy=HTTP).parsebytes(head + body)
-    if not document.is_multipart():
+def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, _Value]]:
+    """Split a multipart form into its named parts; a part that is multipart is refused.
+
+    Only what a form carries is read: each part's headers and text, nothing nested, no
+    transfer encoding.
+    """
+    boundary = _header_param(content_type, "boundary")
+    if not boundary:
+        raise WebhookPayloadError("The multipart body has no boundary")
+    delimiter = b"\r\n--" + boundary.encode(errors="replace")
+    body = b"\r\n" + body  # the first delimiter may open the body
+    if body.count(delimiter) > MAX_FIELDS + 1:
+        raise WebhookPayloadTooLargeError(f"The request has more than {MAX_FIELDS} fields")
+    pairs: list[tuple[str, _Value]] = []
+    for section in body.split(delimiter)[1:]:
+        if section.startswith(b"--"):
+            break  # the closing delimiter
+        _, _, part = section.partition(b"\r\n")  # the rest of the delimiter's line
+        if part.startswith(b"\r\n"):  # a part without headers
+            head, value = b"", part[2:]
+        else:
+            head, _, value = part.partition(b"\r\n\r\n")
+        headers = _part_headers(head)
+        if headers.get("content-type", "").strip().lower().startswith("multipart/"):
+            raise WebhookPayloadError("A part of the multipart body is nested multipart")
+        name = _header_param(headers.get("content-disposition", ""), "name")
+        if name is not None:
+            pairs.append((name, value))
+    if not pairs:
         raise WebhookPayloadError("The multipart body has no parts")
-    pairs = []
-    for part in document.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if not isinstance(name, str) or not isinstance(payload, bytes):
-            continue
-        # The body is UTF-8; a part it carries encoded (base64) may not be.
-        pairs.append((name, payload.decode(errors="replace")))
     return pairs
+
+
+def _part_headers(head: bytes) -> dict[str, str]:
+    headers = {}
+    for line in head.decode(errors="replace").split("\r\n"):
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def _header_param(value: str, name: str) -> str | None:
+    """Return a parameter of a header value (``boundary``, ``name``), else None."""
+    if len(value) > MAX_HEADER:
+        raise WebhookPayloadError("A header of the multipart body is too long")
+    for match in _PARAMETER.finditer(value):
+        if match["name"].lower() == name:
+            if match["quoted"] is not None:
+                return re.sub(r"\\(.)", r"\1", match["quoted"])
+            return match["token"]
+    return None
+
+
+def _field_text(value: _Value) -> str | None:
+    """Return a field's value as text (UTF-8 when posted as bytes), else None."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return None
+    if value in ("", None):
+        return ""
+    return as_text(value)
+
+
+def _field_texts(pairs: list[tuple[str, _Value]]) -> dict[str, str]:
+    """Return the fields as text, each given once."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise WebhookPayloadError(f"The field {quoted(name)} is given twice")
+        if (text := _field_text(value)) is None:
+            kind = "not UTF-8" if isinstance(value, bytes) else "not text"
+            raise WebhookPayloadError(f"The field {quoted(name)} is {kind}")
+        fields[name] = text
+    return fields
 
 
 def _inbox_row(item: Mapping[str, Any]) -> dict[str, str] | None:

@@ -90,6 +90,7 @@ from .models import (
     MessageStatus,
     MessageType,
 )
+from .text import quoted
 from .transport import Transport
 from .values import as_dicts, as_float, as_id, as_int, as_text, as_unix_time, header
 
@@ -507,7 +508,7 @@ def _callback_fields(request: WebhookRequest) -> dict[str, bytes]:
     fields = {name: value.encode() for name, value in request.query.items()}
     method = request.method.upper()
     if method not in SmscClient.webhook_methods:
-        raise WebhookPayloadError(f"SMSC does not send {method} callbacks")
+        raise WebhookPayloadError(f"SMSC does not send {quoted(method)} callbacks")
     if method == "GET" or not request.body:
         return fields
     content_type = header(request.headers, "Content-Type") or ""

@@ -103,6 +103,7 @@ from .models import (
     Sim,
     id_order,
 )
+from .text import quoted
 from .transport import Transport
 from .values import (
     EARLIEST,
@@ -791,7 +792,7 @@ def _named_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone {name!r}") from None
+        raise ValueError(f"Unknown time zone {quoted(name)}") from None
 
 
 def new_customer_id() -> int:
@@ -823,7 +824,7 @@ def _webhook_items(request: WebhookRequest) -> list[dict[str, Any]]:
     if media == _FORM:
         return [dict(parse_qsl(text, keep_blank_values=True))]
     if media not in _JSON_TYPES and not media.endswith("+json"):
-        raise WebhookMediaTypeError(f"Unexpected body type {media!r}")
+        raise WebhookMediaTypeError(f"Unexpected body type {quoted(media)}")
     payload = _loads(text, WebhookPayloadError)
     items = payload if isinstance(payload, list) else [payload]
     if not items:

@@ -1,4 +1,4 @@
-"""Text helpers: phone number clean-up and SMS segment counting."""
+"""Text helpers: phone number clean-up, SMS segment counting, quoting for log lines."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ _GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 GSM7: Final = "gsm7"
 UCS2: Final = "ucs2"
+QUOTED_LENGTH: Final = 60  # characters of an untrusted value shown in a log line or an error
 
 
 def clean_number(number: str) -> str | None:
@@ -69,3 +70,26 @@ def segment_count(text: str) -> int:
             parts, used = parts + 1, 0
         used += size
     return parts
+
+
+def quoted(value: object, limit: int = QUOTED_LENGTH) -> str:
+    """Return ``value`` quoted, its control characters escaped, cut after ``limit`` characters.
+
+    For what a request or an answer wrote, in a log line or an error that ends up in one: a
+    newline in it cannot start a forged line, and a long value cannot flood the log.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        return repr(text[:limit]) + "..."
+    return repr(text)
+
+
+def printable(value: object, limit: int) -> str:
+    """Return ``value`` as text, its control characters escaped, cut after ``limit`` characters.
+
+    For a message of ours that may quote what a request wrote (an error's reason): it stays
+    readable, and cannot break the log line either.
+    """
+    text = str(value)
+    escaped = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text[:limit])
+    return escaped + ("..." if len(text) > limit else "")
