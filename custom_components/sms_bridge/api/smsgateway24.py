@@ -32,7 +32,7 @@ Decisions on what the service's documentation does not say:
   ``GatewayApiError`` with the service's text and code 1, never repeated. A ``gettoken`` error
   that mentions the login, the password, the e-mail address, the user or authorisation is a
   ``GatewayAuthenticationError``.
-* How ``gettoken`` is called: its page says GET, the vendor's and others' clients post a form.
+* How ``gettoken`` is called: its page says GET, public clients post a form.
   The client posts (the password stays out of URLs and server logs) and, when the POST is
   answered HTTP 405 (method not allowed), asks again with the documented GET, and keeps to GET.
 * Whether ``addsms`` makes one message or several of a comma-separated ``sendto``: the client
@@ -173,7 +173,7 @@ _NOT_FOUND = 404
 _METHOD_NOT_ALLOWED = 405
 # Answers that refuse a request's token: the request was turned away before anything was done.
 _REFUSED_TOKEN = re.compile(
-    r"^\W*login or password (?:is )?incorrect\W*$"
+    r"^\W*(?:login or password (?:is )?incorrect|incorrect login or password)\W*$"
     r"|^\W*(?:unauthori[sz]ed|unauthenticated|not authenticated)\W*$"
     r"|\b(?:invalid|incorrect|wrong|bad|unknown|expired|missing|empty|no)\W+(?:api\W+)?token\b"
     r"|\btoken\W+(?:(?:is|has|was|been)\W+){0,2}"
