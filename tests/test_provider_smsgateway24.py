@@ -1,14 +1,16 @@
 """SmsGateway24 through Home Assistant, against its simulator over real HTTP.
 
 The entry logs in with an e-mail address and a password, keeps the token the service gives and
-renews it when refused; phones come from ``getalldevices`` and ``getdevicestatus``; webhooks are
-unsigned JSON per phone, accepted only for the account's phones.
+renews it when refused; phones come from ``getalldevices`` and, where the service answers it,
+``getdevicestatus``; webhooks are unsigned JSON per phone, accepted only for the account's phones.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import timedelta
 import json
+import logging
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -45,10 +47,12 @@ from custom_components.sms_bridge.const import (
 from custom_components.sms_bridge.inbound_poll import POLL_INTERVAL
 from custom_components.sms_bridge.providers import PROVIDERS
 from tests.conftest import WEBHOOK_ID
+from tests.helpers import logged_tracebacks
 from tests.simulator.smsgateway24 import (
     EMAIL,
     FAILING_SUFFIX,
     PASSWORD,
+    DeviceStatus,
     SmsGateway24Simulator,
 )
 
@@ -340,6 +344,7 @@ async def test_entities_per_phone(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Online (as the service says), subscription, SIM cards, app version; no credits."""
+    sim.device_status = DeviceStatus.PRESENT
     sim.phones[int(PIXEL)].online = False  # seen a moment ago, yet the service says offline
     entry = await set_up(hass, sg24_entry())
 
@@ -378,6 +383,32 @@ async def test_entities_per_phone(
     await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert state("binary_sensor.office_pixel_online") == STATE_ON
+
+
+def online_state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the state of an online binary sensor."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [DeviceStatus.ABSENT, DeviceStatus.HTTP_500, DeviceStatus.HTML_PAGE, DeviceStatus.API_ERROR],
+)
+async def test_phones_load_without_a_status_method(
+    hass: HomeAssistant, sim: SmsGateway24Simulator, answer: DeviceStatus
+) -> None:
+    """getdevicestatus is not on the service's page: absent or failing, the entry loads and
+    "Online" follows the time each phone was last seen."""
+    sim.device_status = answer
+    sim.phones[int(PIXEL)].last_seen -= timedelta(hours=2)
+    entry = await set_up(hass, sg24_entry())
+    assert entry.state is ConfigEntryState.LOADED
+    assert online_state(hass, "binary_sensor.aosp_on_ia_emulator_online") == STATE_ON
+    assert online_state(hass, "binary_sensor.office_pixel_online") == STATE_OFF
+    await entry.runtime_data.coordinator.async_refresh()
+    assert entry.runtime_data.coordinator.last_update_success
 
 
 # -- sending --------------------------------------------------------------------------------------
@@ -514,6 +545,33 @@ async def test_incoming_sms_by_webhook_fires_once(
     assert response.status == 200
     await hass.async_block_till_done()
     assert len(events) == 1
+
+
+@pytest.mark.parametrize("zone", ["America", "x" * 300, "Nowhere/Land"])
+async def test_a_date_in_no_known_zone_fires_without_a_traceback(
+    hass: HomeAssistant, client: TestClient, caplog: pytest.LogCaptureFixture, zone: str
+) -> None:
+    """A PHP date whose zone names a directory, a name too long for a file or nothing at all:
+    the message fires, its sending time unknown, and nothing is logged with the webhook id."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    date = {"date": "2024-05-01 12:00:00.000000", "timezone_type": 3, "timezone": zone}
+    payload = {
+        "address": "+4915752982212",
+        "body": "Hallo",
+        "sms_id": 4711,
+        "device_id": int(PIXEL),
+        "date": date,
+    }
+    response = await client.post(f"/api/webhook/{WEBHOOK_ID}", json=payload)
+    assert response.status == 200
+    await hass.async_block_till_done()
+    [event] = events
+    assert event.data["text"] == "Hallo"
+    assert event.data["sent_at"] is None
+    assert logged_tracebacks(caplog) == []
+    assert not [
+        r for r in caplog.records if r.levelno >= logging.WARNING and WEBHOOK_ID in r.getMessage()
+    ]
 
 
 async def test_an_image_fires_with_its_url(
@@ -732,7 +790,7 @@ async def test_diagnostics_redact_every_secret(
     }
     assert diagnostics["account"] is None
     phone = next(p for p in diagnostics["phones"] if p["id"] == PIXEL)
-    assert phone["online"] is True
+    assert phone["online"] is None  # no getdevicestatus, as on the service's page
     assert phone["subscription"] is False
     assert phone["app_version"] == "12.1.21"
     text = json.dumps(diagnostics)

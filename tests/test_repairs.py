@@ -1,7 +1,11 @@
-"""Repair issues: titles that fit the repairs list, and the fix flow of a changed API key."""
+"""Repair issues: titles that fit the repairs list, and the fix flow of a changed API key.
+
+The wrong-signature repair of a provider that signs nothing (SmsGateway24) is checked too.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from http import HTTPStatus
 import json
 from pathlib import Path
@@ -18,11 +22,19 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PREVIOUS_API_KEY,
+    CONF_PROVIDER,
+    CONF_URL,
+    CONF_WEBHOOK_ID,
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,
 )
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, WEBHOOK_ID
 from tests.simulator import GatewaySimulator
+from tests.simulator.smsgateway24 import (
+    EMAIL as SG24_EMAIL,
+    PASSWORD as SG24_PASSWORD,
+    SmsGateway24Simulator,
+)
 
 STRINGS = json.loads(
     (
@@ -33,6 +45,7 @@ STRINGS = json.loads(
 MAX_TITLE = 30
 NEW_KEY = "the-new-key-on-the-gateway"
 FIX = "/api/repairs/issues/fix"
+SG24_NEW_PASSWORD = "sg24-New-Pass"
 
 
 @pytest.mark.parametrize("issue", sorted(STRINGS["issues"]))
@@ -126,3 +139,58 @@ async def test_fix_flow_of_a_removed_entry(
     result = await post(client, f"{FIX}/{result['flow_id']}", {CONF_API_KEY: NEW_KEY})
     assert result["type"] == "abort"
     assert result["reason"] == "entry_removed"
+
+
+@pytest.fixture
+async def sg24(hass: HomeAssistant) -> AsyncGenerator[SmsGateway24Simulator]:
+    """Run an SmsGateway24 simulator."""
+    simulator = SmsGateway24Simulator()
+    await simulator.start()
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+async def test_smsgateway24_refused_webhooks_offer_no_api_key_fix(
+    repairs: None,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    sg24: SmsGateway24Simulator,
+) -> None:
+    """Three refused SmsGateway24 webhooks (naming no phone of the account): no API-key fix.
+
+    SmsGateway24 signs nothing: the issue names the unknown phone and offers nothing to type.
+    """
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="SG24",
+        data={
+            CONF_PROVIDER: "smsgateway24",
+            CONF_URL: sg24.url,
+            "email": SG24_EMAIL,
+            "password": SG24_PASSWORD,
+            CONF_WEBHOOK_ID: WEBHOOK_ID,
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    http = await hass_client_no_auth()
+    forged = {"address": "+4915752982212", "body": "forged", "sms_id": 1, "device_id": 999999}
+    for _ in range(3):
+        response = await http.post(f"/api/webhook/{WEBHOOK_ID}", json=forged)
+        assert response.status == HTTPStatus.UNAUTHORIZED
+    await hass.async_block_till_done()
+
+    registry = ir.async_get(hass)
+    assert registry.async_get_issue(DOMAIN, f"webhook_bad_signature_{entry.entry_id}") is None
+    issue = registry.async_get_issue(DOMAIN, f"webhook_unknown_phone_{entry.entry_id}")
+    assert issue is not None
+    assert not issue.is_fixable
+    assert issue.translation_placeholders == {
+        "entry_title": "SG24",
+        "count": "3",
+        "phones": "'999999'",
+    }

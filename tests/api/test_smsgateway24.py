@@ -64,6 +64,7 @@ from tests.simulator.smsgateway24 import (
     FIRST_SMS_ID,
     PASSWORD,
     UNDELIVERED_SUFFIX,
+    DeviceStatus,
     SmsGateway24Simulator,
 )
 from tests.simulator.tls import server_context, write_self_signed_certificate
@@ -172,16 +173,60 @@ async def test_expired_token_is_renewed_once_and_the_call_repeated(
     assert tokens == [first, client.token]
 
 
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "Token is expired",
+        "Invalid token",
+        "Wrong token!",
+        "token not found",
+        "Token has expired",
+        "No token",
+        "Unauthorized",
+        "LOGIN OR PASSWORD INCORRECT.",
+    ],
+)
 async def test_refusal_naming_the_token_renews_it(
-    client: SmsGateway24Client, sim: SmsGateway24Simulator
+    client: SmsGateway24Client, sim: SmsGateway24Simulator, wording: str
 ) -> None:
-    """Another wording of a refused token is recognised too."""
-    sim.token_error = "Token is expired"
+    """Other wordings that refuse the token itself are recognised too."""
+    sim.token_error = wording
     await client.phones()
     sim.expire_tokens()
     sim.requests.clear()
     await client.create_tag("Staff")
     assert calls(sim) == ["savetag", "gettoken", "savetag"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Device is not authorized to send SMS",
+        "Your password expires in 3 days",
+        "Sms saved, login to the app to send it",
+        "Token is valid but the device is offline",
+    ],
+)
+@pytest.mark.parametrize("recipients", [("+4915750001",), ("+4915750001", "+4915750002")])
+async def test_a_send_refused_with_another_text_is_never_repeated(
+    client: SmsGateway24Client,
+    sim: SmsGateway24Simulator,
+    text: str,
+    recipients: tuple[str, ...],
+) -> None:
+    """An error that does not refuse the token may follow a message saved: sent once, no login.
+
+    Its text is the service's error; nothing asks to re-authenticate.
+    """
+    await client.phones()
+    sim.requests.clear()
+    method = "addsms" if len(recipients) == 1 else "addalotofsms"
+    sim.canned[method] = (200, json.dumps({"error": 1, "message": text}))
+    with pytest.raises(GatewayApiError) as err:
+        await client.send(SendRequest(recipients, "Alarm"))
+    assert not isinstance(err.value, GatewayAuthenticationError)
+    assert str(err.value) == text
+    assert calls(sim) == [method]
 
 
 async def test_new_token_refused_too_gives_up(
@@ -227,6 +272,52 @@ async def test_concurrent_refusals_share_one_login(
     await asyncio.gather(*(client.messages(MessageQuery(group_id=str(n))) for n in range(4)))
     assert calls(sim).count("gettoken") == 1
     assert calls(sim).count("getallsms") == 8
+
+
+async def test_login_falls_back_to_the_documented_get(
+    client: SmsGateway24Client, sim: SmsGateway24Simulator, tokens: list[str]
+) -> None:
+    """A server taking gettoken by GET only (as its page says) answers the POST 405: GET then.
+
+    The password, with characters a query string must encode, comes through; later logins
+    go straight to GET, and the other methods are still posted.
+    """
+    sim.token_methods = frozenset({"GET"})
+    sim.password = "p+ss wörd&=%2B"
+    client = SmsGateway24Client(
+        client._session, EMAIL, sim.password, url=sim.url, on_token=tokens.append
+    )
+    await client.create_tag("Staff")
+    assert [(r.path, r.method) for r in sim.requests] == [
+        ("/getdata/gettoken", "POST"),
+        ("/getdata/gettoken", "GET"),
+        ("/getdata/savetag", "POST"),
+    ]
+    assert sim.requests[1].params == {"email": EMAIL, "pass": sim.password}
+    assert tokens == [client.token]
+    sim.expire_tokens()
+    sim.requests.clear()
+    await client.create_tag("Other")
+    assert [(r.path, r.method) for r in sim.requests] == [
+        ("/getdata/savetag", "POST"),
+        ("/getdata/gettoken", "GET"),
+        ("/getdata/savetag", "POST"),
+    ]
+    sim.password = "changed"
+    sim.expire_tokens()
+    with pytest.raises(GatewayAuthenticationError, match="e-mail address or the password") as err:
+        await client.create_tag("Third")
+    assert_secret_free(err.value)
+
+
+async def test_login_by_post_only(client: SmsGateway24Client, sim: SmsGateway24Simulator) -> None:
+    """A server taking gettoken by POST only (as public clients call it) never sees a GET."""
+    sim.token_methods = frozenset({"POST"})
+    await client.create_tag("Staff")
+    assert [(r.path, r.method) for r in sim.requests] == [
+        ("/getdata/gettoken", "POST"),
+        ("/getdata/savetag", "POST"),
+    ]
 
 
 async def test_login_answer_without_token(
@@ -288,6 +379,7 @@ async def test_repr_and_account_id_are_secret_free(
 
 async def test_phones(client: SmsGateway24Client, sim: SmsGateway24Simulator) -> None:
     """Phones in id order with name, SIMs, app version, subscription, online and last seen."""
+    sim.device_status = DeviceStatus.PRESENT
     sim.phones[1576].online = False
     office, emulator = await client.phones()
     assert params(sim, "getalldevices") == {}
@@ -318,6 +410,62 @@ async def test_phone_status_refused_leaves_online_unknown(
     phones = await client.phones()
     assert [phone.online for phone in phones] == [None, None]
     assert phones[0].last_seen == sim.phones[1297].last_seen
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [DeviceStatus.ABSENT, DeviceStatus.HTTP_500, DeviceStatus.HTML_PAGE, DeviceStatus.API_ERROR],
+)
+async def test_phone_status_is_optional(
+    client: SmsGateway24Client,
+    sim: SmsGateway24Simulator,
+    caplog: pytest.LogCaptureFixture,
+    answer: DeviceStatus,
+) -> None:
+    """getdevicestatus is not on the service's page: whatever it answers, the phones are
+    listed as getalldevices describes them, with one warning; once absent, it is not asked.
+    """
+    sim.device_status = answer
+    for _ in range(2):
+        office, emulator = await client.phones()
+        assert (office.id, emulator.id) == (OFFICE, EMULATOR)
+        assert (office.online, emulator.online) == (None, None)
+        assert office.last_seen == sim.phones[1297].last_seen
+        assert office.sims[1].detail == "Vodafone.de"
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "getdevicestatus" in warnings[0].getMessage()
+    assert PASSWORD not in caplog.text
+    assert client.token is not None
+    assert client.token not in caplog.text
+    asked = calls(sim).count("getdevicestatus")
+    assert asked == (2 if answer is DeviceStatus.ABSENT else 4)
+    assert calls(sim).count("gettoken") == 1
+
+
+async def test_phone_status_refusing_the_token_renews_nothing(
+    client: SmsGateway24Client, sim: SmsGateway24Simulator
+) -> None:
+    """getdevicestatus answering 401, or the token's refusal, right after getalldevices took
+    that token: the phones are listed, no new login, no re-authentication."""
+    for answer in ((401, "Unauthorized"), (200, '{"error":1,"message":"Invalid token"}')):
+        sim.canned["getdevicestatus"] = answer
+        phones = await client.phones()
+        assert [phone.online for phone in phones] == [None, None]
+    assert calls(sim).count("gettoken") == 1
+
+
+async def test_phone_status_timing_out_keeps_the_phones(
+    session: aiohttp.ClientSession, sim: SmsGateway24Simulator
+) -> None:
+    """A status that does not come in time: the phones are listed all the same."""
+    client = SmsGateway24Client(session, EMAIL, PASSWORD, url=sim.url, timeout=0.3)
+    sim.device_status = DeviceStatus.PRESENT
+    sim.faults.healthy_calls = 2  # gettoken and getalldevices
+    sim.faults.hang = True
+    phones = await client.phones()
+    assert [phone.id for phone in phones] == [OFFICE, EMULATOR]
+    assert [phone.online for phone in phones] == [None, None]
 
 
 async def test_phone_list_shapes(client: SmsGateway24Client, sim: SmsGateway24Simulator) -> None:
@@ -458,9 +606,10 @@ async def test_send_many_scheduled_on_sims(
     assert {e["urgent"] for e in entries} == {0}
     assert {m.status for m in messages} == {MessageStatus.SCHEDULED}
     assert {m.schedule for m in messages} == {when}
+    # The rows read back carry no SIM: each message is on the SIM it was sent from.
     assert [(m.phone_id, m.sim_slot) for m in messages] == [
         (OFFICE, 1),
-        (EMULATOR, 0),
+        (EMULATOR, None),
         (OFFICE, 1),
     ]
 
@@ -687,6 +836,31 @@ async def test_read_filters(client: SmsGateway24Client, sim: SmsGateway24Simulat
     assert [m.id for m in early] == [str(old["id"])]
 
 
+async def test_rows_without_sim(client: SmsGateway24Client, sim: SmsGateway24Simulator) -> None:
+    """The page's rows carry no SIM: the service filters by SIM, and nothing is dropped here.
+
+    A message read by SIM is on that SIM; read without, its SIM is unknown; a row that does
+    carry a SIM is read, and dropped when it contradicts the filter.
+    """
+    second = sim.store_sms("+491", "second SIM", 1297, sim=1)
+    first = sim.store_sms("+492", "first SIM", 1297, sim=0)
+    (found,) = await client.messages(MessageQuery(phone_id=OFFICE, sim_slot=1))
+    assert params(sim, "getallsms")["sim"] == "1"
+    assert (found.id, found.sim_slot) == (str(second["id"]), 1)
+    everything = await client.messages(MessageQuery(phone_id=OFFICE))
+    assert [(m.id, m.sim_slot) for m in everything] == [
+        (str(second["id"]), None),
+        (str(first["id"]), None),
+    ]
+    sim.rows_with_sim = True
+    assert [m.sim_slot for m in await client.messages(MessageQuery())] == [1, 0]
+    sim.canned["getallsms"] = (
+        200,
+        json.dumps({"error": 0, "smss": [{"id": 1, "sim": 0}, {"id": 2, "sim": 1}, {"id": 3}]}),
+    )
+    assert [m.id for m in await client.messages(MessageQuery(sim_slot=1))] == ["2", "3"]
+
+
 async def test_read_statuses_of_several_numbers(
     client: SmsGateway24Client, sim: SmsGateway24Simulator
 ) -> None:
@@ -785,7 +959,7 @@ async def test_poll_inbound(client: SmsGateway24Client, sim: SmsGateway24Simulat
         "first",
         MessageStatus.RECEIVED,
     )
-    assert (message.phone_id, message.sim_slot) == (OFFICE, 1)
+    assert (message.phone_id, message.sim_slot) == (OFFICE, None)  # rows carry no SIM
     assert batch.delivery_reports == ()
 
 
@@ -905,10 +1079,27 @@ async def test_from_config(session: aiohttp.ClientSession, sim: SmsGateway24Simu
     assert default.account_id.startswith(f"{DEFAULT_URL}#")
     assert default.token is None
     assert default.phone_ids == frozenset()
-    with pytest.raises(ValueError, match="Unknown time zone"):
-        from_config(
-            session, {CONF_EMAIL: EMAIL, CONF_PASSWORD: PASSWORD, CONF_TIME_ZONE: "Mars/Base"}
-        )
+    # A name the system lacks is found out off the loop: the first call refuses, sending nothing.
+    sim.requests.clear()
+    mars = from_config(
+        session,
+        {
+            CONF_EMAIL: EMAIL,
+            CONF_PASSWORD: PASSWORD,
+            CONF_URL: sim.url,
+            CONF_TIME_ZONE: "Mars/Base",
+        },
+    )
+    with pytest.raises(InvalidQueryError, match="Unknown time zone 'Mars/Base'"):
+        await mars.phones()
+    with pytest.raises(InvalidQueryError, match="Unknown time zone"):
+        await mars.send(SendRequest(("+491",), "x"))
+    assert sim.requests == []
+    for malformed in ("America/../../etc/passwd", "a" * 300, "Europe/Paris\x00"):
+        with pytest.raises(ValueError, match="Unknown time zone"):
+            from_config(
+                session, {CONF_EMAIL: EMAIL, CONF_PASSWORD: PASSWORD, CONF_TIME_ZONE: malformed}
+            )
 
 
 def test_normalize_url() -> None:

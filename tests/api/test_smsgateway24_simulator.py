@@ -23,6 +23,7 @@ from tests.simulator.smsgateway24 import (
     SAVED,
     WRONG_DATE,
     WRONG_SIM,
+    DeviceStatus,
     SmsGateway24Simulator,
 )
 
@@ -183,3 +184,40 @@ async def test_automatic_mode(sim: SmsGateway24Simulator) -> None:
         await automatic.stop()
     with pytest.raises(RuntimeError):
         _ = automatic.url
+
+
+async def test_knobs_where_the_page_is_silent(
+    session: aiohttp.ClientSession, sim: SmsGateway24Simulator
+) -> None:
+    """gettoken by one method only (405 otherwise), getdevicestatus absent by default or in each
+    of its other readings, getallsms rows without a SIM unless asked."""
+    sim.token_methods = frozenset({"GET"})
+    url = f"{sim.url}/getdata/gettoken"
+    async with session.post(url, data={"email": EMAIL, "pass": PASSWORD}) as response:
+        assert (response.status, response.headers["Allow"]) == (405, "GET")
+    token = (await call(session, sim, "gettoken", query={"email": EMAIL, "pass": PASSWORD}))[
+        "token"
+    ]
+
+    status_url = f"{sim.url}/getdata/getdevicestatus"
+    fields = {"token": token, "device_id": "1297"}
+    expected = {
+        DeviceStatus.ABSENT: (404, "text/plain"),
+        DeviceStatus.HTTP_500: (500, "text/html"),
+        DeviceStatus.HTML_PAGE: (200, "text/html"),
+        DeviceStatus.API_ERROR: (200, "application/json"),
+        DeviceStatus.PRESENT: (200, "application/json"),
+    }
+    for reading, (status, content_type) in expected.items():
+        sim.device_status = reading
+        async with session.post(status_url, data=fields) as response:
+            assert (response.status, response.content_type) == (status, content_type), reading
+    assert (await call(session, sim, "getdevicestatus", data=fields))["online"] is True
+
+    sim.store_sms("+491", "x", 1297, sim=1)
+    (row,) = (await call(session, sim, "getallsms", data={"token": token}))["smss"].values()
+    assert "sim" not in row
+    assert (await call(session, sim, "getallsms", data={"token": token, "sim": "0"}))["smss"] == []
+    sim.rows_with_sim = True
+    (row,) = (await call(session, sim, "getallsms", data={"token": token}))["smss"].values()
+    assert row["sim"] == 1

@@ -8,15 +8,18 @@ account's phones. Every refusal is checked, with the error the integration turns
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 import json
+import threading
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 import aiohttp
 import pytest
 
 from custom_components.sms_bridge.api import (
     DeliveryReport,
+    MessageQuery,
     MessageStatus,
     MessageType,
     SendRequest,
@@ -26,6 +29,7 @@ from custom_components.sms_bridge.api import (
     WebhookReply,
     WebhookRequest,
     WebhookSignatureError,
+    zones,
 )
 from custom_components.sms_bridge.api.smsgateway24 import MAX_BATCH, MAX_TEXT, SmsGateway24Client
 from tests.api.webhook_catcher import WebhookCatcher
@@ -268,7 +272,11 @@ async def test_form_body_read(client: SmsGateway24Client) -> None:
         (1714557600, datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),
         (1714557600000, datetime(2024, 5, 1, 10, 0, tzinfo=UTC)),
         (
-            {"date": "2024-05-01 12:00:00.000000", "timezone_type": 3, "timezone": "Europe/Paris"},
+            {"date": "2024-05-01 12:00:00.000000", "timezone_type": 1, "timezone": "+02:00"},
+            datetime(2024, 5, 1, 10, 0, tzinfo=UTC),
+        ),
+        (
+            {"date": "2024-05-01 10:00:00.000000", "timezone": "UTC"},
             datetime(2024, 5, 1, 10, 0, tzinfo=UTC),
         ),
         ("yesterday", None),
@@ -283,6 +291,83 @@ async def test_webhook_dates(client: SmsGateway24Client, date: Any, expected: An
     payload = incoming(date=date, date_sent=None)
     (message,) = client.handle_webhook(json_request(payload)).batch.messages
     assert message.sent_at == expected
+
+
+BAD_ZONES = [
+    "America",  # a directory of the zone database
+    "a" * 300,  # longer than a file name may be
+    "../../../../etc/passwd",
+    "Europe/Paris\x00",
+    "Nowhere/Land",
+    "",
+    "+99:99",
+]
+
+
+@pytest.mark.parametrize("zone", BAD_ZONES, ids=range(len(BAD_ZONES)))
+async def test_webhook_zone_names_are_never_opened(client: SmsGateway24Client, zone: str) -> None:
+    """A PHP date naming no zone of the system: the message is read, its date unknown."""
+    date = {"date": "2024-05-01 12:00:00.000000", "timezone_type": 3, "timezone": zone}
+    (message,) = client.handle_webhook(
+        json_request(incoming(date=date, date_sent=date))
+    ).batch.messages
+    assert (message.id, message.text, message.sent_at) == ("22074999", "Hello", None)
+
+
+async def test_zones_are_read_off_the_loop(
+    session: aiohttp.ClientSession, sim: SmsGateway24Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list of zones and each zone are read once, in a worker thread, never by a bad name.
+
+    A webhook cannot wait: its first date in a zone not loaded yet is unknown, and the zone is
+    loaded in the background for the next one. A read's answer has its zones loaded first.
+    """
+    opened: list[tuple[str, bool]] = []
+    listed: list[bool] = []
+
+    def zone_info(name: str) -> tzinfo:
+        opened.append((name, threading.current_thread() is threading.main_thread()))
+        return ZoneInfo(name)
+
+    def available() -> set[str]:
+        listed.append(threading.current_thread() is threading.main_thread())
+        return available_timezones()
+
+    monkeypatch.setattr(zones, "ZoneInfo", zone_info)
+    monkeypatch.setattr(zones, "available_timezones", available)
+    table = zones.ZoneTable()
+    client = SmsGateway24Client(session, EMAIL, PASSWORD, url=sim.url, zones=table)
+    await client.phones()
+    paris = {"date": "2024-05-01 12:00:00.000000", "timezone_type": 3, "timezone": "Europe/Paris"}
+    bad = [{"date": "2024-05-01 12:00:00.000000", "timezone": name} for name in BAD_ZONES]
+    payload = [incoming(sms_id=1, date=paris, date_sent=None)] + [
+        incoming(sms_id=n, date=date, date_sent=None) for n, date in enumerate(bad, 2)
+    ]
+    first = client.handle_webhook(json_request(payload)).batch.messages
+    assert {m.sent_at for m in first} == {None}
+    await table.async_load(["Europe/Paris"])  # waits for the background load
+    again = client.handle_webhook(json_request(payload)).batch.messages
+    assert [m.sent_at for m in again if m.id == "1"] == [datetime(2024, 5, 1, 10, 0, tzinfo=UTC)]
+    assert {m.sent_at for m in again if m.id != "1"} == {None}
+
+    row = sim.store_sms("+491", "x", 1297)
+    sim.canned["getallsms"] = (
+        200,
+        json.dumps(
+            {
+                "error": 0,
+                "smss": [
+                    {"id": row["id"], "created": paris | {"timezone": "Asia/Tokyo"}},
+                    *({"id": n, "created": date} for n, date in enumerate(bad, 100)),
+                ],
+            }
+        ),
+    )
+    read = await client.messages(MessageQuery())
+    assert read[0].sent_at == datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+    assert {m.sent_at for m in read[1:]} == {None}
+    assert listed == [False]
+    assert opened == [("Europe/Paris", False), ("Asia/Tokyo", False)]
 
 
 async def test_batch_in_the_order_received(client: SmsGateway24Client) -> None:

@@ -24,6 +24,16 @@ message moves only while its phone is online. A recipient ending in `FAILING_SUF
 with 9 instead of 6, one ending in `UNDELIVERED_SUFFIX` gets 8 instead of 7. Every change posts
 the phone's status webhook.
 
+Where the service's page is silent, a knob covers each plausible reading:
+
+* `device_status` (a `DeviceStatus`): `getdevicestatus` is not on the page. By default it is
+  absent (HTTP 404, as any method the service lacks); it can answer the online state, or fail
+  with HTTP 500, an HTML page or the API's error object.
+* `token_methods`: the page says `gettoken` is a GET; public clients post a form. Both are taken
+  by default; a method left out is answered HTTP 405 with an HTML page, as a web framework does.
+* `rows_with_sim`: the page's `getallsms` rows carry no SIM slot (nor does the simulator's, by
+  default); set, they carry a `sim` column. The `sim` filter works either way.
+
 `faults` (a `Faults`) spoils answers: latency, HTTP 500 page, HTML page, `reject_key` (every
 call, `gettoken` included, answers "Login or password incorrect"), hang, rate limit.
 `canned[method] = (status, body)` answers a method with a hand-made body instead (status 0
@@ -35,6 +45,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
 import itertools
 import json
 import logging
@@ -102,10 +113,25 @@ STATUS_MESSAGES = {
     100: "SMS has not been sent: NOT ALLOWED",
     101: "SMS has not been sent: NOT ALLOWED",
 }
+HTML_405 = """<!DOCTYPE html>
+<html><head><title>Method Not Allowed (#405)</title></head>
+<body><h1>Method Not Allowed (#405)</h1><p>Method Not Allowed. This URL can only handle the
+following request methods: GET.</p></body></html>
+"""
 _NEXT = {1: 3, 3: 2}  # then 2 → 6 (or 9) and 6 → 7 (or 8)
 FINAL_STATUSES = frozenset({5, 7, 8, 9, 10, 11, 12, 100, 101})
 
 Row = dict[str, Any]
+
+
+class DeviceStatus(StrEnum):
+    """How `getdevicestatus`, a method the service's page does not list, answers."""
+
+    ABSENT = "absent"  # HTTP 404, as for any method the service does not have
+    PRESENT = "present"  # the phone's online state and when it was last seen
+    HTTP_500 = "http_500"
+    HTML_PAGE = "html_page"  # HTTP 200 with an HTML page
+    API_ERROR = "api_error"  # the API's error object
 
 
 class SimError(Exception):
@@ -181,6 +207,9 @@ class SmsGateway24Simulator(Serving):
         self.token_error = LOGIN_FAILED
         self.legacy_webhooks = legacy_webhooks
         self.status_interval = status_interval
+        self.device_status = DeviceStatus.ABSENT
+        self.token_methods = frozenset({"GET", "POST"})
+        self.rows_with_sim = False
         self.phones: dict[int, SimPhone] = {
             1576: SimPhone(
                 1576,
@@ -413,7 +442,15 @@ class SmsGateway24Simulator(Serving):
                 assert request.transport is not None
                 request.transport.close()
             return web.Response(status=status or 200, text=text, content_type="application/json")
-        handler = _METHODS.get(request.match_info["method"])
+        method = request.match_info["method"]
+        if method == "gettoken" and request.method not in self.token_methods:
+            allowed = ", ".join(sorted(self.token_methods))
+            return web.Response(
+                status=405, text=HTML_405, content_type="text/html", headers={"Allow": allowed}
+            )
+        if method == "getdevicestatus" and (spoilt := self._device_status_failure()) is not None:
+            return spoilt
+        handler = _METHODS.get(method)
         if handler is None:
             raise web.HTTPNotFound
         try:
@@ -442,6 +479,19 @@ class SmsGateway24Simulator(Serving):
             return web.Response(text=HTML_ERROR, content_type="text/html", charset="UTF-8")
         if self.faults.reject_key:
             body = php.json_encode({"error": 1, "message": LOGIN_FAILED})
+            return web.Response(text=body, content_type="application/json")
+        return None
+
+    def _device_status_failure(self) -> web.Response | None:
+        """Answer `getdevicestatus` as `device_status` says, unless it is present."""
+        if self.device_status is DeviceStatus.ABSENT:
+            raise web.HTTPNotFound
+        if self.device_status is DeviceStatus.HTTP_500:
+            return web.Response(status=500, text=HTML_500, content_type="text/html")
+        if self.device_status is DeviceStatus.HTML_PAGE:
+            return web.Response(text=HTML_ERROR, content_type="text/html", charset="UTF-8")
+        if self.device_status is DeviceStatus.API_ERROR:
+            body = php.json_encode({"error": 1, "message": "Unknown method"})
             return web.Response(text=body, content_type="application/json")
         return None
 
@@ -535,7 +585,7 @@ class SmsGateway24Simulator(Serving):
         self._check_token(fields.get("token"))
         try:
             zone: tzinfo = ZoneInfo(fields["timezone"]) if fields.get("timezone") else UTC
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, OSError):
             raise SimError("Unknown timezone") from None
         rows = list(self.sms.values())
         for name, column in (
@@ -559,7 +609,7 @@ class SmsGateway24Simulator(Serving):
         if fields.get("onlycount") == "1":
             return {"error": 0, "count": len(rows), "message": "Ok"}
         smss: dict[str, Row] | list[Row] = {
-            str(row["id"]): _sms_view(row, zone) for row in rows
+            str(row["id"]): _sms_view(row, zone, with_sim=self.rows_with_sim) for row in rows
         } or []
         return {"error": 0, "smss": smss, "count": len(rows), "message": "Ok"}
 
@@ -697,8 +747,9 @@ def _date(text: object, zone: tzinfo = UTC) -> datetime:
     raise SimError(WRONG_DATE)
 
 
-def _sms_view(row: Row, zone: tzinfo) -> Row:
-    return {
+def _sms_view(row: Row, zone: tzinfo, *, with_sim: bool) -> Row:
+    """A row as the page's sample shows it: no SIM slot unless `with_sim`."""
+    view = {
         "id": row["id"],
         "sendto": row["sendto"],
         "body": row["body"],
@@ -710,11 +761,11 @@ def _sms_view(row: Row, zone: tzinfo) -> Row:
         "created": php_date(row["created"], zone),
         "senttime": php_date(row["senttime"], zone) if row["senttime"] else None,
         "timetosend": php_date(row["timetosend"], zone) if row["timetosend"] else None,
-        "sim": row["sim"],
         "paketid": row["paketid"],
         "pakettitle": None,
         "paketbody": None,
     }
+    return view | {"sim": row["sim"]} if with_sim else view
 
 
 def _device_view(phone: SimPhone) -> Row:

@@ -3,9 +3,11 @@
 Every method is ``<base>/getdata/<method>``; the service takes GET and POST (query string,
 URL-encoded or multipart form) and answers JSON carrying ``error`` (0 or 1) and ``message``.
 The account's e-mail and password are exchanged for a token (``gettoken``) that every other
-method takes. The client keeps the token; when the service rejects it, it gets a new one once
-and repeats the request, then gives up with ``GatewayAuthenticationError``. ``token`` exposes the
-current token so that the caller may store it and hand it back (``CONF_TOKEN``).
+method takes. The client keeps the token; when the service refuses it, it gets a new one once
+and repeats the request, then gives up with ``GatewayAuthenticationError``. Only a refusal is
+repeated: the service turned the request away before doing anything, so a send is never made
+twice. ``token`` exposes the current token so that the caller may store it and hand it back
+(``CONF_TOKEN``).
 
 Messages are numbered by the service (``sms_id``), and every send carries a ``customerid`` the
 client draws at random: it is the message's ``group_id``. ``addalotofsms`` (many recipients in
@@ -22,10 +24,17 @@ Unconfirmed
 -----------
 Decisions on what the service's documentation does not say:
 
-* Which error texts mean a rejected token. Requests made with a token are answered "Login or
-  password incorrect" when it is not accepted; any error text mentioning the token, the login
-  or authorisation, and HTTP 401 or 403, are taken as a rejected token too. Every other
-  ``error: 1`` answer is a ``GatewayApiError`` with the service's text and code 1.
+* Which error texts mean a refused token. Requests made with a token are answered "Login or
+  password incorrect" when it is not accepted; a text that says the token itself is invalid,
+  wrong, expired, unknown or missing ("Token is expired", "Invalid token"), "Unauthorized", and
+  HTTP 401 or 403 without the API's object are taken as refusals too, and renew the token. Any
+  other ``error: 1`` answer, even one that mentions a password or an authorisation, is a
+  ``GatewayApiError`` with the service's text and code 1, never repeated. A ``gettoken`` error
+  that mentions the login, the password, the e-mail address, the user or authorisation is a
+  ``GatewayAuthenticationError``.
+* How ``gettoken`` is called: its page says GET, public clients post a form.
+  The client posts (the password stays out of URLs and server logs) and, when the POST is
+  answered HTTP 405 (method not allowed), asks again with the documented GET, and keeps to GET.
 * Whether ``addsms`` makes one message or several of a comma-separated ``sendto``: the client
   sends one recipient with ``addsms`` and several with ``addalotofsms``, never a comma list.
 * Whether the service creates the messages of ``addalotofsms`` before it answers: the client
@@ -48,8 +57,21 @@ Decisions on what the service's documentation does not say:
 * A newsletter (``savepaket``, behind ``send_to_list``) may wait for someone to start it on the
   phone, and answers no message ids: ``send_to_list`` returns no messages.
 * Status 4 is not documented: any status outside the documented table is ``UNKNOWN``.
-* The service documents no battery level; ``online`` comes from ``getdevicestatus``, one
-  request per phone.
+* The ``getallsms`` rows of the page carry no SIM slot. A row's ``sim`` is read when there is
+  one; else a message read with a SIM filter is on that SIM (the service filtered it), one read
+  back after a send is on the SIM it was sent from, and any other's SIM is unknown. A row is
+  only filtered out here on what it says, never on a field it lacks.
+* ``getdevicestatus`` (whether a phone is online) is not on the page. ``phones()`` asks it for
+  each phone, without renewing the token for it; whatever goes wrong (HTTP 404, 500, an HTML
+  page, an error object, a timeout), the phone keeps what ``getalldevices`` said and its online
+  state is unknown, with one warning for the client's life. After an HTTP 404 it is not asked
+  again. The service documents no battery level.
+* Zone names of PHP dates (``{"date": ..., "timezone": "Europe/Paris"}``) are looked up in the
+  system's list of zones (`zones.ZONES`), read once in the loop's executor, never opened as
+  files by name; a name outside the list makes the date unknown. The zones a request's answer
+  names are loaded before it is read; a webhook cannot wait, so a zone no answer has named yet
+  makes its date unknown while it loads in the background. ``time_zone`` is loaded the same way
+  before the first request.
 """
 
 from __future__ import annotations
@@ -60,11 +82,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 import hashlib
 import json
+import logging
 import re
 import secrets
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 
@@ -104,7 +126,7 @@ from .models import (
     id_order,
 )
 from .text import quoted
-from .transport import Transport
+from .transport import HttpAnswer, Transport
 from .values import (
     EARLIEST,
     LATEST,
@@ -117,6 +139,9 @@ from .values import (
     as_text,
     header,
 )
+from .zones import ZONES, ZoneTable
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_URL: Final = "https://smsgateway24.com"
 DEFAULT_TIMEOUT: Final = 30.0
@@ -145,11 +170,33 @@ _PAKET_DATE_FORMAT = "%d.%m.%Y %H:%M:%S"
 _JSON_TYPES = frozenset({"application/json", "text/json", "text/plain", ""})
 _FORM = "application/x-www-form-urlencoded"
 _TOKEN_REFUSALS = frozenset({401, 403})
-_REFUSED_TOKEN = re.compile(r"token|login|auth|password", re.IGNORECASE)
+_NOT_FOUND = 404
+_METHOD_NOT_ALLOWED = 405
+# Answers that refuse a request's token: the request was turned away before anything was done.
+_REFUSED_TOKEN = re.compile(
+    r"^\W*(?:login or password (?:is )?incorrect|incorrect login or password)\W*$"
+    r"|^\W*(?:unauthori[sz]ed|unauthenticated|not authenticated)\W*$"
+    r"|\b(?:invalid|incorrect|wrong|bad|unknown|expired|missing|empty|no)\W+(?:api\W+)?token\b"
+    r"|\btoken\W+(?:(?:is|has|was|been)\W+){0,2}"
+    r"(?:invalid|incorrect|wrong|expired|unknown|missing|required|empty|not\W+(?:valid|found))\b",
+    re.IGNORECASE,
+)
+# Answers of gettoken that refuse the e-mail address and password (nothing to repeat there).
+_REFUSED_LOGIN = re.compile(r"token|login|auth|password|e-?mail|user|credential", re.IGNORECASE)
+# Zone names as the time zone database writes them ("America/Argentina/Buenos_Aires").
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]{0,29}(?:/[A-Za-z0-9_+-]{1,30}){0,3}")
 
 
 class _TokenRefusedError(Exception):
     """The service refused the credentials of a request (never leaves this module)."""
+
+
+class _HttpStatusError(GatewayResponseError):
+    """An answer whose HTTP status is not the API's, not carrying the API's object."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 # -- the status table ------------------------------------------------------------------------
@@ -223,6 +270,7 @@ class SmsGateway24Client(Gateway):
         phone_ids: Iterable[str] = (),
         timeout: float = DEFAULT_TIMEOUT,
         on_token: Callable[[str], None] | None = None,
+        zones: ZoneTable = ZONES,
     ) -> None:
         """Create a client.
 
@@ -230,7 +278,12 @@ class SmsGateway24Client(Gateway):
         refused); ``on_token`` is called with every new one. ``device_id`` sends requests that
         name no phone (else the account's first phone does); ``time_zone`` is how naive dates
         are written and read; ``phone_ids`` are the account's phones until ``phones()`` reads
-        them, so that webhooks are accepted from the start.
+        them, so that webhooks are accepted from the start. ``zones`` looks zone names up
+        (the process's table unless given).
+
+        A ``time_zone`` that cannot be a zone's name raises ``ValueError`` here; one the system
+        does not have is found out off the loop, and the first request raises
+        ``InvalidQueryError`` then, before anything is sent.
         """
         self._session = session
         self._transport = Transport(session, "the service", timeout=timeout)
@@ -239,12 +292,20 @@ class SmsGateway24Client(Gateway):
         self._token = token or None
         self._base_url = normalize_url(url)
         self._device_id = device_id or None
+        self._zones = zones
         self._zone_name = "UTC" if time_zone.upper() == "UTC" else time_zone
-        self._zone = _zone(self._zone_name)
+        self._zone: tzinfo | None = _fixed_zone(self._zone_name)
+        if self._zone is None:
+            if not _ZONE_NAME.fullmatch(self._zone_name):
+                raise ValueError(f"Unknown time zone {time_zone!r}")
+            zones.load_soon((self._zone_name,))  # ready for the webhooks before any request
         self._phone_ids = frozenset(phone_ids)
         self._first_phone: str | None = None  # the default sender when none is configured
         self.on_token = on_token  # may be set later: who stores the tokens
         self._login_lock = asyncio.Lock()
+        self._login_by_get = False  # the server refused to take gettoken by POST
+        self._status_warned = False  # getdevicestatus failed once: warned
+        self._status_missing = False  # getdevicestatus answered HTTP 404: not asked again
 
     def __repr__(self) -> str:
         """Name the account without its credentials."""
@@ -269,8 +330,10 @@ class SmsGateway24Client(Gateway):
     # -- phones -------------------------------------------------------------------------
 
     async def phones(self) -> list[Phone]:
-        """Return the account's phones, each with its online state (one request per phone)."""
+        """Return the account's phones, with their online state where the service tells it."""
         phones = await self._devices()
+        if self._status_missing:
+            return phones
         states = await asyncio.gather(*(self._device_status(phone) for phone in phones))
         return [
             replace(phone, online=online, last_seen=last_seen or phone.last_seen)
@@ -280,22 +343,44 @@ class SmsGateway24Client(Gateway):
     async def _devices(self) -> list[Phone]:
         """Return the phones of ``getalldevices`` and remember their ids."""
         data = await self._call("getalldevices", {})
-        phones = [phone for item in _rows(data.get("device")) if (phone := self._phone(item))]
+        items = _rows(data.get("device"))
+        await self._zones.async_load(_zone_names(items))
+        phones = [phone for item in items if (phone := self._phone(item))]
         phones.sort(key=lambda phone: id_order(phone.id))
         self._phone_ids = frozenset(phone.id for phone in phones)
         self._first_phone = phones[0].id if phones else None
         return phones
 
     async def _device_status(self, phone: Phone) -> tuple[bool | None, datetime | None]:
-        """Return whether the phone is online, and when it was last seen; unknown if refused."""
+        """Return whether the phone is online, and when it was last seen; unknown on failure.
+
+        The method is not on the service's page: nothing it answers fails the phone list, and
+        a refusal does not renew the token that ``getalldevices`` has just been read with.
+        """
         try:
-            data = await self._call("getdevicestatus", {"device_id": phone.id})
-        except GatewayApiError:
+            data = await self._call("getdevicestatus", {"device_id": phone.id}, renew=False)
+            await self._zones.async_load(_zone_names([data]))
+        except SmsBridgeError as err:
+            self._status_failed(err)
             return None, None
         online = data.get("online")
         return (
             online if isinstance(online, bool) else as_flag(online),
             self._datetime(data.get("lastseen")),
+        )
+
+    def _status_failed(self, err: SmsBridgeError) -> None:
+        if isinstance(err, _HttpStatusError) and err.status == _NOT_FOUND:
+            self._status_missing = True
+        if self._status_warned:
+            _LOGGER.debug("No phone status from %s: %.200r", self._base_url, str(err))
+            return
+        self._status_warned = True
+        _LOGGER.warning(
+            "%s gave no phone status (getdevicestatus: %.200r); phones are listed without "
+            "their online state, which follows the time they were last seen",
+            self._base_url,
+            str(err),
         )
 
     def _phone(self, item: Mapping[str, Any]) -> Phone | None:
@@ -321,6 +406,7 @@ class SmsGateway24Client(Gateway):
             raise CapabilityNotSupportedError("SmsGateway24 sends no MMS")
         if not request.recipients:
             raise InvalidQueryError("A message needs at least one recipient")
+        await self._ready()
         senders = await self._senders(request)
         customer_id = new_customer_id()
         pairs = [
@@ -402,7 +488,7 @@ class SmsGateway24Client(Gateway):
             raise GatewayResponseError(
                 f"The service saved {len(pairs)} messages but lists {len(messages)} of them"
             )
-        return sorted(messages, key=lambda message: id_order(message.id))
+        return sorted(_with_sims(messages, pairs), key=lambda message: id_order(message.id))
 
     async def _senders(self, request: SendRequest) -> list[Sender]:
         """Return the senders to spread the recipients over, in turn."""
@@ -470,6 +556,7 @@ class SmsGateway24Client(Gateway):
         """
         if request.mms:
             raise CapabilityNotSupportedError("SmsGateway24 sends no MMS")
+        await self._ready()
         senders = await self._senders(request)
         if len(senders) > 1:
             raise InvalidQueryError("A newsletter goes out from one phone")
@@ -494,8 +581,9 @@ class SmsGateway24Client(Gateway):
         """Return the matching messages.
 
         A query by message id alone reads ``getsmsstatus`` (the state, without number nor
-        text); any other reads ``getallsms``, filtered again here.
+        text); any other reads ``getallsms``, filtered again here on what the rows say.
         """
+        await self._ready()
         if query.message_id is not None and query == MessageQuery(
             message_id=query.message_id, status=query.status
         ):
@@ -506,9 +594,10 @@ class SmsGateway24Client(Gateway):
         params = self._list_params(query)
         data = await self._call("getallsms", params)
         rows = _rows(data.get("smss", data.get("sms")))
+        await self._zones.async_load(_zone_names(rows))
         found: list[Message] = []
         for item in rows:
-            parsed = self._message(item)
+            parsed = self._message(item, query.sim_slot)
             if parsed is not None and self._matches(*parsed, query):
                 found.append(parsed[0])
         return found
@@ -549,8 +638,14 @@ class SmsGateway24Client(Gateway):
             params["enddate"] = self._format(query.end + DATE_SLACK, _DATE_FORMAT)
         return params
 
-    def _message(self, item: Mapping[str, Any]) -> tuple[Message, datetime | None] | None:
-        """Return a ``getallsms`` row and its creation time; None without a valid id."""
+    def _message(
+        self, item: Mapping[str, Any], asked_sim: int | None
+    ) -> tuple[Message, datetime | None] | None:
+        """Return a ``getallsms`` row and its creation time; None without a valid id.
+
+        Rows have no SIM slot on the service's page: one asked for (``asked_sim``), which the
+        service filtered on, stands in for it.
+        """
         if (message_id := as_id(item.get("id"))) is None:
             return None
         code = as_int(item.get("status"), 0, MAX_ID)
@@ -566,7 +661,7 @@ class SmsGateway24Client(Gateway):
             text=_text(item.get("body")),
             status=status,
             phone_id=as_id(item.get("deviceid")),
-            sim_slot=as_int(item.get("sim"), 0, MAX_SIM_SLOT),
+            sim_slot=_slot(item.get("sim"), asked_sim),
             group_id=None if customer_id is None else str(customer_id),
             type=MessageType.SMS,
             sent_at=self._datetime(item.get("senttime")) or created,
@@ -616,6 +711,7 @@ class SmsGateway24Client(Gateway):
         account's phones (and the URL was the secret). An empty 200 accepts it.
         """
         items = _webhook_items(request)
+        self._zones.load_soon(_zone_names(items))  # read now without a loop, else for next time
         messages: list[Message] = []
         reports: list[DeliveryReport] = []
         for position, item in enumerate(items, 1):
@@ -676,13 +772,15 @@ class SmsGateway24Client(Gateway):
     # -- dates ----------------------------------------------------------------------------
 
     def _format(self, moment: datetime, pattern: str) -> str:
+        if self._zone is None:  # _ready() was awaited first
+            raise RuntimeError("The client's time zone is not loaded")
         return moment.astimezone(self._zone).strftime(pattern)
 
     def _datetime(self, value: Any) -> datetime | None:
         """Read a PHP date object, a text date (naive in our zone) or a Unix time; else None."""
         parsed: datetime | None
         if isinstance(value, dict):
-            parsed = _php_date(value)
+            parsed = _php_date(value, self._zones)
         elif isinstance(value, str) and (seconds := as_int(value, -MAX_ID, MAX_ID)) is not None:
             parsed = _unix_date(seconds)  # a form carries numbers as text
         elif isinstance(value, str):
@@ -695,12 +793,28 @@ class SmsGateway24Client(Gateway):
 
     # -- transport ------------------------------------------------------------------------
 
+    async def _ready(self) -> None:
+        """Load the configured time zone off the loop, once; refuse one the system lacks."""
+        if self._zone is not None:
+            return
+        await self._zones.async_load((self._zone_name,))
+        if (zone := self._zones.get(self._zone_name)) is None:
+            raise InvalidQueryError(f"Unknown time zone {self._zone_name!r}")
+        self._zone = zone
+
     async def _call(
         self,
         method: str,
         params: Mapping[str, str] | Callable[[str], Mapping[str, str]],
+        *,
+        renew: bool = True,
     ) -> dict[str, Any]:
-        """Call a method with the token; a refused token is renewed once, then it gives up."""
+        """Call a method with the token; a refused token is renewed once, then it gives up.
+
+        Only an answer refusing the token is repeated (see ``_REFUSED_TOKEN``): the service
+        did nothing with the request then. Without ``renew``, a refusal is given up at once.
+        """
+        await self._ready()
 
         def form(token: str) -> dict[str, str]:
             if callable(params):
@@ -711,7 +825,8 @@ class SmsGateway24Client(Gateway):
         try:
             return await self._post(method, form(token))
         except _TokenRefusedError:
-            pass
+            if not renew:
+                raise GatewayAuthenticationError("The service refused the token") from None
         token = await self._renew(token)
         try:
             return await self._post(method, form(token))
@@ -728,9 +843,8 @@ class SmsGateway24Client(Gateway):
         async with self._login_lock:
             if self._token is not None and self._token != refused:
                 return self._token
-            form = {"email": self._email, "pass": self._password}
             try:
-                data = await self._post("gettoken", form)
+                data = await self._login()
             except _TokenRefusedError:
                 raise GatewayAuthenticationError(
                     "The service refused the e-mail address or the password"
@@ -743,20 +857,40 @@ class SmsGateway24Client(Gateway):
             self.on_token(token)
         return token
 
-    async def _post(self, method: str, form: Mapping[str, str]) -> dict[str, Any]:
+    async def _login(self) -> dict[str, Any]:
+        """Call ``gettoken``: posted, or by the documented GET once a POST is not allowed."""
+        form = {"email": self._email, "pass": self._password}
+        url = f"{self._base_url}/getdata/gettoken"
+        if not self._login_by_get:
+            try:
+                return await self._post("gettoken", form, refusal=_REFUSED_LOGIN)
+            except _HttpStatusError as err:
+                if err.status != _METHOD_NOT_ALLOWED:
+                    raise
+            _LOGGER.debug("%s takes gettoken by GET only", self._base_url)
+            self._login_by_get = True
+        answer = await self._transport.get(url, query=form, any_status=True)
+        return self._read(answer, _REFUSED_LOGIN)
+
+    async def _post(
+        self, method: str, form: Mapping[str, str], *, refusal: re.Pattern[str] = _REFUSED_TOKEN
+    ) -> dict[str, Any]:
         url = f"{self._base_url}/getdata/{method}"
-        answer = await self._transport.post(url, form=form, any_status=True)
+        return self._read(await self._transport.post(url, form=form, any_status=True), refusal)
+
+    def _read(self, answer: HttpAnswer, refusal: re.Pattern[str]) -> dict[str, Any]:
+        """Return the API object of an answer; ``refusal`` tells which errors refuse the token."""
         if answer.status == 200:
-            return self._envelope(answer.body)
+            return self._envelope(answer.body, refusal)
         # Some answers may carry the API's own error object with another HTTP status.
         try:
-            self._envelope(answer.body)
+            self._envelope(answer.body, refusal)
         except GatewayResponseError:
             if answer.status in _TOKEN_REFUSALS:
                 raise _TokenRefusedError from None
-        raise self._transport.status_error(answer.status)
+        raise _HttpStatusError(str(self._transport.status_error(answer.status)), answer.status)
 
-    def _envelope(self, body: str) -> dict[str, Any]:
+    def _envelope(self, body: str, refusal: re.Pattern[str]) -> dict[str, Any]:
         """Unwrap the answer: ``error`` 1 becomes an error, never quoting credentials."""
         document = _loads(body, GatewayResponseError)
         if not isinstance(document, dict):
@@ -768,7 +902,7 @@ class SmsGateway24Client(Gateway):
         for secret in (self._password, self._token):
             if secret:
                 message = message.replace(secret, "***")
-        if _REFUSED_TOKEN.search(message):
+        if refusal.search(message):
             raise _TokenRefusedError
         raise GatewayApiError(message, code=as_int(error, 0, MAX_ID))
 
@@ -785,14 +919,6 @@ def from_config(session: aiohttp.ClientSession, config: Mapping[str, Any]) -> Sm
         time_zone=config.get(CONF_TIME_ZONE) or "UTC",
         phone_ids=tuple(str(phone_id) for phone_id in config.get(CONF_PHONE_IDS) or ()),
     )
-
-
-def _named_zone(name: str) -> tzinfo:
-    """Return the zone of a name such as Europe/Paris; ValueError when unknown."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone {quoted(name)}") from None
 
 
 def new_customer_id() -> int:
@@ -900,26 +1026,70 @@ def _received_order(message: Message) -> tuple[bool, datetime, tuple[int, int, s
     return (message.sent_at is None, message.sent_at or EARLIEST, id_order(message.id))
 
 
-def _php_date(value: Mapping[str, Any]) -> datetime | None:
-    """Read PHP's JSON of a DateTime: ``date``, ``timezone_type`` and ``timezone``."""
+def _php_date(value: Mapping[str, Any], zones: ZoneTable) -> datetime | None:
+    """Read PHP's JSON of a DateTime: ``date``, ``timezone_type`` and ``timezone``.
+
+    The zone is an offset (+02:00), UTC, or a name the table has loaded; else the date is
+    unknown.
+    """
     text, zone_name = value.get("date"), value.get("timezone")
     if not isinstance(text, str) or not isinstance(zone_name, str):
         return None
     try:
         parsed = datetime.fromisoformat(text.strip())
-        zone = _zone(zone_name)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+    if parsed.tzinfo is not None:
+        return parsed
+    zone = _fixed_zone(zone_name) or zones.get(zone_name)
+    return None if zone is None else parsed.replace(tzinfo=zone)
 
 
-def _zone(name: str) -> tzinfo:
-    """Return a zone named by PHP: an offset (+02:00), an abbreviation (UTC) or a name."""
+def _fixed_zone(name: str) -> tzinfo | None:
+    """Return the zone of an offset (+02:00) or of UTC, which need no database; else None."""
     if re.fullmatch(r"[+-]\d{2}:?\d{2}", name):
-        return datetime.strptime(name.replace(":", ""), "%z").tzinfo or UTC
+        try:
+            return datetime.strptime(name.replace(":", ""), "%z").tzinfo
+        except ValueError:
+            return None
     if name.upper() in ("UTC", "GMT", "Z"):
         return UTC
-    return _named_zone(name)
+    return None
+
+
+def _zone_names(items: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Return the zone names of the PHP dates among the fields of ``items``."""
+    return {
+        name
+        for item in items
+        for value in item.values()
+        if isinstance(value, dict)
+        and isinstance(name := value.get("timezone"), str)
+        and _fixed_zone(name) is None
+    }
+
+
+def _slot(value: Any, asked: int | None) -> int | None:
+    """Return a row's SIM slot, or the one the query asked the service for when it has none."""
+    slot = as_int(value, 0, MAX_SIM_SLOT)
+    return asked if slot is None else slot
+
+
+def _with_sims(messages: list[Message], pairs: list[tuple[str, Sender]]) -> list[Message]:
+    """Give the messages read back after a send, rows without a SIM, the SIM they went from.
+
+    A number sent from one phone on two SIMs stays without one: which is which is unknown.
+    """
+    sims: dict[tuple[str, str], set[int | None]] = {}
+    for number, sender in pairs:
+        sims.setdefault((number, sender.phone_id), set()).add(sender.sim_slot)
+    return [
+        replace(message, sim_slot=next(iter(slots)))
+        if message.sim_slot is None
+        and len(slots := sims.get((message.number, message.phone_id or ""), set())) == 1
+        else message
+        for message in messages
+    ]
 
 
 def _unix_date(value: float) -> datetime | None:

@@ -88,8 +88,24 @@ class Transport:
         and ``GatewayResponseError`` on any status but 200 unless ``any_status`` is set.
         """
         payload: dict[str, Any] = {"json": json} if form is None else {"data": dict(form)}
+        return await self._request("POST", url, payload, any_status=any_status)
+
+    async def get(
+        self, url: str, *, query: Mapping[str, str], any_status: bool = False
+    ) -> HttpAnswer:
+        """GET with ``query`` in the URL and return the whole answer; fails as ``post`` does.
+
+        What the query holds ends up in the server's logs: post secrets where the API takes it.
+        """
+        return await self._request("GET", url, {"params": dict(query)}, any_status=any_status)
+
+    async def _request(
+        self, method: str, url: str, payload: Mapping[str, Any], *, any_status: bool
+    ) -> HttpAnswer:
         try:
-            async with self._session.post(url, timeout=self._timeout, **payload) as response:
+            async with self._session.request(
+                method, url, timeout=self._timeout, **payload
+            ) as response:
                 body = await response.text(encoding=self._encoding, errors="replace")
                 status = response.status
                 headers = response.headers
