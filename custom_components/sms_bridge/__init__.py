@@ -36,6 +36,7 @@ from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher
 from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
+from .migrate import async_migrate_entry as async_migrate_entry  # for entries of older releases
 from .outbox import Outbox, async_remove_outbox_store
 from .repairs import async_watch_webhook_https
 from .send import async_reply

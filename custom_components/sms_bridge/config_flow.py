@@ -50,7 +50,7 @@ from .api import (
     Provider,
     create_gateway,
 )
-from .api.text import clean_number
+from .api.numbers import dialled_number, is_emergency_number
 from .compat import shows_advanced_options, vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -228,6 +228,8 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     """
 
     VERSION = 1
+    # 2: default and allowed recipients stored in E.164 form where they have one (migrate.py).
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -465,10 +467,11 @@ class SmsBridgeOptionsFlow(OptionsFlow):
         """Show and save the options."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            recipients = _clean_numbers(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
+            country = self.hass.config.country
+            recipients = _clean_numbers(user_input.get(CONF_DEFAULT_RECIPIENTS, []), country)
             if recipients is None:
                 errors[CONF_DEFAULT_RECIPIENTS] = "invalid_number"
-            safety = _send_safety_options(user_input.get(CONF_SEND_SAFETY, {}))
+            safety = _send_safety_options(user_input.get(CONF_SEND_SAFETY, {}), country)
             if safety is None:
                 errors[CONF_ALLOWED_RECIPIENTS] = "invalid_allowed_number"
             if recipients is not None and safety is not None:
@@ -598,16 +601,22 @@ class SmsBridgeOptionsFlow(OptionsFlow):
         return {contact.subentry_id: contact.name for contact in book.contacts}
 
 
-def _clean_numbers(numbers: list[str]) -> list[str] | None:
-    """Return the numbers without separators, skipping blank ones; None if one is not dialable."""
-    cleaned: list[str] = []
+def _clean_numbers(numbers: list[str], country: str | None) -> list[str] | None:
+    """Return the numbers to store, skipping blank ones and repeats; None if one is refused.
+
+    A number is stored in E.164 form when it has one (a national one read in ``country``), else
+    as dialled (a short code); one that is not dialable or an emergency number is refused.
+    """
+    cleaned: dict[str, None] = {}
     for number in numbers:
         if not number.strip():
             continue
-        if (value := clean_number(number)) is None:
+        if (value := dialled_number(number, country)) is None or is_emergency_number(
+            value, country
+        ):
             return None
-        cleaned.append(value)
-    return cleaned
+        cleaned[value] = None
+    return list(cleaned)
 
 
 def _options(user_input: Mapping[str, Any], recipients: list[str]) -> dict[str, Any]:
@@ -681,14 +690,16 @@ SEND_SAFETY_SCHEMA = vol.Schema(
 SEND_SAFETY_KEYS = frozenset(str(key) for key in SEND_SAFETY_SCHEMA.schema)
 
 
-def _send_safety_options(user_input: Mapping[str, Any]) -> dict[str, Any] | None:
+def _send_safety_options(
+    user_input: Mapping[str, Any], country: str | None
+) -> dict[str, Any] | None:
     """Return the options of the section to store, or None if an allowed number is not dialable.
 
     Input without the section (a client that does not show it) stores none: the defaults apply.
     """
     if not user_input:
         return {}
-    allowed = _clean_numbers(user_input.get(CONF_ALLOWED_RECIPIENTS, []))
+    allowed = _clean_numbers(user_input.get(CONF_ALLOWED_RECIPIENTS, []), country)
     if allowed is None:
         return None
     options: dict[str, Any] = {

@@ -19,7 +19,8 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import PROVIDERS, Capability, Message, Routing, Sender, SendRequest
-from .api.text import clean_number, segment_count, sms_encoding
+from .api.numbers import dialled_number, is_emergency_number, number_key
+from .api.text import segment_count, sms_encoding
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -168,7 +169,7 @@ def sent_response(request: SendRequest, messages: Sequence[Message]) -> dict[str
     costs = [message.cost for message in messages if message.cost is not None]
     by_number: dict[str, Message] = {}
     for sent in messages:
-        by_number.setdefault(clean_number(sent.number) or sent.number, sent)
+        by_number.setdefault(number_key(sent.number), sent)
     encoding = None if request.mms else sms_encoding(request.text)
     segments = 1 if request.mms else segment_count(request.text)
     recipients = []
@@ -298,12 +299,17 @@ def _recipients(
 def recipient_number(contacts: ContactBook, recipient: str) -> str:
     """Return the number to send to for a contact's name (any case) or a number.
 
-    Raises ServiceValidationError for an unknown name or a number that cannot be dialled.
+    A number goes out in E.164 form when it has one (a national one read in Home Assistant's
+    country), else as dialled (a short code). Raises ServiceValidationError for an unknown
+    name, a number that cannot be dialled and an emergency number.
     """
     if contact := contacts.by_name(recipient):
         return contact.number
-    if (clean := clean_number(recipient)) is not None:
-        return clean
+    if (number := dialled_number(recipient, contacts.country)) is not None:
+        # An automation must never text the emergency services.
+        if is_emergency_number(number, contacts.country):
+            raise validation_error("emergency_number", number=recipient)
+        return number
     if any(char.isalpha() for char in recipient):
         raise validation_error("unknown_contact", name=recipient)
     raise validation_error("invalid_number", number=recipient)
