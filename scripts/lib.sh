@@ -14,10 +14,9 @@ team's shared/ folder (with tools/with-python314) beside this repository"
   exec "$tool" "$@"
 }
 
-# integration_requirements: print the packages the integration's manifest.json requires, one a
-# line, as Home Assistant installs them for users; bootstrap installs the same into every venv.
+# integration_requirements PYTHON: print the packages the integration's manifest.json requires,
+# one a line, as Home Assistant installs them for users; bootstrap installs the same everywhere.
 integration_requirements() {
-  local python=${1:-python3}
-  "$python" -c 'import json, sys
+  "${1:?integration_requirements needs a python}" -c 'import json, sys
 print("\n".join(json.load(open(sys.argv[1]))["requirements"]))' custom_components/sms_bridge/manifest.json
 }

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 import re
 import subprocess
+import sys
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def test_the_environments_have_what_the_manifest_requires() -> None:
     from the same list, never from a second pin that could drift.
     """
     read = subprocess.run(
-        ["bash", "-c", "source scripts/lib.sh && integration_requirements"],
+        ["bash", "-c", 'source scripts/lib.sh && integration_requirements "$0"', sys.executable],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -228,7 +228,7 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     """
 
     VERSION = 1
-    # 2: default and allowed recipients stored in E.164 form where they have one (migrate.py).
+    # 2: numbers stored in E.164 form where they have one (see migrate.py).
     MINOR_VERSION = 2
 
     @staticmethod
