@@ -59,6 +59,7 @@ def old_entry(simulator: GatewaySimulator, version: int = 1) -> MockConfigEntry:
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and let Home Assistant set it up, migrating it first."""
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
