@@ -35,6 +35,7 @@ from custom_components.sms_bridge.api.numbers import (
         ("07700 900123", "AQ", None),  # a region without a numbering plan
         ("11880", "DE", None),  # a short code as long as a German number
         ("112", "DE", None),
+        ("7", "FR", None),  # too short to be read at all
         ("+44 7700 900123 4567", None, None),  # too long for a British number
         ("+999 123456", None, None),  # no such country code
         ("MyBank", "GB", None),
