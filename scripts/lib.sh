@@ -13,3 +13,10 @@ run_with_python314() {
 team's shared/ folder (with tools/with-python314) beside this repository"
   exec "$tool" "$@"
 }
+
+# integration_requirements PYTHON: print the packages the integration's manifest.json requires,
+# one a line, as Home Assistant installs them for users; bootstrap installs the same everywhere.
+integration_requirements() {
+  "${1:?integration_requirements needs a python}" -c 'import json, sys
+print("\n".join(json.load(open(sys.argv[1]))["requirements"]))' custom_components/sms_bridge/manifest.json
+}

@@ -951,6 +951,52 @@ async def test_options_invalid_allowed_number(
     assert init_integration.options == before
 
 
+async def test_options_refuse_emergency_numbers(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An emergency number is neither a default nor an allowed recipient."""
+    hass.config.country = "GB"
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_UPDATE_INTERVAL: 300,
+            CONF_DEFAULT_RECIPIENTS: ["+15550100", "999"],
+            CONF_SEND_SAFETY: {CONF_ALLOWED_RECIPIENTS: ["+15550100", "112"]},
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        CONF_DEFAULT_RECIPIENTS: "invalid_number",
+        CONF_ALLOWED_RECIPIENTS: "invalid_allowed_number",
+    }
+
+
+async def test_options_store_numbers_in_e164_form(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """National numbers are stored in E.164 form, read in Home Assistant's country, once each;
+    a short code as dialled."""
+    hass.config.country = "FR"
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_UPDATE_INTERVAL: 300,
+            CONF_DEFAULT_RECIPIENTS: ["06 12 34 56 78", "+33 6 12 34 56 78", "43105"],
+            CONF_SEND_SAFETY: {
+                CONF_MAX_PER_MINUTE: 30,
+                CONF_MAX_PER_DAY: 500,
+                CONF_ALLOWED_RECIPIENTS: ["0612345678", "0033 6 98 76 54 32"],
+                CONF_ALLOW_HTTP_ATTACHMENTS: False,
+            },
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_DEFAULT_RECIPIENTS] == ["+33612345678", "43105"]
+    assert init_integration.options[CONF_ALLOWED_RECIPIENTS] == ["+33612345678", "+33698765432"]
+
+
 @pytest.mark.parametrize(
     "limits",
     [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import json
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN
@@ -16,6 +17,7 @@ from homeassistant.const import ATTR_ENTITY_ID, ATTR_FRIENDLY_NAME
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.generated.countries import COUNTRIES
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.trigger import async_validate_trigger_config
 from homeassistant.setup import async_setup_component
@@ -23,12 +25,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.sms_bridge.api.numbers import REGIONS, to_e164
+from custom_components.sms_bridge.compat import vol
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_RECEIVED
 from custom_components.sms_bridge.logbook import async_describe_events
-from custom_components.sms_bridge.numbering import normalize_number
 from tests.simulator import GatewaySimulator
 from tests.test_device_trigger import automate, device_id, runs, trigger
 
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "custom_components/sms_bridge/translations"
+LANGUAGES = ("en", "de", "es", "fr", "it", "ru", "zh-Hans")
 MUM = "+447700900123"
 DAD = "+447700900456"
 LEGACY_SERVICE = "sms_gateway"  # slug of the entry title "SMS Gateway"
@@ -110,7 +115,7 @@ async def family(hass: HomeAssistant, integration: MockConfigEntry) -> MockConfi
 )
 def test_numbers_are_read_as_e164(number: str, country: str | None, e164: str | None) -> None:
     """A number is read in its country: trunk prefix dropped, calling code put in front."""
-    assert normalize_number(number, country) == e164
+    assert to_e164(number, country) == e164
 
 
 async def test_add_a_contact(hass: HomeAssistant, integration: MockConfigEntry) -> None:
@@ -141,6 +146,82 @@ async def test_the_form_defaults_to_home_assistants_country(
     )
     country = next(key for key in result["data_schema"].schema if key == "country")
     assert country.default() == "GB"
+
+
+@pytest.mark.parametrize(
+    ("country", "example", "international"),
+    [
+        ("US", "(201) 555-0123", "+1 201-555-0123"),
+        ("DE", "01512 3456789", "+49 1512 3456789"),
+        ("GB", "07400 123456", "+44 7400 123456"),
+        (None, "07400 123456", "+44 7400 123456"),  # no country: the form has no default
+    ],
+)
+async def test_the_hint_shows_a_number_of_the_country(
+    hass: HomeAssistant,
+    integration: MockConfigEntry,
+    country: str | None,
+    example: str,
+    international: str,
+) -> None:
+    """The number's hint gives an example of the country the form starts at, in every language;
+    a number written as the example is read as it says."""
+    hass.config.country = country
+    result = await hass.config_entries.subentries.async_init(
+        (integration.entry_id, "contact"), context={"source": SOURCE_USER}
+    )
+    field = next(key for key in result["data_schema"].schema if key == "country")
+    if country is None:
+        assert field.default is vol.UNDEFINED
+    else:
+        assert field.default() == country
+    assert result["description_placeholders"] == {
+        "example": example,
+        "example_international": international,
+    }
+    for language in LANGUAGES:
+        texts = json.loads((TRANSLATIONS / f"{language}.json").read_text())["config_subentries"]
+        hint = texts["contact"]["step"]["user"]["data_description"]["number"]
+        assert example in hint.format(**result["description_placeholders"]), language
+    if country is not None:
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"name": "Example", "number": example}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"]["number"] == international.replace(" ", "").replace("-", "")
+
+
+async def test_the_form_offers_every_country_with_a_numbering_plan(
+    hass: HomeAssistant, integration: MockConfigEntry
+) -> None:
+    """Every country phonenumbers reads numbers of, that Home Assistant's selector takes."""
+    result = await hass.config_entries.subentries.async_init(
+        (integration.entry_id, "contact"), context={"source": SOURCE_USER}
+    )
+    selector = result["data_schema"].schema["country"]
+    offered = selector.config["countries"]
+    assert offered == sorted(REGIONS & COUNTRIES)
+    assert {"BR", "KE", "NP", "PE", "UY", "VN"} <= set(offered)
+    assert len(offered) > 240
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Tía", "number": "099 123 456", "country": "UY"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["number"] == "+59899123456"
+
+
+async def test_editing_starts_at_the_country_of_the_number(
+    hass: HomeAssistant, family: MockConfigEntry
+) -> None:
+    """A contact being edited is shown in its own number's country, with an example of it."""
+    hass.config.country = "US"
+    result = await hass.config_entries.subentries.async_init(
+        (family.entry_id, "contact"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id(family, "Mum")},
+    )
+    field = next(key for key in result["data_schema"].schema if key == "country")
+    assert field.default() == "GB"
+    assert result["description_placeholders"]["example"] == "07400 123456"
 
 
 @pytest.mark.parametrize(

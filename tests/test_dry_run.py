@@ -115,6 +115,24 @@ async def test_dry_run_sends_nothing(
     nothing_happened(hass, integration, simulator)
 
 
+async def test_dry_run_refuses_emergency_numbers(
+    hass: HomeAssistant, integration: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """An emergency number is listed as refused, with why; a short code would be sent."""
+    hass.config.country = "US"
+    response = await call(
+        hass, recipients=["911", "+1 555 0100", "43105", "112"], message="Hi", dry_run=True
+    )
+    assert response["would_send"] is False
+    assert response["recipients"] == [
+        refused("911", "emergency_number"),
+        recipient("+15550100"),
+        recipient("43105"),
+        refused("112", "emergency_number"),
+    ]
+    nothing_happened(hass, integration, simulator)
+
+
 @pytest.mark.usefixtures("integration")
 async def test_readme_example(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
     """The README's "Check before you send" call answers the response the README shows."""

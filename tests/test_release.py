@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 import re
+import subprocess
+import sys
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,3 +37,27 @@ def test_license_matches_the_package() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert pyproject["project"]["license"]["text"] == "MIT"
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_the_environments_have_what_the_manifest_requires() -> None:
+    """Bootstrap reads the manifest's requirements, and this environment has each as pinned.
+
+    Home Assistant installs them for users from the manifest; the test environments get them
+    from the same list, never from a second pin that could drift.
+    """
+    read = subprocess.run(
+        ["bash", "-c", 'source scripts/lib.sh && integration_requirements "$0"', sys.executable],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert read == MANIFEST["requirements"]
+    assert read, "the integration requires phonenumbers"
+    for pin in read:
+        name, version = pin.split("==")
+        assert importlib.metadata.version(name) == version, pin
+    pinned_elsewhere = "\n".join(
+        path.read_text() for path in (ROOT / "requirements").glob("*.txt")
+    ).lower()
+    assert not any(f"{pin.split('==')[0].lower()}==" in pinned_elsewhere for pin in read)

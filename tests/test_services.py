@@ -362,6 +362,38 @@ async def test_invalid_input(
 
 
 @pytest.mark.parametrize(
+    ("country", "number"),
+    [("US", "911"), ("US", "112"), ("GB", "999"), ("DE", "1 1 0"), ("AU", "112"), (None, "911")],
+)
+@pytest.mark.usefixtures("integration")
+async def test_emergency_numbers_are_refused(
+    hass: HomeAssistant, simulator: GatewaySimulator, country: str | None, number: str
+) -> None:
+    """No automation texts the emergency services: 112 and 911 anywhere, the country's own
+    emergency numbers in Home Assistant's country; by the action and by notify."""
+    hass.config.country = country
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, recipients=["+15550100", number], message="Fire in the kitchen")
+    assert err.value.translation_key == "emergency_number"
+    assert err.value.translation_placeholders == {"number": number}
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify", "sms_gateway", {"message": "Fire", "target": [number]}, blocking=True
+        )
+    assert err.value.translation_key == "emergency_number"
+    assert simulator.requests == []
+
+
+@pytest.mark.usefixtures("integration")
+async def test_short_codes_are_sent(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """A short code that is no emergency number (a carrier's or a parking service's) is sent as
+    dialled; so is 999 where it is no emergency number."""
+    hass.config.country = "FR"
+    await send(hass, recipients=["43105", "999"], message="SOLDE")
+    assert sorted(row["number"] for row in simulator.messages.values()) == ["43105", "999"]
+
+
+@pytest.mark.parametrize(
     ("entry_options", "data", "key"),
     [
         ({}, {"recipients": [], "message": "Hi"}, "no_default_recipients"),

@@ -35,6 +35,7 @@ from .inbound import InboundDispatcher
 from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
 from .messenger import Messenger
+from .migrate import async_migrate_entry as async_migrate_entry  # for entries of older releases
 from .outbox import async_remove_outbox_store
 from .providers import PROVIDERS
 from .repairs import async_watch_webhook_https

@@ -31,11 +31,11 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .api import Message
+from .api.numbers import to_e164
 from .compat import async_converse, vol
 from .const import CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS, DEFAULT_ASSIST_AGENT, DOMAIN, LOGGER
 from .contacts import Contact, ContactBook
 from .coordinator import SmsBridgeCoordinator
-from .numbering import normalize_number
 
 RATE_LIMIT: Final = 5  # commands of a contact ...
 RATE_WINDOW: Final = timedelta(minutes=10)  # ... within this window
@@ -177,7 +177,7 @@ class Assist:
             number
             for phone in self._coordinator.data.phones.values()
             for sim in phone.sims
-            if sim.phone_number and (number := normalize_number(sim.phone_number, country))
+            if sim.phone_number and (number := to_e164(sim.phone_number, country))
         }
 
     async def _async_command(self, contact: Contact, message: Message) -> None:

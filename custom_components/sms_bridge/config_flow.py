@@ -100,6 +100,8 @@ class SmsBridgeConfigFlow(ConfigFlow, domain=DOMAIN):
     """
 
     VERSION = 1
+    # 2: numbers stored in E.164 form where they have one (see migrate.py).
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback

@@ -1,7 +1,8 @@
 """Add and edit a contact of an entry (a config subentry): a name and a number.
 
-The number is stored in E.164 form; a national one is read in the country chosen on the form,
-Home Assistant's country unless the user picks another.
+The number is stored in E.164 form; a national one is read in the country chosen on the form:
+Home Assistant's country for a new contact, the country of its number for one being edited,
+unless the user picks another. The form's example number is one of that country.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
+from homeassistant.generated.countries import COUNTRIES
 from homeassistant.helpers.selector import (
     CountrySelector,
     CountrySelectorConfig,
@@ -18,13 +20,18 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .api.text import clean_number
+from .api.numbers import REGIONS, clean_number, example_number, region_of, to_e164
 from .compat import vol
 from .contacts import CONF_COUNTRY, CONF_NUMBER, ContactBook
-from .numbering import NUMBERING_PLANS, normalize_number
 
 STEP_USER = "user"
 STEP_RECONFIGURE = "reconfigure"
+
+# The countries the form offers: those with a numbering plan that Home Assistant's country
+# selector takes (it refuses Ascension, Tristan da Cunha and Kosovo, which it does not list).
+COUNTRY_CHOICES = sorted(REGIONS & COUNTRIES)
+# The example of the hint when no country is known.
+FALLBACK_EXAMPLE_COUNTRY = "GB"
 
 
 class ContactSubentryFlow(ConfigSubentryFlow):
@@ -47,7 +54,7 @@ class ContactSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             name = " ".join(user_input[CONF_NAME].split())
-            number = normalize_number(user_input[CONF_NUMBER], user_input.get(CONF_COUNTRY))
+            number = to_e164(user_input[CONF_NUMBER], user_input.get(CONF_COUNTRY))
             others = ContactBook.of_subentries(
                 {
                     subentry_id: subentry
@@ -76,23 +83,32 @@ class ContactSubentryFlow(ConfigSubentryFlow):
         suggested: dict[str, Any] = user_input or (
             {CONF_NAME: editing.title, CONF_NUMBER: editing.data[CONF_NUMBER]} if editing else {}
         )
+        country = (editing and region_of(editing.data[CONF_NUMBER])) or self.hass.config.country
+        if country not in COUNTRY_CHOICES:
+            country = None
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(self._schema(), suggested),
+            data_schema=self.add_suggested_values_to_schema(self._schema(country), suggested),
             errors=errors,
+            description_placeholders=_examples((user_input or {}).get(CONF_COUNTRY) or country),
         )
 
-    def _schema(self) -> vol.Schema:
-        country = self.hass.config.country
+    def _schema(self, country: str | None) -> vol.Schema:
         return vol.Schema(
             {
                 vol.Required(CONF_NAME): TextSelector(),
                 vol.Required(CONF_NUMBER): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.TEL)
                 ),
-                vol.Optional(
-                    CONF_COUNTRY,
-                    default=country if country in NUMBERING_PLANS else vol.UNDEFINED,
-                ): CountrySelector(CountrySelectorConfig(countries=sorted(NUMBERING_PLANS))),
+                vol.Optional(CONF_COUNTRY, default=country or vol.UNDEFINED): CountrySelector(
+                    CountrySelectorConfig(countries=COUNTRY_CHOICES)
+                ),
             }
         )
+
+
+def _examples(country: str | None) -> dict[str, str]:
+    """Return the placeholders of the number's hint: a number of ``country``, two ways."""
+    examples = example_number(country) or example_number(FALLBACK_EXAMPLE_COUNTRY)
+    national, international = examples or ("", "")
+    return {"example": national, "example_international": international}

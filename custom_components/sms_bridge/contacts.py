@@ -1,8 +1,8 @@
 """Contacts: names for numbers, kept as config subentries of an entry.
 
 A contact's number is stored in E.164 form; numbers written otherwise (national, with spaces)
-are read in Home Assistant's country to be compared with it. Names are compared
-case-insensitively and regardless of spacing, so "mum" finds "Mum".
+are read in Home Assistant's country to be compared with it (see ``api.numbers``). Names are
+compared case-insensitively and regardless of spacing, so "mum" finds "Mum".
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant
 
-from .numbering import normalize_number
+from .api.numbers import number_key
 
 SUBENTRY_TYPE_CONTACT: Final = "contact"
 CONF_NUMBER: Final = "number"  # the subentry's data: the number in E.164 form
@@ -50,7 +50,7 @@ class ContactBook:
         self.contacts = tuple(contacts)
         self.country = country
         self._by_name = {name_key(contact.name): contact for contact in self.contacts}
-        self._by_number = {contact.number: contact for contact in self.contacts}
+        self._by_number = {number_key(contact.number): contact for contact in self.contacts}
         self._by_id = {contact.subentry_id: contact for contact in self.contacts}
 
     @classmethod
@@ -77,6 +77,4 @@ class ContactBook:
 
     def by_number(self, number: str | None) -> Contact | None:
         """Return the contact of this number, however it is written, if there is one."""
-        if not number or (e164 := normalize_number(number, self.country)) is None:
-            return None
-        return self._by_number.get(e164)
+        return self._by_number.get(number_key(number, self.country)) if number else None

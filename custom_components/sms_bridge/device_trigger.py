@@ -3,7 +3,8 @@
 They listen to the bus events every message already fires, on the phone's device; a provider
 without phones has them on its account device, for all the account's messages. An SMS trigger
 can be narrowed to a sender (a number or a contact of the entry) and to a text, both compared
-leniently (see ``_SmsFilter``).
+leniently (see ``_SmsFilter``). Trigger configs are stored in automations as written, so the
+number is compared in E.164 form each time an SMS comes, not converted once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
 from .api import Capability, MessageStatus
-from .api.text import clean_number
+from .api.numbers import number_key
 from .compat import async_get_device_by_id, device_config_entry_ids, vol
 from .const import (
     CONF_PROVIDER,
@@ -194,15 +195,6 @@ def _find_contact(contacts: ContactBook, contact: str) -> str | None:
     return found.subentry_id if found else None
 
 
-def _sender_key(number: str) -> str:
-    """Return a sender as compared: a number without its separators, a name folded.
-
-    ``+33 6 12-34-56-78``, ``0033612345678`` and ``+33612345678`` are one number; a sender
-    name (``MyBank``) matches whatever its case and spacing.
-    """
-    return clean_number(number) or " ".join(number.split()).casefold()
-
-
 @dataclass(frozen=True, slots=True)
 class _SmsFilter:
     """The sender and text an SMS trigger is narrowed to; a blank field narrows nothing.
@@ -210,7 +202,7 @@ class _SmsFilter:
     The text is compared case-insensitively; "equals" also ignores surrounding spaces.
     """
 
-    senders: frozenset[str]  # sender keys; empty: anyone
+    number: str | None  # the sender's number or name, as written; None: anyone
     contact: str | None  # subentry id of the contact the SMS must come from
     contains: str | None
     equals: str | None
@@ -227,7 +219,7 @@ class _SmsFilter:
         contains = config.get(CONF_TEXT_CONTAINS, "")
         equals = config.get(CONF_TEXT_EQUALS, "").strip()
         return cls(
-            senders=frozenset({_sender_key(number)} if number else ()),
+            number=number or None,
             # A contact removed since: the id of no contact, so nothing matches.
             contact=(_find_contact(contacts, contact) or contact) if contact else None,
             contains=contains.casefold() if contains.strip() else None,
@@ -237,7 +229,11 @@ class _SmsFilter:
     def matches(self, data: dict[str, Any], contacts: ContactBook) -> bool:
         """Return True when the SMS of this event data passes the filter."""
         number = str(data.get("number") or "")
-        if self.senders and _sender_key(number) not in self.senders:
+        # ``+33 6 12-34-56-78``, ``0033612345678``, ``+33612345678`` and, in France,
+        # ``06 12 34 56 78`` are one number; a sender name (``MyBank``) matches in any case.
+        if self.number is not None and number_key(number, contacts.country) != number_key(
+            self.number, contacts.country
+        ):
             return False
         if self.contact is not None and (
             (sender := contacts.by_number(number)) is None or sender.subentry_id != self.contact

@@ -15,7 +15,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util.signal_type import SignalType
 
 from .api import DeliveryReport, InboundBatch, Message, UssdRequest, quoted
-from .api.text import to_e164
+from .api.numbers import to_e164
 from .const import (
     DOMAIN,
     EVENT_MESSAGE_RECEIVED,
@@ -101,7 +101,7 @@ class InboundDispatcher:
         attributes: dict[str, Any] = {
             "message_id": message.id,
             "number": message.number,
-            "number_e164": to_e164(message.number),
+            "number_e164": to_e164(message.number, contacts.country),
             # The name of the contact whose number this is, however the gateway wrote it.
             "contact": contact.name if contact else None,
             "text": message.text,

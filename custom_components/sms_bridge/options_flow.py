@@ -58,10 +58,11 @@ class SmsBridgeOptionsFlow(OptionsFlow):
         """Show and save the options."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            recipients = clean_numbers(user_input.get(CONF_DEFAULT_RECIPIENTS, []))
+            country = self.hass.config.country
+            recipients = clean_numbers(user_input.get(CONF_DEFAULT_RECIPIENTS, []), country)
             if recipients is None:
                 errors[CONF_DEFAULT_RECIPIENTS] = "invalid_number"
-            safety = send_safety_options(user_input.get(CONF_SEND_SAFETY, {}))
+            safety = send_safety_options(user_input.get(CONF_SEND_SAFETY, {}), country)
             if safety is None:
                 errors[CONF_ALLOWED_RECIPIENTS] = "invalid_allowed_number"
             if recipients is not None and safety is not None:

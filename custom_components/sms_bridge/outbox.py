@@ -44,7 +44,7 @@ from .api import (
     SmsBridgeError,
     id_order,
 )
-from .api.text import clean_number
+from .api.numbers import number_key
 from .const import DOMAIN, EVENT_MESSAGE_EXPIRED, LOGGER
 
 STORAGE_VERSION = 1
@@ -397,14 +397,14 @@ class Outbox:
         since = record.since or record.created
         candidates = await self._gateway.messages(MessageQuery(start=since - RECONCILE_MARGIN))
         self._seen(candidates)
-        recipients = {clean_number(number) for number in request.recipients}
+        region = self._hass.config.country
+        recipients = {number_key(number, region) for number in request.recipients}
         found: dict[str, Message] = {}
         for message in sorted(candidates, key=self._order):
-            number = clean_number(message.number)
+            number = number_key(message.number, region)
             sequence = self._gateway.sequence(message)
             if (
-                number is not None
-                and number in recipients
+                number in recipients
                 and number not in found
                 and (sequence is None or sequence > record.after_id)
                 and message.id not in self._claimed

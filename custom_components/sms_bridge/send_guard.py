@@ -33,6 +33,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import SmsBridgeError
+from .api.numbers import number_key
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -68,7 +69,11 @@ async def async_remove_send_guard_store(hass: HomeAssistant, entry_id: str) -> N
 
 @dataclass(frozen=True, slots=True)
 class SendLimits:
-    """The limits of an entry, from its options; no allowed recipients means any number."""
+    """The limits of an entry, from its options; no allowed recipients means any number.
+
+    The allowed recipients are stored in E.164 form where they have one; older entries may
+    still hold national numbers, which ``SendGuard.allows`` reads as it reads the recipient.
+    """
 
     per_minute: int
     per_day: int
@@ -116,14 +121,16 @@ SEND_SAFETY_SCHEMA = vol.Schema(
 SEND_SAFETY_KEYS = frozenset(str(key) for key in SEND_SAFETY_SCHEMA.schema)
 
 
-def send_safety_options(user_input: Mapping[str, Any]) -> dict[str, Any] | None:
+def send_safety_options(
+    user_input: Mapping[str, Any], country: str | None
+) -> dict[str, Any] | None:
     """Return the section's options to store, or None if an allowed number is not dialable.
 
     Input without the section (a client that does not show it) stores none: the defaults apply.
     """
     if not user_input:
         return {}
-    allowed = clean_numbers(user_input.get(CONF_ALLOWED_RECIPIENTS, []))
+    allowed = clean_numbers(user_input.get(CONF_ALLOWED_RECIPIENTS, []), country)
     if allowed is None:
         return None
     options: dict[str, Any] = {
@@ -222,7 +229,7 @@ class SendGuard:
     def reserve(self, recipients: Sequence[str] | None) -> Reservation:
         """Count a send's messages, or raise ServiceValidationError when a limit refuses it.
 
-        ``recipients`` are cleaned numbers. ``None`` means they are known only to the gateway
+        ``recipients`` are the numbers to send to. ``None`` means they are known only to the gateway
         (a contacts list, a resend): such a send goes ahead while one more message fits, and
         ``settle`` counts what the gateway answered. With allowed recipients set it is refused,
         as its numbers cannot be checked.
@@ -258,8 +265,15 @@ class SendGuard:
         return reservation
 
     def allows(self, number: str) -> bool:
-        """Return True when the allowed recipients (if any are set) include ``number``."""
-        return not self._limits.allowed or number in self._limits.allowed
+        """Return True when the allowed recipients (if any are set) include ``number``.
+
+        Both are compared in E.164 form, a national number read in Home Assistant's country;
+        a short code as dialled.
+        """
+        if not (allowed := self._limits.allowed):
+            return True
+        region = self._hass.config.country
+        return number_key(number, region) in {number_key(other, region) for other in allowed}
 
     @callback
     def check(self, count: int) -> None:

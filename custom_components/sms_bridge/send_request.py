@@ -28,7 +28,8 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, Limits, Message, Phone, Routing, Sender, SendRequest
-from .api.text import clean_number, segment_count
+from .api.numbers import dialled_number, is_emergency_number
+from .api.text import segment_count
 from .compat import vol
 from .const import (
     CONF_ALLOW_HTTP_ATTACHMENTS,
@@ -145,16 +146,22 @@ def send_defaults_options(user_input: Mapping[str, Any], recipients: list[str]) 
     return options
 
 
-def clean_numbers(numbers: Sequence[str]) -> list[str] | None:
-    """Return the numbers without separators, skipping blank ones; None if one is not dialable."""
-    cleaned: list[str] = []
+def clean_numbers(numbers: Sequence[str], country: str | None) -> list[str] | None:
+    """Return the numbers to store, skipping blank ones and repeats; None if one is refused.
+
+    A number is stored in E.164 form when it has one (a national one read in ``country``), else
+    as dialled (a short code); one that is not dialable or an emergency number is refused.
+    """
+    cleaned: dict[str, None] = {}
     for number in numbers:
         if not number.strip():
             continue
-        if (value := clean_number(number)) is None:
+        if (value := dialled_number(number, country)) is None or is_emergency_number(
+            value, country
+        ):
             return None
-        cleaned.append(value)
-    return cleaned
+        cleaned[value] = None
+    return list(cleaned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,12 +205,17 @@ def given_recipients(context: SendContext, recipients: Sequence[str] | None) -> 
 def recipient_number(contacts: ContactBook, recipient: str) -> str:
     """Return the number to send to for a contact's name (any case) or a number.
 
-    Raises ServiceValidationError for an unknown name or a number that cannot be dialled.
+    A number goes out in E.164 form when it has one (a national one read in Home Assistant's
+    country), else as dialled (a short code). Raises ServiceValidationError for an unknown
+    name, a number that cannot be dialled and an emergency number.
     """
     if contact := contacts.by_name(recipient):
         return contact.number
-    if (clean := clean_number(recipient)) is not None:
-        return clean
+    if (number := dialled_number(recipient, contacts.country)) is not None:
+        # An automation must never text the emergency services.
+        if is_emergency_number(number, contacts.country):
+            raise validation_error("emergency_number", number=recipient)
+        return number
     if any(char.isalpha() for char in recipient):
         raise validation_error("unknown_contact", name=recipient)
     raise validation_error("invalid_number", number=recipient)

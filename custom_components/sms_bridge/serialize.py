@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from .api import Contact, Message, SendRequest, UssdRequest
-from .api.text import clean_number, segment_count, sms_encoding
+from .api.numbers import number_key
+from .api.text import segment_count, sms_encoding
 
 MESSAGE_KEYS = (
     "message_id",
@@ -65,7 +66,7 @@ def send_response(request: SendRequest, messages: Sequence[Message]) -> dict[str
     costs = [message.cost for message in messages if message.cost is not None]
     by_number: dict[str, Message] = {}
     for sent in messages:
-        by_number.setdefault(clean_number(sent.number) or sent.number, sent)
+        by_number.setdefault(number_key(sent.number), sent)
     encoding = None if request.mms else sms_encoding(request.text)
     segments = 1 if request.mms else segment_count(request.text)
     recipients = []

@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .api import Capability, MessageQuery, MessageStatus
-from .api.text import clean_number
+from .api.numbers import clean_number
 from .compat import vol
 from .const import CONF_DEFAULT_PHONE, CONF_DEFAULT_SIM, DOMAIN
 from .data import SmsBridgeConfigEntry

@@ -6,19 +6,17 @@ phone number, looked up among the SIMs the gateway lists for the phone.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from homeassistant.helpers import config_validation as cv
 
 from .api import Phone, Sim
+from .api.numbers import same_number
 from .compat import vol
 from .errors import validation_error
 
 # A phone number has at least three digits: one or two digits are the SIM's number in the phone.
 _MAX_SIM_NUMBER_DIGITS: Final = 2
-# What people write between the digits of a phone number, and the "+" some leave out.
-_NUMBER_DECORATION: Final = re.compile(r"[\s+().-]")
 
 
 def sim_choice(value: Any) -> int | str:
@@ -62,7 +60,8 @@ def sims_text(phone: Phone) -> str:
 def find_sim(phone: Phone, choice: int | str) -> Sim:
     """Return the SIM of ``phone`` that ``choice`` names, or raise a validation error.
 
-    Operators are compared without case, phone numbers without spaces, separators or "+".
+    Operators are compared without case, phone numbers in E.164 form (a national one read in
+    the country of the other) or else by their digits, with or without "+".
     """
     if (number := sim_number(choice)) is not None:
         if (sim := phone.sim(number - 1)) is not None:
@@ -71,12 +70,11 @@ def find_sim(phone: Phone, choice: int | str) -> Sim:
             "unknown_sim", phone=phone.display_name, sim=choice, sims=sims_text(phone)
         )
     folded = str(choice).casefold()
-    digits = _NUMBER_DECORATION.sub("", folded)
     matches = [
         sim
         for sim in phone.sims
         if (sim.operator is not None and sim.operator.casefold() == folded)
-        or (sim.phone_number is not None and _NUMBER_DECORATION.sub("", sim.phone_number) == digits)
+        or (sim.phone_number is not None and same_number(sim.phone_number, str(choice)))
     ]
     if len(matches) > 1:
         raise validation_error(

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.sms_bridge.api.numbers import clean_number, to_e164
 from custom_components.sms_bridge.api.rbsoft import may_be_sent_as
-from custom_components.sms_bridge.api.text import (
-    clean_number,
-    is_gsm7,
-    segment_count,
-    sms_encoding,
-    to_e164,
-)
+from custom_components.sms_bridge.api.text import is_gsm7, segment_count, sms_encoding
 
 
 @pytest.mark.parametrize(

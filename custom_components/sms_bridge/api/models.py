@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-import re
 
-# A phone number as phones show it: digits with an optional leading + and separators.
-_PHONE_NUMBER = re.compile(r"\+?\d[\d ().-]{2,}")
+from .numbers import clean_number
 
 
 class MessageStatus(StrEnum):
@@ -78,8 +76,8 @@ class Sim:
 
     @property
     def phone_number(self) -> str | None:
-        """Return the SIM's phone number, when the detail is one."""
-        return self.detail if self.detail and _PHONE_NUMBER.fullmatch(self.detail) else None
+        """Return the SIM's phone number, as the gateway wrote it, when the detail is one."""
+        return self.detail if self.detail and clean_number(self.detail) else None
 
     @property
     def operator(self) -> str | None:

@@ -1,13 +1,8 @@
-"""Text helpers: phone number clean-up, SMS segment counting, quoting for log lines."""
+"""SMS text: its encoding and how many parts it takes; quoting for log lines."""
 
 from __future__ import annotations
 
-import re
 from typing import Final
-
-_SEPARATORS = re.compile(r"[\s\-().]")
-_DIALLABLE = re.compile(r"\+?\d{3,15}")
-_INTERNATIONAL = re.compile(r"\+[1-9]\d{6,14}")
 
 # GSM 03.38 default alphabet, and the extension table whose characters take two septets.
 _GSM7_BASIC = frozenset(
@@ -19,24 +14,6 @@ _GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 GSM7: Final = "gsm7"
 UCS2: Final = "ucs2"
 QUOTED_LENGTH: Final = 60  # characters of an untrusted value shown in a log line or an error
-
-
-def clean_number(number: str) -> str | None:
-    """Return ``number`` without separators if a gateway can dial it, else None.
-
-    Accepts international (``+33 6 12 34 56 78``), national (``0612345678``) and short codes
-    (``43105``): the gateways accept ``^\\+?\\d+$``. Letters (``MyBank``) are refused.
-    """
-    cleaned = _SEPARATORS.sub("", number)
-    if cleaned.startswith("00"):
-        cleaned = "+" + cleaned[2:]
-    return cleaned if _DIALLABLE.fullmatch(cleaned) else None
-
-
-def to_e164(number: str) -> str | None:
-    """Return the E.164 form of an international number, or None (national, short, alphanumeric)."""
-    cleaned = clean_number(number)
-    return cleaned if cleaned and _INTERNATIONAL.fullmatch(cleaned) else None
 
 
 def is_gsm7(text: str) -> bool:
