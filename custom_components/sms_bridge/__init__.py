@@ -21,10 +21,14 @@ from .api import PROVIDERS
 from .assist import Assist, AssistSettings
 from .backfill import Backfill
 from .const import (
+    CONF_INBOX_MAX_MESSAGES,
+    CONF_INBOX_RETENTION_DAYS,
     CONF_OUTBOX_TTL,
     CONF_PROVIDER,
     CONF_VERIFY_SSL,
     DATA_HASS_CONFIG,
+    DEFAULT_INBOX_MAX_MESSAGES,
+    DEFAULT_INBOX_RETENTION_DAYS,
     DEFAULT_OUTBOX_TTL,
     DEFAULT_VERIFY_SSL,
     DOMAIN,
@@ -36,6 +40,10 @@ from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher
 from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
+from .inbox_card import async_register_inbox_card
+from .inbox_services import async_setup_inbox_services
+from .inbox_store import InboxStore, async_remove_inbox_store
+from .inbox_websocket import async_register_inbox_commands
 from .outbox import Outbox, async_remove_outbox_store
 from .repairs import async_watch_webhook_https
 from .send import async_reply
@@ -60,6 +68,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions; they work for every entry."""
     hass.data[DATA_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_setup_inbox_services(hass)
+    async_register_inbox_commands(hass)
+    await async_register_inbox_card(hass)
     return True
 
 
@@ -80,20 +91,33 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     coordinator = SmsBridgeCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
 
-    tracker = DeliveryTracker(hass, entry.entry_id, gateway)
+    inbox = InboxStore(
+        hass,
+        entry.entry_id,
+        retention=timedelta(
+            days=entry.options.get(CONF_INBOX_RETENTION_DAYS, DEFAULT_INBOX_RETENTION_DAYS)
+        ),
+        max_messages=entry.options.get(CONF_INBOX_MAX_MESSAGES, DEFAULT_INBOX_MAX_MESSAGES),
+    )
+    await inbox.async_load()
+    entry.async_on_unload(inbox.async_close)
+    tracker = DeliveryTracker(hass, entry.entry_id, gateway, on_status=inbox.set_status)
     await tracker.async_load()
     inbound_store = InboundStore(hass, entry.entry_id, entry.title)
     await inbound_store.async_load()
     entry.async_on_unload(inbound_store.async_save)
     assist = None
     if settings := AssistSettings.from_options(entry.options):
-        assist = Assist(hass, entry, settings, coordinator, partial(async_reply, hass, entry))
+        assist = Assist(
+            hass, entry, settings, coordinator, partial(async_reply, hass, entry), inbox=inbox
+        )
     inbound = InboundDispatcher(
         hass,
         entry,
         coordinator,
         inbound_store,
         tracker.apply,
+        inbox=inbox,
         on_message=assist.async_handle if assist else None,
     )
     entry.async_on_unload(tracker.async_stop)
@@ -106,6 +130,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
         tracker.track,
         on_account=coordinator.async_set_account,
+        log=inbox,
     )
     guard = SendGuard(hass, entry.entry_id, entry.title, SendLimits.from_options(entry.options))
     await guard.async_start()
@@ -118,6 +143,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         account_device=async_create_account_device(hass, entry),
         guard=guard,
         ussd=UssdSessions(hass, entry, gateway, coordinator, inbound.async_process),
+        inbox=inbox,
     )
     await outbox.async_load()
     entry.async_on_unload(outbox.async_unload)
@@ -157,6 +183,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     """Delete what a removed entry leaves behind: its cloudhook and its stored messages."""
     await async_delete_cloudhook(hass, entry)
     await async_remove_inbound_store(hass, entry.entry_id)
+    await async_remove_inbox_store(hass, entry.entry_id)
     await async_remove_tracking_store(hass, entry.entry_id)
     await async_remove_outbox_store(hass, entry.entry_id)
     await async_remove_send_guard_store(hass, entry.entry_id)

@@ -61,6 +61,10 @@ from .const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_INBOX,
+    CONF_INBOX_ALL_USERS,
+    CONF_INBOX_MAX_MESSAGES,
+    CONF_INBOX_RETENTION_DAYS,
     CONF_MAX_PER_DAY,
     CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
@@ -71,6 +75,8 @@ from .const import (
     CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
     DEFAULT_ASSIST_AGENT,
+    DEFAULT_INBOX_MAX_MESSAGES,
+    DEFAULT_INBOX_RETENTION_DAYS,
     DEFAULT_MAX_PER_DAY,
     DEFAULT_MAX_PER_MINUTE,
     DEFAULT_OUTBOX_TTL,
@@ -78,10 +84,13 @@ from .const import (
     DEFAULT_VERIFY_SSL,
     DOMAIN,
     LOGGER,
+    MAX_INBOX_MAX_MESSAGES,
+    MAX_INBOX_RETENTION_DAYS,
     MAX_OUTBOX_TTL_MINUTES,
     MAX_PER_DAY_LIMIT,
     MAX_PER_MINUTE_LIMIT,
     MAX_UPDATE_INTERVAL_SECONDS,
+    MIN_INBOX_MAX_MESSAGES,
     MIN_OUTBOX_TTL_MINUTES,
     MIN_UPDATE_INTERVAL_SECONDS,
 )
@@ -476,6 +485,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                     _options(user_input, recipients)
                     | safety
                     | _assist_options(user_input.get(CONF_ASSIST, {}))
+                    | _inbox_options(user_input.get(CONF_INBOX, {}))
                 )
                 if mode := user_input.get(CONF_INCOMING_MODE):
                     options[CONF_INCOMING_MODE] = mode
@@ -589,6 +599,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                     ),
                     SectionConfig(collapsed=True),
                 ),
+                vol.Optional(CONF_INBOX): section(INBOX_SCHEMA, SectionConfig(collapsed=True)),
             }
         )
 
@@ -634,12 +645,13 @@ def _suggested(options: Mapping[str, Any], contact_ids: set[str]) -> dict[str, A
     suggested = {
         key: value
         for key, value in options.items()
-        if key not in SEND_SAFETY_KEYS and key not in ASSIST_KEYS
+        if key not in SEND_SAFETY_KEYS and key not in ASSIST_KEYS and key not in INBOX_KEYS
     }
     suggested[CONF_SEND_SAFETY] = {
         key: value for key, value in options.items() if key in SEND_SAFETY_KEYS
     }
     suggested[CONF_ASSIST] = {key: value for key, value in options.items() if key in ASSIST_KEYS}
+    suggested[CONF_INBOX] = {key: value for key, value in options.items() if key in INBOX_KEYS}
     if CONF_ASSIST_CONTACTS in options:
         suggested[CONF_ASSIST][CONF_ASSIST_CONTACTS] = [
             key for key in options[CONF_ASSIST_CONTACTS] if key in contact_ids
@@ -713,4 +725,45 @@ def _assist_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return {
         CONF_ASSIST_AGENT: user_input.get(CONF_ASSIST_AGENT) or DEFAULT_ASSIST_AGENT,
         CONF_ASSIST_CONTACTS: contacts,
+    }
+
+
+# -- the inbox: a section of the form, stored flat with the other options ----------------------
+
+INBOX_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_INBOX_RETENTION_DAYS, default=DEFAULT_INBOX_RETENTION_DAYS): (
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=MAX_INBOX_RETENTION_DAYS,
+                    step=1,
+                    unit_of_measurement=UnitOfTime.DAYS,
+                    mode=NumberSelectorMode.BOX,
+                )
+            )
+        ),
+        vol.Required(CONF_INBOX_MAX_MESSAGES, default=DEFAULT_INBOX_MAX_MESSAGES): NumberSelector(
+            NumberSelectorConfig(
+                min=MIN_INBOX_MAX_MESSAGES,
+                max=MAX_INBOX_MAX_MESSAGES,
+                step=1,
+                unit_of_measurement=_MESSAGES,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_INBOX_ALL_USERS, default=False): BooleanSelector(),
+    }
+)
+INBOX_KEYS = frozenset(str(key) for key in INBOX_SCHEMA.schema)
+
+
+def _inbox_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the options of the section to store; none without the section (the defaults)."""
+    if not user_input:
+        return {}
+    return {
+        CONF_INBOX_RETENTION_DAYS: int(user_input[CONF_INBOX_RETENTION_DAYS]),
+        CONF_INBOX_MAX_MESSAGES: int(user_input[CONF_INBOX_MAX_MESSAGES]),
+        CONF_INBOX_ALL_USERS: bool(user_input[CONF_INBOX_ALL_USERS]),
     }

@@ -13,6 +13,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .api import Gateway
 from .coordinator import SmsBridgeCoordinator
+from .inbox_store import InboxStore
 from .outbox import Outbox
 from .send_guard import SendGuard
 from .tracking import DeliveryTracker
@@ -30,6 +31,7 @@ class SmsBridgeData:
     account_device: DeviceEntry
     guard: SendGuard
     ussd: UssdSessions
+    inbox: InboxStore
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 import uuid
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -165,6 +165,19 @@ class OutboxRecord:
         )
 
 
+class SendLog(Protocol):
+    """Told of every message the outbox gets to the gateway or keeps (the inbox)."""
+
+    def add_sent(self, messages: Iterable[Message], queued_id: str | None = None) -> None:
+        """The gateway took these messages; ``queued_id`` names the record they came from."""
+
+    def add_queued(self, record: OutboxRecord) -> None:
+        """A send waits in the outbox."""
+
+    def drop_queued(self, queued_id: str) -> None:
+        """A send kept in the outbox was dropped unsent."""
+
+
 class Outbox:
     """Send one request per phone at a time; keep, retry and expire what the gateway missed."""
 
@@ -177,13 +190,16 @@ class Outbox:
         on_sent: Callable[[list[Message]], None],
         *,
         on_account: Callable[[Account], None] | None = None,
+        log: SendLog | None = None,
     ) -> None:
         """Initialize the outbox; ``on_sent`` receives what a retry finally sent.
 
         ``on_account`` receives the account figures the answer of a send reported, when the
-        provider reports them that way (``Gateway.latest_account``).
+        provider reports them that way (``Gateway.latest_account``). ``log`` is told of every
+        send, first attempts and retries alike.
         """
         self._hass = hass
+        self._log = log
         self._on_account = on_account
         self._entry_id = entry_id
         self._gateway = gateway
@@ -233,7 +249,7 @@ class Outbox:
         async with self._phones_free(request):
             since, after_id = dt_util.utcnow(), self._highest_id
             try:
-                return await self._send(request)
+                messages = await self._send(request)
             except (GatewayConnectionError, GatewayResponseError) as err:
                 record = OutboxRecord(
                     id=uuid.uuid4().hex,
@@ -246,6 +262,12 @@ class Outbox:
                 )
                 self._records[record.id] = record
                 LOGGER.warning("Gateway unavailable (%s); the message waits in the outbox", err)
+            else:
+                if self._log is not None:
+                    self._log.add_sent(messages)
+                return messages
+        if self._log is not None:
+            self._log.add_queued(record)
         await self._save()
         self._schedule(self._delay(record))
         return record
@@ -253,7 +275,10 @@ class Outbox:
     async def async_send_to_list(self, list_id: int, request: SendRequest) -> list[Message]:
         """Send to a contacts list now, in turn with the other sends of its phones."""
         async with self._phones_free(request):
-            return await self._send(request, list_id)
+            messages = await self._send(request, list_id)
+        if self._log is not None:
+            self._log.add_sent(messages)
+        return messages
 
     @asynccontextmanager
     async def _phones_free(self, request: SendRequest) -> AsyncIterator[None]:
@@ -332,6 +357,8 @@ class Outbox:
                 LOGGER.info("A message kept in the outbox had reached the gateway")
                 self._claim(found)
                 del self._records[record.id]
+                if self._log is not None:
+                    self._log.add_sent(found, record.id)
                 self._on_sent(found)
                 return
             if found is None:
@@ -361,6 +388,8 @@ class Outbox:
                 self._drop(record, "rejected")
                 return
         del self._records[record.id]
+        if self._log is not None:
+            self._log.add_sent(messages, record.id)
         self._on_sent(messages)
 
     async def _find(self, record: OutboxRecord) -> list[Message] | None:
@@ -404,6 +433,8 @@ class Outbox:
 
     def _drop(self, record: OutboxRecord, reason: str) -> None:
         del self._records[record.id]
+        if self._log is not None:
+            self._log.drop_queued(record.id)
         LOGGER.warning("Dropped a message from the outbox (%s)", reason)
         self._hass.bus.async_fire(
             EVENT_MESSAGE_EXPIRED,
