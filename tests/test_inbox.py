@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import timedelta
+import hashlib
 import json
 import logging
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_bridge import inbox_store
@@ -339,3 +345,25 @@ async def test_status_of_an_unknown_message_is_ignored(
     assert store.delete_thread(SENDER)
     assert not store.delete_thread(SENDER)
     assert store.thread(SENDER) == ([], False)
+
+
+async def test_the_frontend_loads_the_card(hass: HomeAssistant) -> None:
+    """Where the frontend runs, it is told to load the card, at a URL that changes with it."""
+    hass.config.components.add("frontend")
+    with patch("homeassistant.components.frontend.add_extra_js_url") as add_extra_js_url:
+        assert await async_setup_component(hass, DOMAIN, {})
+    [(_, url), _] = add_extra_js_url.call_args
+    digest = hashlib.sha256(CARD_FILE.read_bytes()).hexdigest()[:12]
+    assert url == f"{CARD_URL}?v={digest}"
+
+
+async def test_no_text_in_diagnostics(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    integration: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The inbox's texts never reach diagnostics."""
+    await text(hass, gateway, SENDER, SECRET)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, integration)
+    assert SECRET not in json.dumps(diagnostics)
