@@ -94,7 +94,3 @@ export class SmsBridgeInboxCardEditor extends LitElement {
     );
   }
 }
-
-if (!customElements.get("sms-bridge-inbox-card-editor")) {
-  customElements.define("sms-bridge-inbox-card-editor", SmsBridgeInboxCardEditor);
-}

@@ -4,7 +4,7 @@
 // sms_bridge.send_message action, the integration's one send path (limits, outbox, tracking).
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from "lit";
 
-import "./editor";
+import { SmsBridgeInboxCardEditor } from "./editor";
 import { localize, type Key } from "./localize";
 import { segments } from "./segments";
 import type {
@@ -741,8 +741,10 @@ export class SmsBridgeInboxCard extends LitElement {
       max-width: 78%;
       padding: 8px 12px;
       border-radius: 16px;
-      white-space: pre-wrap;
       overflow-wrap: anywhere;
+    }
+    .text {
+      white-space: pre-wrap;
     }
     .bubble.incoming {
       align-self: flex-start;
@@ -835,14 +837,28 @@ function initial(name: string): string {
   return /\d/.test(letter) ? "#" : letter.toUpperCase();
 }
 
-if (!customElements.get("sms-bridge-inbox-card")) {
+function define(): void {
+  if (customElements.get("sms-bridge-inbox-card")) return;
+  customElements.define("sms-bridge-inbox-card-editor", SmsBridgeInboxCardEditor);
   customElements.define("sms-bridge-inbox-card", SmsBridgeInboxCard);
-  const cards = ((window as unknown as { customCards?: unknown[] }).customCards ??= []);
+}
+
+// Loaded with the frontend (an extra module), this file can run before Home Assistant's app,
+// which installs a polyfill of scoped element registries: an element defined before it is
+// lost to the frontend. So on the frontend's page, define once the app defined its root.
+if (document.querySelector("home-assistant") && !customElements.get("home-assistant")) {
+  void customElements.whenDefined("home-assistant").then(define);
+} else {
+  define();
+}
+
+const cards = ((window as unknown as { customCards?: { type: string }[] }).customCards ??= []);
+if (!cards.some((card) => card.type === "sms-bridge-inbox-card")) {
   cards.push({
     type: "sms-bridge-inbox-card",
     name: localize(undefined, "card_name"),
     description: localize(undefined, "card_description"),
     preview: false,
     documentationURL: "https://github.com/sms-bridge/ha-sms-bridge#inbox",
-  });
+  } as { type: string });
 }
