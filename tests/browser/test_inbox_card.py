@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import json
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from playwright.async_api import Locator, Page, expect
@@ -49,10 +48,27 @@ def auto_enable_custom_integrations() -> None:
     """Replace the suite-wide fixture: Home Assistant runs in a subprocess, not as `hass`."""
 
 
-def dashboard(entry_id: str) -> dict[str, Any]:
-    """A dashboard with the card alone on its view."""
+DASHBOARD = "sms-inbox"
+
+
+async def add_dashboard(events: EventStream, entry_id: str) -> None:
+    """Add a dashboard with the card alone on its view, as Settings → Dashboards does."""
+    await events.command(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": DASHBOARD,
+            "title": "SMS inbox",
+            "icon": "mdi:message-text",
+            "mode": "storage",
+            "require_admin": False,
+            "show_in_sidebar": True,
+        }
+    )
     card = {"type": "custom:sms-bridge-inbox-card", "entry_id": entry_id, "height": 560}
-    return {"views": [{"title": "Inbox", "path": "inbox", "panel": True, "cards": [card]}]}
+    view = {"title": "Inbox", "path": "inbox", "panel": True, "cards": [card]}
+    await events.command(
+        {"type": "lovelace/config/save", "url_path": DASHBOARD, "config": {"views": [view]}}
+    )
 
 
 def row(card: Locator, number: str) -> Locator:
@@ -60,7 +76,7 @@ def row(card: Locator, number: str) -> Locator:
 
 
 async def open_card(page: Page, url: str) -> Locator:
-    await page.goto(f"{url}/lovelace/inbox")
+    await page.goto(f"{url}/{DASHBOARD}/inbox")
     card = page.locator("sms-bridge-inbox-card")
     await expect(card.locator("ha-card")).to_be_visible()
     return card
@@ -82,15 +98,14 @@ async def test_inbox_card(tmp_path: Path, socket_enabled: None) -> None:
             async with session.ws_connect(f"{api.url}/api/websocket") as ws:
                 events = EventStream(ws)
                 await events.authenticate(api.token)
+                await events.keep_http_config()
                 await events.command({"type": "config/core/update", "internal_url": api.url})
                 entry_id = await add_entry(api, sim, API_KEY)
                 sim.webhook_url = await webhook_url(api, entry_id)
                 await add_contact(api, entry_id, "Mum", MUM)
                 await add_contact(api, entry_id, "Plumber", PLUMBER)
                 await events.add_user("Guest", "guest", admin=False)
-                await events.command(
-                    {"type": "lovelace/config/save", "config": dashboard(entry_id)}
-                )
+                await add_dashboard(events, entry_id)
                 await seed(sim)
 
                 async def unread() -> dict[str, int]:

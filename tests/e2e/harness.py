@@ -219,6 +219,23 @@ class EventStream:
             }
         )
 
+    async def try_command(self, message: dict[str, Any]) -> Json:
+        """Send a command; return its whole result message, success or not."""
+        self.last_id += 1
+        await self.ws.send_json({"id": self.last_id, **message})
+        result = await self.ws.receive_json(timeout=TIMEOUT)
+        assert (result["id"], result["type"]) == (self.last_id, "result"), result
+        return result
+
+    async def keep_http_config(self) -> None:
+        """Confirm the HTTP settings, where Home Assistant asks (2026.11 and later).
+
+        Such a Home Assistant takes the YAML's http settings on trial: it asks an administrator
+        to confirm them (a dialog on every page) and goes back to its defaults in 5 minutes.
+        """
+        result = await self.try_command({"type": "http/config/promote"})
+        assert result["success"] or result["error"]["code"] in ("unknown_command", "not_allowed")
+
     async def command(self, message: dict[str, Any]) -> Json:
         """Send a command and return its result (before any subscription brings events)."""
         self.last_id += 1
