@@ -19,9 +19,11 @@ from custom_components.sms_bridge.const import (
 from tests.conftest import (  # noqa: F401
     auto_enable_custom_integrations,
     config_entry,
+    inbox_files,
     init_integration,
     loopback_sockets,
     simulator,
+    unfrozen_router,
 )
 
 

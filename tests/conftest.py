@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from aiohttp.web_urldispatcher import UrlDispatcher
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -13,6 +15,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.sms_bridge import inbox_store
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_DEFAULT_PHONE,
@@ -36,6 +39,25 @@ WEBHOOK_ID = "0123456789abcdef" * 4
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/sms_bridge."""
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_router(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let views be added after the test client started, as Home Assistant itself does.
+
+    Home Assistant never freezes its router (integrations set up later add their views); the
+    aiohttp test server does, so an entry set up after ``hass_client`` could not add its own.
+    """
+    monkeypatch.setattr(UrlDispatcher, "freeze", lambda _self: None)
+
+
+@pytest.fixture(autouse=True)
+def inbox_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep each test's inbox files in its own folder (Home Assistant's test config is shared)."""
+    folder = tmp_path / "inbox-storage"
+    folder.mkdir()
+    monkeypatch.setattr(inbox_store, "storage_dir", lambda _hass: folder)
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
@@ -20,6 +21,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from custom_components.sms_bridge.compat import async_converse
 from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED
 from tests.simulator import GatewaySimulator
 from tests.test_contacts import add_contact, subentry_id
@@ -231,3 +233,58 @@ async def test_options_offer_the_contacts(hass: HomeAssistant, family: MockConfi
     assert offered == {"Mum", "Dad", "Office"}
     assert family.options["assist_contacts"] == [subentry_id(family, "Dad")]
     assert family.options["assist_agent"] == AGENT
+
+
+async def test_the_conversation_follows_the_thread(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    family: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The command and the answer land in Mum's inbox thread; the agent's conversation id is
+    kept with the thread (across a reload), and once Home Assistant's chat session expired the
+    agent gets the thread's recent messages; after a day the conversation starts afresh."""
+    await choose(hass, family, "Mum")
+    asked: list[dict[str, Any]] = []
+
+    async def spy(*args: Any) -> Any:
+        asked.append({"conversation_id": args[2], "context": args[4]})
+        return await async_converse(*args)
+
+    with patch("custom_components.sms_bridge.assist.async_converse", spy):
+        await text(hass, gateway, MUM, "turn on the kitchen light")
+        await hass.async_block_till_done()
+        inbox = family.runtime_data.inbox
+        thread, _ = inbox.thread(MUM)
+        [answer] = reply_texts(gateway)
+        assert [(m.direction, m.text) for m in reversed(thread)] == [
+            ("incoming", "turn on the kitchen light"),
+            ("outgoing", answer),
+        ]
+        kept = inbox.conversation(MUM)
+        assert kept is not None
+        assert asked == [{"conversation_id": None, "context": None}]
+
+        # Within the chat session: the same conversation, which remembers by itself.
+        await text(hass, gateway, MUM, "turn off the kitchen light")
+        await hass.async_block_till_done()
+        assert asked[-1]["conversation_id"] == kept.conversation_id
+        assert asked[-1]["context"] is None
+
+        assert await hass.config_entries.async_reload(family.entry_id)
+        await hass.async_block_till_done()
+        kept = family.runtime_data.inbox.conversation(MUM)
+        assert kept is not None
+        freezer.tick(timedelta(hours=2))
+        await text(hass, gateway, MUM, "is the kitchen light on")
+        await hass.async_block_till_done()
+        assert asked[-1]["conversation_id"] == kept.conversation_id
+        context = asked[-1]["context"]
+        assert "Mum: turn on the kitchen light" in context
+        assert f"You: {answer}" in context
+        assert "is the kitchen light on" not in context  # the command itself is the text
+
+        freezer.tick(timedelta(hours=25))
+        await text(hass, gateway, MUM, "turn on the kitchen light")
+        await hass.async_block_till_done()
+        assert asked[-1] == {"conversation_id": None, "context": None}

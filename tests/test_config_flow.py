@@ -30,6 +30,10 @@ from custom_components.sms_bridge.const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_INBOX,
+    CONF_INBOX_ALL_USERS,
+    CONF_INBOX_MAX_MESSAGES,
+    CONF_INBOX_RETENTION_DAYS,
     CONF_MAX_PER_DAY,
     CONF_MAX_PER_MINUTE,
     CONF_OUTBOX_TTL,
@@ -1015,3 +1019,50 @@ async def test_options_limits_out_of_range(
         await hass.config_entries.options.async_configure(
             result["flow_id"], {CONF_UPDATE_INTERVAL: 300, CONF_SEND_SAFETY: limits}
         )
+
+
+# -- options: the inbox -----------------------------------------------------------------------
+
+
+async def test_options_inbox_saved(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The inbox section (collapsed, with its defaults) is stored flat and shown again in it."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    field = result["data_schema"].schema[schema_field(result, CONF_INBOX)]
+    assert isinstance(field, section)
+    assert field.options == {"collapsed": True}
+    assert {
+        key.schema: key.default() for key in field.schema.schema if key.default is not vol.UNDEFINED
+    } == {
+        CONF_INBOX_RETENTION_DAYS: 90,
+        CONF_INBOX_MAX_MESSAGES: 10_000,
+        CONF_INBOX_ALL_USERS: False,
+    }
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_UPDATE_INTERVAL: 300,
+            CONF_INBOX: {
+                CONF_INBOX_RETENTION_DAYS: 30.0,
+                CONF_INBOX_MAX_MESSAGES: 500.0,
+                CONF_INBOX_ALL_USERS: True,
+            },
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_UPDATE_INTERVAL: 300,
+        CONF_OUTBOX_TTL: 60,
+        CONF_INBOX_RETENTION_DAYS: 30,
+        CONF_INBOX_MAX_MESSAGES: 500,
+        CONF_INBOX_ALL_USERS: True,
+    }
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    field = result["data_schema"].schema[schema_field(result, CONF_INBOX)]
+    assert {
+        key.schema: key.description["suggested_value"]
+        for key in field.schema.schema
+        if key.description
+    } == {CONF_INBOX_RETENTION_DAYS: 30, CONF_INBOX_MAX_MESSAGES: 500, CONF_INBOX_ALL_USERS: True}

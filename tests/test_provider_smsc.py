@@ -334,6 +334,7 @@ async def test_balance_and_account_entities_without_phones(
         "credits",
         "outbox",
         "sent_today",
+        "unread_messages",
         "sms",
         "messages",
         "delivery",

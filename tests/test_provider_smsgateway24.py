@@ -625,7 +625,8 @@ async def test_webhooks_are_accepted_right_after_a_restart(
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await sim.receive_sms("+4915752982212", "first after restart")
-    await hass.async_block_till_done()
+    # The backfill at setup may read the message first and fire it: wait for it too.
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert sim.webhook_results == [(url, 200)]
     assert [event.data["text"] for event in events] == ["first after restart"]
 

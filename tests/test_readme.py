@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
 # The demo's entry, seeded by scripts/develop: its title names the account's entities.
-DEMO_TITLE = re.findall(r'"title": "([^"]+)"', (ROOT / "scripts" / "develop").read_text())
+DEMO_TITLE = re.findall(
+    r'"title": "([^"]+)",\s*"source"', (ROOT / "scripts" / "develop").read_text()
+)
 
 
 def _entity_ids(card: dict[str, Any]) -> list[str]:

@@ -296,6 +296,7 @@ async def test_without_capabilities(
 
     assert set(sensor_states(hass)) == {
         "sensor.sms_gateway_outbox",
+        "sensor.sms_gateway_unread_messages",
         "sensor.sms_gateway_messages_sent_today",
         *(
             f"sensor.{phone}_{sensor}"

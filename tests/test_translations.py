@@ -130,3 +130,22 @@ def test_german_says_du() -> None:
     german = _strings(json.loads((COMPONENT / "translations" / "de.json").read_text()))
     formal = {key: text for key, text in german.items() if FORMAL_GERMAN.search(text)}
     assert formal == {}
+
+
+CARD_TRANSLATIONS = COMPONENT.parents[1] / "frontend" / "src" / "translations"
+
+
+def test_the_inbox_card_speaks_the_integrations_languages() -> None:
+    """The card's own texts exist in the integration's languages, each with every key of the
+    English ones and the same placeholders."""
+    languages = {path.stem for path in (COMPONENT / "translations").glob("*.json")}
+    assert {path.stem for path in CARD_TRANSLATIONS.glob("*.json")} == languages
+    english: dict[str, str] = json.loads((CARD_TRANSLATIONS / "en.json").read_text())
+    for language in languages:
+        texts: dict[str, str] = json.loads((CARD_TRANSLATIONS / f"{language}.json").read_text())
+        assert set(texts) == set(english), language
+        for key, text in texts.items():
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(english[key])), (
+                language,
+                key,
+            )

@@ -34,6 +34,10 @@ from .devices import async_create_account_device, async_remove_phone_device
 from .inbound import InboundDispatcher
 from .inbound_poll import InboundPoller
 from .inbound_store import InboundStore, async_remove_inbound_store
+from .inbox_card import async_register_inbox_card
+from .inbox_services import async_setup_inbox_services
+from .inbox_store import InboxSettings, InboxStore, async_remove_inbox_store
+from .inbox_websocket import async_register_inbox_commands
 from .messenger import Messenger
 from .migrate import async_migrate_entry as async_migrate_entry  # for entries of older releases
 from .outbox import async_remove_outbox_store
@@ -61,6 +65,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions; they work for every entry."""
     hass.data[DATA_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_setup_inbox_services(hass)
+    async_register_inbox_commands(hass)
+    await async_register_inbox_card(hass)
     return True
 
 
@@ -81,7 +88,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     coordinator = SmsBridgeCoordinator(hass, entry, gateway)
     await coordinator.async_config_entry_first_refresh()
 
-    tracker = DeliveryTracker(hass, entry.entry_id, gateway)
+    inbox_settings = InboxSettings.from_options(entry.options)
+    inbox = InboxStore(
+        hass,
+        entry.entry_id,
+        retention=inbox_settings.retention,
+        max_messages=inbox_settings.max_messages,
+    )
+    await inbox.async_load()
+    entry.async_on_unload(inbox.async_close)
+    tracker = DeliveryTracker(hass, entry.entry_id, gateway, on_status=inbox.set_status)
     await tracker.async_load()
     entry.async_on_unload(tracker.async_stop)
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, tracker.async_stop))
@@ -98,19 +114,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         tracker=tracker,
         defaults=SendDefaults.from_options(entry.options),
         outbox_ttl=timedelta(minutes=ttl) if ttl else DEFAULT_OUTBOX_TTL,
+        log=inbox,
     )
     inbound_store = InboundStore(hass, entry.entry_id, entry.title)
     await inbound_store.async_load()
     entry.async_on_unload(inbound_store.async_save)
     assist = None
     if settings := AssistSettings.from_options(entry.options):
-        assist = Assist(hass, entry, settings, coordinator, messenger.async_reply)
+        assist = Assist(hass, entry, settings, coordinator, messenger.async_reply, inbox=inbox)
     inbound = InboundDispatcher(
         hass,
         entry,
         coordinator,
         inbound_store,
         tracker.apply,
+        inbox=inbox,
         on_message=assist.async_handle if assist else None,
     )
     entry.runtime_data = SmsBridgeData(
@@ -124,6 +142,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
         ussd=UssdSessions(
             hass, entry, gateway, coordinator, guard=guard, process=inbound.async_process
         ),
+        inbox=inbox,
     )
     await messenger.outbox.async_load()
     entry.async_on_unload(messenger.outbox.async_unload)
@@ -163,6 +182,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) -
     """Delete what a removed entry leaves behind: its cloudhook and its stored messages."""
     await async_delete_cloudhook(hass, entry)
     await async_remove_inbound_store(hass, entry.entry_id)
+    await async_remove_inbox_store(hass, entry.entry_id)
     await async_remove_tracking_store(hass, entry.entry_id)
     await async_remove_outbox_store(hass, entry.entry_id)
     await async_remove_send_guard_store(hass, entry.entry_id)

@@ -6,6 +6,11 @@ notice, then silence until the window has room again. An SMS from one of our own
 numbers is never a command (two phones could otherwise talk to each other for ever), nor is an
 SMS read back long after it was sent (the backfill after Home Assistant was down). Texts are
 logged at debug level only.
+
+The conversation follows the contact's inbox thread: its conversation id is kept with the
+thread (across restarts), and once Home Assistant's own chat session has expired (it lasts
+minutes), the agent is given the thread's recent messages (MAX_TURNS, within MEMORY) so that
+it keeps the context.
 """
 
 from __future__ import annotations
@@ -36,12 +41,17 @@ from .compat import async_converse, vol
 from .const import CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS, DEFAULT_ASSIST_AGENT, DOMAIN, LOGGER
 from .contacts import Contact, ContactBook
 from .coordinator import SmsBridgeCoordinator
+from .inbox_store import Direction, InboxStore
 
 RATE_LIMIT: Final = 5  # commands of a contact ...
 RATE_WINDOW: Final = timedelta(minutes=10)  # ... within this window
 # An SMS sent longer ago than this is read back, not typed now: too late to act on.
 MAX_COMMAND_AGE: Final = timedelta(minutes=15)
 _NOTICE_KEY: Final = f"component.{DOMAIN}.exceptions.assist_rate_limited.message"
+MAX_TURNS: Final = 20  # messages of the thread given to the agent as context ...
+MEMORY: Final = timedelta(hours=24)  # ... from within this long before the command
+# Home Assistant's chat session remembers the conversation for this long after its last use.
+CHAT_SESSION_TIMEOUT: Final = timedelta(minutes=5)
 
 type Reply = Callable[[str, str, Message], Awaitable[None]]
 """Send (number, text) back as an SMS through the phone and SIM that received ``message``."""
@@ -125,15 +135,20 @@ class Assist:
         settings: AssistSettings,
         coordinator: SmsBridgeCoordinator,
         reply: Reply,
+        *,
+        inbox: InboxStore,
     ) -> None:
-        """Initialize; ``coordinator`` lists our phones, ``reply`` sends the answers."""
+        """Initialize; ``coordinator`` lists our phones, ``reply`` sends the answers.
+
+        ``inbox`` keeps each contact's thread, and with it the agent's conversation.
+        """
         self._hass = hass
+        self._inbox = inbox
         self._entry = entry
         self._settings = settings
         self._coordinator = coordinator
         self._reply = reply
         self._windows: dict[str, _Window] = {}
-        self._conversations: dict[str, str] = {}  # contact: the agent's conversation id
         self._locks: dict[str, asyncio.Lock] = {}
 
     @callback
@@ -189,12 +204,10 @@ class Assist:
             if "conversation" not in self._hass.config.components:
                 LOGGER.warning("An SMS of %s found no conversation agent to answer", contact.name)
                 return
+            conversation_id, context = self._conversation(contact, message)
             try:
                 result = await async_converse(
-                    self._hass,
-                    message.text,
-                    self._conversations.get(contact.subentry_id),
-                    agent_id,
+                    self._hass, message.text, conversation_id, agent_id, context
                 )
             except (HomeAssistantError, ValueError) as err:  # ValueError: no such agent
                 LOGGER.warning(
@@ -205,11 +218,37 @@ class Assist:
                 )
                 return
             if result.conversation_id:
-                self._conversations[contact.subentry_id] = result.conversation_id
+                self._inbox.set_conversation(contact.number, result.conversation_id)
             answer = str(result.response.speech.get("plain", {}).get("speech") or "").strip()
             LOGGER.debug("%s answers %s: %s", agent_id, contact.name, answer)
             if answer:
                 await self._async_send(contact, answer, message)
+
+    def _conversation(self, contact: Contact, message: Message) -> tuple[str | None, str | None]:
+        """Return the conversation id to continue, and the thread's recent messages as context.
+
+        The context is given only once Home Assistant's chat session, which remembers the
+        conversation itself, expired; nothing older than MEMORY is continued.
+        """
+        now = dt_util.utcnow()
+        kept = self._inbox.conversation(contact.number)
+        if kept is None or now - kept.at > MEMORY:
+            return None, None
+        if now - kept.at < CHAT_SESSION_TIMEOUT:
+            return kept.conversation_id, None
+        earlier, _ = self._inbox.thread(contact.number, limit=MAX_TURNS + 1)
+        lines = [
+            f"{contact.name if item.direction is Direction.INCOMING else 'You'}: {item.text}"
+            for item in reversed(earlier)
+            if now - item.at <= MEMORY and item.message_id != message.id
+        ][-MAX_TURNS:]
+        if not lines:
+            return kept.conversation_id, None
+        context = (
+            f"You are talking with {contact.name} by SMS. Your earlier messages with them, "
+            "oldest first:\n" + "\n".join(lines)
+        )
+        return kept.conversation_id, context
 
     async def _async_notice(self, contact: Contact, message: Message) -> None:
         """Tell the contact, once, that further commands are ignored for a while."""

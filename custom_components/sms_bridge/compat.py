@@ -127,9 +127,15 @@ def with_via_device(info: DeviceInfo, parent: DeviceEntry) -> DeviceInfo:
 
 
 async def async_converse(
-    hass: HomeAssistant, text: str, conversation_id: str | None, agent_id: str
+    hass: HomeAssistant,
+    text: str,
+    conversation_id: str | None,
+    agent_id: str,
+    extra_system_prompt: str | None = None,
 ) -> ConversationResult:
     """Hand ``text`` to a conversation agent and return its result.
+
+    ``extra_system_prompt`` is given to agents that take one (a language model's).
 
     Everything by keyword: since 2026 a ``satellite_id`` parameter sits before
     ``extra_system_prompt``, so arguments after ``device_id`` moved. Imported here, not at the
@@ -143,4 +149,5 @@ async def async_converse(
         conversation_id=conversation_id,
         context=Context(),
         agent_id=agent_id,
+        extra_system_prompt=extra_system_prompt,
     )

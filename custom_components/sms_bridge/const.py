@@ -56,6 +56,18 @@ CONF_ASSIST_AGENT: Final = "assist_agent"
 CONF_ASSIST_CONTACTS: Final = "assist_contacts"  # subentry ids of the contacts allowed
 DEFAULT_ASSIST_AGENT: Final = "conversation.home_assistant"  # Home Assistant's own agent
 
+# The inbox (a section of the options form, stored flat): how long and how many messages it
+# keeps, and whether users other than administrators may read it.
+CONF_INBOX: Final = "inbox"  # the section
+CONF_INBOX_RETENTION_DAYS: Final = "inbox_retention_days"
+CONF_INBOX_MAX_MESSAGES: Final = "inbox_max_messages"
+CONF_INBOX_ALL_USERS: Final = "inbox_all_users"
+DEFAULT_INBOX_RETENTION_DAYS: Final = 90
+MAX_INBOX_RETENTION_DAYS: Final = 3650
+DEFAULT_INBOX_MAX_MESSAGES: Final = 10_000
+MIN_INBOX_MAX_MESSAGES: Final = 100
+MAX_INBOX_MAX_MESSAGES: Final = 50_000
+
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(minutes=5)
 MIN_UPDATE_INTERVAL_SECONDS: Final = 30
 MAX_UPDATE_INTERVAL_SECONDS: Final = 3600

@@ -13,6 +13,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .api import Gateway
 from .coordinator import SmsBridgeCoordinator
+from .inbox_store import InboxStore
 from .messenger import Messenger
 from .outbox import Outbox
 from .send_guard import SendGuard
@@ -32,6 +33,7 @@ class SmsBridgeData:
     account_device: DeviceEntry
     guard: SendGuard
     ussd: UssdSessions
+    inbox: InboxStore
 
 
 type SmsBridgeConfigEntry = ConfigEntry[SmsBridgeData]

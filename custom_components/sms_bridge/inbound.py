@@ -6,6 +6,7 @@ before its event fires. Delivery reports go to the delivery tracker.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ from .const import (
 from .contacts import ContactBook
 from .coordinator import SmsBridgeCoordinator
 from .inbound_store import InboundStore
+from .inbox_store import InboxStore
 from .serialize import ussd_data
 
 # The phone id is None for a provider without phones: the account's entities take those.
@@ -60,12 +62,15 @@ class InboundDispatcher:
         store: InboundStore,
         apply_reports: Callable[[Iterable[DeliveryReport]], None],
         *,
+        inbox: InboxStore | None = None,
         on_message: Callable[[Message], None] | None = None,
     ) -> None:
         """Initialize; ``store`` tells what is new, ``coordinator`` names the phones.
 
+        ``inbox`` keeps each new message (written before its event fires, as the store's id);
         ``on_message`` is called with each new message once its event has fired.
         """
+        self._inbox = inbox
         self.hass = hass
         self.entry = entry
         self._coordinator = coordinator
@@ -86,7 +91,11 @@ class InboundDispatcher:
         if not messages and not answers:
             return
         # Stored before they fire: after a crash, the backfill must not fire them again.
-        await self._store.async_save()
+        if self._inbox is not None and messages:
+            self._inbox.add_incoming(messages)
+            await asyncio.gather(self._store.async_save(), self._inbox.async_flush())
+        else:
+            await self._store.async_save()
         contacts = ContactBook.of(self.hass, self.entry)  # once for the whole batch
         for message in messages:
             self._fire_message(message, contacts)

@@ -8,10 +8,10 @@ the gateway accepted, which may be more than one per recipient (a send through e
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -37,6 +37,20 @@ from .send_request import (
 from .serialize import refused_recipient, send_response
 from .tracking import DeliveryTracker
 
+
+class SendLog(Protocol):
+    """Told of every message an entry sends or keeps for sending (the inbox)."""
+
+    def add_sent(self, messages: Iterable[Message], queued_id: str | None = None) -> None:
+        """The gateway took these messages; ``queued_id`` names the record they came from."""
+
+    def add_queued(self, record: OutboxRecord) -> None:
+        """A send waits in the outbox."""
+
+    def drop_queued(self, queued_id: str) -> None:
+        """A send kept in the outbox was dropped unsent."""
+
+
 # Drops after which nothing went out: the messages they counted are given back to the limits.
 _NOT_SENT = frozenset({"expired", "rejected"})
 
@@ -55,8 +69,13 @@ class Messenger:
         tracker: DeliveryTracker,
         defaults: SendDefaults,
         outbox_ttl: timedelta,
+        log: SendLog | None = None,
     ) -> None:
-        """Initialize; the outbox it sends through is its own (``outbox``)."""
+        """Initialize; the outbox it sends through is its own (``outbox``).
+
+        ``log`` is told of every message sent, kept, sent later or given up (the inbox).
+        """
+        self._log = log
         self._hass = hass
         self._entry = entry
         self._gateway = gateway
@@ -104,6 +123,8 @@ class Messenger:
         if isinstance(result, OutboxRecord):
             # Accepted but not handed to the gateway yet: the outbox retries it.
             self._reservations[result.id] = reservation
+            if self._log is not None:
+                self._log.add_queued(result)
             return send_response(request, []) | {"queued": result.id}
         self._sent(result, reservation)
         return send_response(request, result) | {"queued": None}
@@ -186,21 +207,27 @@ class Messenger:
         return response | {"queued": None, "would_send": len(numbers) == len(checked)}
 
     @callback
-    def _sent(self, messages: list[Message], reservation: Reservation) -> None:
-        """Count what the gateway accepted, and follow it until it is final."""
-        if messages:
+    def _sent(
+        self,
+        messages: list[Message],
+        reservation: Reservation | None,
+        queued_id: str | None = None,
+    ) -> None:
+        """Count what the gateway accepted, log it, and follow it until it is final.
+
+        Without ``reservation`` (a send kept across a restart) it was counted before.
+        """
+        if messages and reservation is not None:
             # An empty answer tells nothing of what was accepted: the count stays reserved.
             self._guard.settle(reservation, len(messages))
+        if self._log is not None:
+            self._log.add_sent(messages, queued_id)
         self._tracker.track(messages)
 
     @callback
     def _sent_later(self, record: OutboxRecord, messages: list[Message]) -> None:
         """Take what a send kept in the outbox finally made (after a retry)."""
-        reservation = self._reservations.pop(record.id, None)
-        if reservation is None:  # kept across a restart: counted before it
-            self._tracker.track(messages)
-            return
-        self._sent(messages, reservation)
+        self._sent(messages, self._reservations.pop(record.id, None), record.id)
 
     @callback
     def _dropped(self, record: OutboxRecord, reason: str) -> None:
@@ -208,3 +235,5 @@ class Messenger:
         reservation = self._reservations.pop(record.id, None)
         if reservation is not None and reason in _NOT_SENT:
             self._guard.settle(reservation, 0)
+        if self._log is not None:
+            self._log.drop_queued(record.id)

@@ -29,6 +29,7 @@ from .const import (
     CONF_DEFAULT_PHONE,
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
+    CONF_INBOX,
     CONF_OUTBOX_TTL,
     CONF_PROVIDER,
     CONF_SEND_SAFETY,
@@ -42,6 +43,7 @@ from .const import (
 )
 from .contacts import ContactBook
 from .data import SmsBridgeConfigEntry
+from .inbox_store import INBOX_KEYS, INBOX_SCHEMA, inbox_options
 from .incoming_mode import CONF_INCOMING_MODE, incoming_mode_schema
 from .providers import PROVIDERS
 from .send_guard import SEND_SAFETY_KEYS, SEND_SAFETY_SCHEMA, send_safety_options
@@ -71,6 +73,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                     | send_defaults_options(user_input, recipients)
                     | safety
                     | assist_options(user_input.get(CONF_ASSIST, {}))
+                    | inbox_options(user_input.get(CONF_INBOX, {}))
                 )
                 if mode := user_input.get(CONF_INCOMING_MODE):
                     options[CONF_INCOMING_MODE] = mode
@@ -127,6 +130,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_ASSIST): section(
                     assist_schema(self._contacts()), SectionConfig(collapsed=True)
                 ),
+                vol.Optional(CONF_INBOX): section(INBOX_SCHEMA, SectionConfig(collapsed=True)),
             }
         )
 
@@ -152,12 +156,13 @@ def _suggested(options: Mapping[str, Any], contact_ids: set[str]) -> dict[str, A
     suggested = {
         key: value
         for key, value in options.items()
-        if key not in SEND_SAFETY_KEYS and key not in ASSIST_KEYS
+        if key not in SEND_SAFETY_KEYS | ASSIST_KEYS | INBOX_KEYS
     }
     suggested[CONF_SEND_SAFETY] = {
         key: value for key, value in options.items() if key in SEND_SAFETY_KEYS
     }
     suggested[CONF_ASSIST] = {key: value for key, value in options.items() if key in ASSIST_KEYS}
+    suggested[CONF_INBOX] = {key: value for key, value in options.items() if key in INBOX_KEYS}
     if CONF_ASSIST_CONTACTS in options:
         suggested[CONF_ASSIST][CONF_ASSIST_CONTACTS] = [
             key for key in options[CONF_ASSIST_CONTACTS] if key in contact_ids

@@ -185,7 +185,8 @@ class Outbox:
         "rejected"), once its event has fired.
 
         ``on_account`` receives the account figures the answer of a send reported, when the
-        provider reports them that way (``Gateway.latest_account``).
+        provider reports them that way (``Gateway.latest_account``). ``log`` is told of every
+        send, first attempts and retries alike.
         """
         self._hass = hass
         self._on_account = on_account
@@ -238,7 +239,7 @@ class Outbox:
         async with self._phones_free(request):
             since, after_id = dt_util.utcnow(), self._highest_id
             try:
-                return await self._send(request)
+                messages = await self._send(request)
             except (GatewayConnectionError, GatewayResponseError) as err:
                 record = OutboxRecord(
                     id=uuid.uuid4().hex,
@@ -251,6 +252,8 @@ class Outbox:
                 )
                 self._records[record.id] = record
                 LOGGER.warning("Gateway unavailable (%s); the message waits in the outbox", err)
+            else:
+                return messages
         await self._save()
         self._schedule(self._delay(record))
         return record

@@ -24,9 +24,11 @@ from homeassistant.util import dt as dt_util
 
 from .api import Account, Capability, Phone, Sim
 from .const import ONLINE_WINDOW
+from .contacts import ContactBook
 from .coordinator import SmsBridgeCoordinator
 from .data import SmsBridgeConfigEntry
 from .entity import SmsBridgeAccountEntity, SmsBridgePhoneEntity, async_add_phone_entities
+from .inbox_store import InboxChange, InboxStore
 from .outbox import Outbox, signal_outbox_changed
 from .send_guard import SendGuard
 from .tracking import DeliveryTracker, PhoneCounters, StatusChanges, signal_message_status
@@ -136,6 +138,14 @@ SENT_TODAY = SensorEntityDescription(
     key="sent_today",
     translation_key="sent_today",
     state_class=SensorStateClass.TOTAL,
+)
+
+# The unit ("SMS") comes from the translations. The attributes name the threads (numbers and
+# contacts, never texts).
+UNREAD = SensorEntityDescription(
+    key="unread_messages",
+    translation_key="unread_messages",
+    state_class=SensorStateClass.MEASUREMENT,
 )
 
 # Disabled by default: "Online" tells whether the phone is there. See SmsBridgeLastSeenSensor.
@@ -274,6 +284,7 @@ async def async_setup_entry(
         [
             SmsBridgeOutboxSensor(coordinator, entry.runtime_data.outbox, OUTBOX),
             SmsBridgeSentTodaySensor(coordinator, entry.runtime_data.guard, SENT_TODAY),
+            SmsBridgeUnreadSensor(coordinator, entry.runtime_data.inbox, UNREAD),
         ]
     )
 
@@ -438,6 +449,54 @@ class SmsBridgeSentTodaySensor(SmsBridgeAccountEntity, SensorEntity):
         """Follow the count (it also changes at midnight)."""
         await super().async_added_to_hass()
         self.async_on_remove(self._guard.async_add_listener(self.async_write_ha_state))
+
+
+class SmsBridgeUnreadSensor(SmsBridgeAccountEntity, SensorEntity):
+    """Messages in the entry's inbox not read yet; the attributes name their threads."""
+
+    def __init__(
+        self,
+        coordinator: SmsBridgeCoordinator,
+        inbox: InboxStore,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(coordinator, description)
+        self._inbox = inbox
+
+    @property
+    def available(self) -> bool:
+        """Stay available while the gateway cannot be polled: the inbox is ours."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """Return how many messages are unread."""
+        return sum(self._inbox.unread.values())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the threads with unread messages, the contact's name where there is one."""
+        contacts = ContactBook.of(self.hass, self.coordinator.config_entry)
+        names = {contact.number: contact.name for contact in contacts.contacts}
+        return {
+            "threads": [
+                {"number": number, "name": names.get(number), "unread": unread}
+                for number, unread in self._inbox.unread.items()
+            ]
+        }
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the inbox: a state when the unread messages change."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._inbox.async_add_listener(self._changed))
+
+    @callback
+    def _changed(self, change: InboxChange) -> None:
+        if change["event"] in ("message", "read", "deleted") and (
+            change["event"] != "message" or not change["message"].read
+        ):
+            self.async_write_ha_state()
 
 
 @dataclass(slots=True)

@@ -105,9 +105,17 @@ class _Tracked:
 class DeliveryTracker:
     """Poll the gateway for the messages this entry sent until each one is final."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str, gateway: Gateway) -> None:
-        """Initialize the tracker."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        gateway: Gateway,
+        *,
+        on_status: Callable[[str, MessageStatus], None] | None = None,
+    ) -> None:
+        """Initialize the tracker; ``on_status`` is told each status a message moves to."""
         self._hass = hass
+        self._on_status = on_status
         self._entry_id = entry_id
         self._gateway = gateway
         self._store = _store(hass, entry_id)
@@ -336,6 +344,8 @@ class DeliveryTracker:
         tracked.status = status
         if status.is_final:
             del self._tracked[message_id]
+        if self._on_status is not None:
+            self._on_status(message_id, status)
         self._count(phone_id, status, previous, failure_reason)
         changes.setdefault(phone_id, []).append(self._fire(describe(), previous))
         return True

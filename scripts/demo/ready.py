@@ -136,19 +136,46 @@ async def prepare(url: str, config: Path) -> dict[str, Any]:
     return tokens
 
 
+# The threads of the demo's inbox: (number, text, phone id), sent once, at the first start.
+SEEDED_THREADS = (
+    ("+15550123", "Hi! Is the garage door closed?", 1),
+    ("+15550177", "Your parcel is with your neighbour at number 12.", 1),
+    ("+15550188", "The plumber can come on Tuesday at 9. Does that suit you?", 2),
+    ("+15550188", "Reply YES to confirm.", 2),
+)
+
+
+async def seed_inbox(simulator: str, config: Path) -> None:
+    """Have the simulator deliver a few SMS, unless the demo's inbox has messages already."""
+    if list((config / ".storage").glob("sms_bridge.*.inbox*")):
+        return
+    async with aiohttp.ClientSession(timeout=REQUEST_TIMEOUT) as session:
+        for number, text, phone_id in SEEDED_THREADS:
+            incoming = {"number": number, "message": text, "phone_id": phone_id}
+            async with session.post(f"{simulator}/_sim/incoming", json=incoming) as response:
+                await _json(response)
+
+
 def main() -> int:
     """Print the ready line, or why there is none."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url", help="Home Assistant's URL, e.g. http://127.0.0.1:8123")
     parser.add_argument("config", type=Path, help="Home Assistant's config dir")
+    parser.add_argument("--simulator", help="the simulator's URL: seed the inbox through it")
     args = parser.parse_args()
     url = args.url.rstrip("/")
     try:
         asyncio.run(prepare(url, args.config))
+        if args.simulator:
+            asyncio.run(seed_inbox(args.simulator.rstrip("/"), args.config))
     except (DemoError, aiohttp.ClientError, TimeoutError) as err:
         print(f"develop: error: {err or type(err).__name__}", file=sys.stderr, flush=True)
         return 1
-    print(f"ready: open {url} (user {USERNAME}, password {PASSWORD})", flush=True)
+    print(
+        f"ready: open {url} (user {USERNAME}, password {PASSWORD});"
+        f" the inbox card is on {url}/sms-inbox",
+        flush=True,
+    )
     return 0
 
 

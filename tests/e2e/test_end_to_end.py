@@ -1,40 +1,40 @@
 """A real Home Assistant process, set up through its HTTP APIs, talking to the gateway simulator.
 
-Home Assistant runs from the demo's configuration (config/configuration.yaml and
-automations.yaml, without the demo's pre-seeded entry) in a temporary config dir.
-
-tests/conftest.py enables custom integrations through the in-process `hass` fixture; this module
-overrides that fixture, so no in-process Home Assistant runs here. pytest-socket, which the
-Home Assistant pytest plugin turns on, is lifted with `socket_enabled`; connections stay limited
-to 127.0.0.1, which is all this test uses (Home Assistant's internal URL is set to it below).
+The process and its APIs are tests/e2e/harness.py's (shared with the browser test). This module
+overrides the suite's `hass` fixture, so no in-process Home Assistant runs here; pytest-socket,
+which the Home Assistant pytest plugin turns on, is lifted with `socket_enabled`; connections
+stay limited to 127.0.0.1, which is all this test uses.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from http import HTTPStatus
 import json
-import os
 from pathlib import Path
-import shutil
-import socket
-import subprocess
-import sys
 from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.e2e.harness import (
+    TIMEOUT,
+    Api,
+    EventStream,
+    add_contact,
+    add_entry,
+    entry_loaded,
+    fields,
+    home_assistant,
+    start,
+    wait_for,
+    webhook_url,
+)
 from tests.providers import ProviderHarness
 from tests.providers.semysms import SemySmsHarness
 from tests.providers.smsc import SmscHarness
 from tests.providers.smsgateway24 import SmsGateway24Harness
 from tests.simulator import GatewaySimulator
 
-REPO = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-key"
 EVENT_TYPE = "sms_bridge_message_received"
 REPLY = "Hello from Home Assistant!"
@@ -43,15 +43,7 @@ CONTACT = ("Mum", "+15550303")  # a contact of the SMS Gateway entry: name, numb
 ASSIST_COMMAND = "what time is it"  # to Home Assistant's own agent, by SMS from the contact
 PING, PONG = "ping", "pong"  # what the device trigger's automation answers to, and its answer
 AUTOMATION_ID = "e2e_device_trigger"
-START_TIMEOUT = 120.0  # seconds for Home Assistant to start
-TIMEOUT = 30.0  # seconds for anything else to happen
 QUIET = 2.0  # seconds to wait for events that must not come
-LOG_TAIL = 150  # lines of Home Assistant's output shown when the test fails
-# The Python of the Home Assistant to start: the one users run, where the test environment
-# names one (scripts/test --ha current), else the test environment's own.
-HA_PYTHON = os.environ.get("SMS_BRIDGE_E2E_PYTHON") or sys.executable
-
-type Json = Any
 
 
 @pytest.fixture(autouse=True)
@@ -84,9 +76,7 @@ async def test_end_to_end(tmp_path: Path, socket_enabled: None) -> None:
 
 async def scenario(api: Api, sim: GatewaySimulator, hosted: list[ProviderHarness]) -> None:
     """Everything a user and the gateways do, in order."""
-    await wait_for(api.onboarding_ready, "the onboarding API", START_TIMEOUT)
-    await api.onboard()
-    await wait_for(api.running, "Home Assistant to run", START_TIMEOUT)
+    await start(api)
     url = api.url
 
     async with api.session.ws_connect(f"{url}/api/websocket") as ws:
@@ -95,7 +85,7 @@ async def scenario(api: Api, sim: GatewaySimulator, hosted: list[ProviderHarness
         # The webhook URL is built from the internal URL; make it the address we can reach.
         await events.command({"type": "config/core/update", "internal_url": url})
 
-        entry_id = await add_entry(api, sim)
+        entry_id = await add_entry(api, sim, API_KEY)
         sim.webhook_url = await webhook_url(api, entry_id)
         assert sim.webhook_url.startswith(f"{url}/api/webhook/")
         phone = await phone_device(events, entry_id, "1")
@@ -193,14 +183,6 @@ async def text_your_home(
     ], received
 
 
-async def entry_loaded(api: Api, entry_id: str) -> bool | None:
-    """Return True once the entry is loaded."""
-    entries = await api.request("GET", "/api/config/config_entries/entry?domain=sms_bridge")
-    return (
-        True if any(e["entry_id"] == entry_id and e["state"] == "loaded" for e in entries) else None
-    )
-
-
 async def hosted_provider(api: Api, events: EventStream, harness: ProviderHarness) -> None:
     """Add the provider's entry on its simulator; send, receive once, refuse a forged request."""
     key = harness.key
@@ -232,28 +214,6 @@ async def hosted_provider(api: Api, events: EventStream, harness: ProviderHarnes
     assert await events.collect(QUIET) == []
 
 
-async def add_entry(api: Api, sim: GatewaySimulator) -> str:
-    """Add SMS Bridge through the config flow as the UI does; return the entry id."""
-    step = await api.post("/api/config/config_entries/flow", {"handler": "sms_bridge"})
-    assert (step["type"], step["step_id"], fields(step)) == ("form", "user", ["provider"])
-    flow = f"/api/config/config_entries/flow/{step['flow_id']}"
-    step = await api.post(flow, {"provider": "sms_gateway"})
-    assert (step["type"], step["step_id"]) == ("form", "sms_gateway")
-    assert sorted(fields(step)) == ["api_key", "name", "url", "verify_ssl"]
-    step = await api.post(flow, {"url": sim.url, "api_key": API_KEY})
-    assert step["type"] == "create_entry", step
-    assert step["result"]["state"] == "loaded", step["result"]
-    return str(step["result"]["entry_id"])
-
-
-async def webhook_url(api: Api, entry_id: str) -> str:
-    """Read the webhook URL the options form shows, then close the form."""
-    step = await api.post("/api/config/config_entries/options/flow", {"handler": entry_id})
-    assert (step["type"], step["step_id"]) == ("form", "init"), step
-    await api.request("DELETE", f"/api/config/config_entries/options/flow/{step['flow_id']}")
-    return str(step["description_placeholders"]["webhook_url"])
-
-
 async def add_provider_entry(api: Api, harness: ProviderHarness) -> str:
     """Add a provider's entry in advanced mode, its server URL the simulator's; return its id."""
     step = await api.post(
@@ -279,19 +239,6 @@ async def phone_device(events: EventStream, entry_id: str, phone_id: str) -> str
     found = [device["id"] for device in devices if identifier in device["identifiers"]]
     assert len(found) == 1, devices
     return str(found[0])
-
-
-async def add_contact(api: Api, entry_id: str, name: str, number: str) -> None:
-    """Add a contact to the entry through the subentry flow, as the entry's page does."""
-    step = await api.post(
-        "/api/config/config_entries/subentries/flow", {"handler": [entry_id, "contact"]}
-    )
-    assert (step["type"], step["step_id"]) == ("form", "user"), step
-    step = await api.post(
-        f"/api/config/config_entries/subentries/flow/{step['flow_id']}",
-        {"name": name, "number": number},
-    )
-    assert step["type"] == "create_entry", step
 
 
 async def add_device_trigger_automation(api: Api, entry_id: str, device_id: str) -> None:
@@ -335,11 +282,6 @@ async def add_device_trigger_automation(api: Api, entry_id: str, device_id: str)
     await wait_for(running, "the device trigger's automation to be on")
 
 
-def fields(step: Json) -> list[str]:
-    """Return the field names of a form step."""
-    return [field["name"] for field in step["data_schema"]]
-
-
 async def sent(sim: GatewaySimulator, number: str, text: str) -> dict[str, Any] | None:
     """Return the outgoing message to `number` with `text` the gateway holds, if any."""
     return next(
@@ -355,181 +297,3 @@ async def sent(sim: GatewaySimulator, number: str, text: str) -> dict[str, Any] 
 async def sent_by(harness: ProviderHarness, text: str) -> bool | None:
     """Return True once the provider's simulator took a send request carrying `text`."""
     return any(text in str(request.params) for request in harness.sent_requests()) or None
-
-
-async def wait_for[T](
-    probe: Callable[[], Awaitable[T | None]], what: str, seconds: float = TIMEOUT
-) -> T:
-    """Poll `probe` until it returns something other than None."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    # Polling: the state lives in another process or in the simulator's plain dicts.
-    while (result := await probe()) is None:
-        if loop.time() > deadline:
-            pytest.fail(f"timed out after {seconds:.0f} s waiting for {what}", pytrace=False)
-        await asyncio.sleep(0.2)
-    return result
-
-
-class Api:
-    """Home Assistant's HTTP API, authenticated once onboarding is done."""
-
-    def __init__(self, session: aiohttp.ClientSession, process: HomeAssistantProcess) -> None:
-        self.session = session
-        self.process = process
-        self.url = process.url
-        self.token = ""
-
-    async def request(self, method: str, path: str, payload: Json = None) -> Json:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        async with self.session.request(
-            method, self.url + path, json=payload, headers=headers
-        ) as response:
-            body = await response.text()
-            assert response.status == HTTPStatus.OK, f"{method} {path}: {response.status} {body}"
-            return json.loads(body)
-
-    async def post(self, path: str, payload: Json) -> Json:
-        return await self.request("POST", path, payload)
-
-    async def onboarding_ready(self) -> bool | None:
-        if (code := self.process.process.returncode) is not None:
-            pytest.fail(f"Home Assistant exited during start-up with code {code}", pytrace=False)
-        with suppress(aiohttp.ClientError):
-            async with self.session.get(f"{self.url}/api/onboarding") as response:
-                return response.status == HTTPStatus.OK or None
-        return None
-
-    async def onboard(self) -> None:
-        """Create the owner account and log in, as the onboarding page does."""
-        client_id = f"{self.url}/"
-        user = await self.post(
-            "/api/onboarding/users",
-            {
-                "client_id": client_id,
-                "name": "E2E",
-                "username": "e2e",
-                "password": "e2e-password",
-                "language": "en",
-            },
-        )
-        form = {"grant_type": "authorization_code", "code": user["auth_code"]}
-        async with self.session.post(
-            f"{self.url}/auth/token", data={**form, "client_id": client_id}
-        ) as response:
-            assert response.status == HTTPStatus.OK, await response.text()
-            self.token = (await response.json())["access_token"]
-
-    async def running(self) -> bool | None:
-        return (await self.request("GET", "/api/config"))["state"] == "RUNNING" or None
-
-
-class EventStream:
-    """Home Assistant's websocket API: a few commands, then the subscribed events."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.last_id = 0
-
-    async def authenticate(self, token: str) -> None:
-        assert (await self.ws.receive_json(timeout=TIMEOUT))["type"] == "auth_required"
-        await self.ws.send_json({"type": "auth", "access_token": token})
-        assert (await self.ws.receive_json(timeout=TIMEOUT))["type"] == "auth_ok"
-
-    async def command(self, message: dict[str, Any]) -> Json:
-        """Send a command and return its result (before any subscription brings events)."""
-        self.last_id += 1
-        await self.ws.send_json({"id": self.last_id, **message})
-        result = await self.ws.receive_json(timeout=TIMEOUT)
-        assert (result["id"], result["type"], result["success"]) == (
-            self.last_id,
-            "result",
-            True,
-        ), result
-        return result["result"]
-
-    async def collect(self, quiet: float) -> list[Json]:
-        """Return the events that arrive until none has come for `quiet` seconds."""
-        events = []
-        with suppress(TimeoutError):
-            while message := await self.ws.receive_json(timeout=quiet):
-                assert message["type"] == "event", message
-                events.append(message["event"])
-        return events
-
-
-@dataclass
-class HomeAssistantProcess:
-    """A Home Assistant started by `home_assistant()`."""
-
-    url: str
-    process: asyncio.subprocess.Process
-
-
-@asynccontextmanager
-async def home_assistant(tmp_path: Path) -> AsyncIterator[HomeAssistantProcess]:
-    """Run Home Assistant on a free port; show its output if the test fails."""
-    config_dir = tmp_path / "config"
-    port = write_config(config_dir)
-    output = tmp_path / "home-assistant.out"
-    # Without the pytest-cov variables: coverage is measured in this process only.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("COV_CORE_")}
-    with output.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            *(HA_PYTHON, "-m", "homeassistant", "--config", str(config_dir)),
-            *("--skip-pip", "--log-no-color"),
-            cwd=config_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield HomeAssistantProcess(f"http://127.0.0.1:{port}", process)
-        assert_clean_log(output.read_text(errors="replace"))
-    except BaseException:
-        lines = output.read_text(errors="replace").splitlines()[-LOG_TAIL:]
-        print(f"---- Home Assistant output (exit code {process.returncode}), last lines ----")
-        print("\n".join(lines))
-        raise
-    finally:
-        if process.returncode is None:
-            with suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), TIMEOUT)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-def assert_clean_log(log: str) -> None:
-    """Home Assistant reported no deprecated use by the integration, and it logged no error.
-
-    Home Assistant reports a deprecated call either as "Detected ..." or, from its deprecation
-    helper, as "The deprecated function ... was called from ...".
-    """
-    flagged = [
-        line
-        for line in log.splitlines()
-        if "sms_bridge" in line
-        and ("Detected" in line or "The deprecated " in line or " ERROR " in line)
-    ]
-    assert flagged == [], "\n".join(flagged)
-
-
-def write_config(config_dir: Path) -> int:
-    """Copy the demo's YAML, link the integration, add a free port; return the port."""
-    config_dir.mkdir()
-    for name in ("configuration.yaml", "automations.yaml", "scripts.yaml"):
-        shutil.copy(REPO / "config" / name, config_dir / name)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    with (config_dir / "configuration.yaml").open("a") as config:
-        config.write(f"\nhttp:\n  server_host: 127.0.0.1\n  server_port: {port}\n")
-    (config_dir / "custom_components").mkdir()
-    (config_dir / "custom_components" / "sms_bridge").symlink_to(
-        REPO / "custom_components" / "sms_bridge"
-    )
-    return port
