@@ -386,7 +386,8 @@ async def test_send_to_many_in_one_request_with_cost_and_balance(
     assert [m["segments"] for m in response["messages"]] == [1] * 3
     assert response["cost"] == pytest.approx(8.7)
     assert response["segments"] == 1
-    assert response["group_ids"] == ["1001"]
+    # The send carries an id of ours, by which it is looked up if its answer is lost.
+    assert response["group_ids"] == [params["id"]]
     assert response["queued"] is None
 
     # The balance left came with the send's answer: no balance.php request.
@@ -622,7 +623,7 @@ async def test_delivery_states_are_polled_without_callbacks(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=FIRST_POLL + 1))
     await hass.async_block_till_done(wait_background_tasks=True)
     [status] = [r.params for r in smsc.requests if r.path == "/sys/status.php"]
-    assert status["id"] == "1001"
+    assert status["id"] == message["group_id"]
     assert [(e.data["message_id"], e.data["status"]) for e in events] == [
         (message["message_id"], "delivered")
     ]
@@ -725,7 +726,7 @@ async def test_number_confirmation_callbacks_are_answered_and_ignored(
     await hass.async_block_till_done()
     assert received == statuses == []
     assert "number confirmation" in caplog.text
-    assert not [key for key in ir.async_get(hass).issues if key[0] == DOMAIN]
+    assert not [key for key in ir.async_get(hass).issues if "bad_signature" in key[1]]
 
 
 @pytest.mark.parametrize("crc32_format", CRC32_FORMATS)
@@ -1025,7 +1026,7 @@ async def test_the_callback_secret_can_be_rotated_the_old_one_works_for_a_day(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     url = result["description_placeholders"]["webhook_url"]
     assert parse_qsl(urlsplit(url).query) == [("charset", "utf-8"), ("sha1", new_secret)]
-    await hass.config_entries.options.async_abort(result["flow_id"])
+    hass.config_entries.options.async_abort(result["flow_id"])
 
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     assert await called_back.receive_sms(MUM, "old secret") == 200

@@ -63,6 +63,7 @@ from .const import (
     CONF_DEFAULT_SIM,
     CONF_MAX_PER_DAY,
     CONF_MAX_PER_MINUTE,
+    CONF_NEW_CALLBACK_SECRET,
     CONF_OUTBOX_TTL,
     CONF_PROVIDER,
     CONF_SEND_SAFETY,
@@ -479,6 +480,11 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                 )
                 if mode := user_input.get(CONF_INCOMING_MODE):
                     options[CONF_INCOMING_MODE] = mode
+                rotate = PROVIDERS[self.config_entry.data[CONF_PROVIDER]].rotate_secrets
+                if rotate is not None and user_input.get(CONF_NEW_CALLBACK_SECRET):
+                    self.hass.config_entries.async_update_entry(
+                        self.config_entry, data=rotate(self.config_entry.data)
+                    )
                 return self.async_create_entry(data=options)
         suggested = user_input or _suggested(
             self.config_entry.options, set(self._contact_options())
@@ -508,7 +514,8 @@ class SmsBridgeOptionsFlow(OptionsFlow):
         if current is not None and current not in phones:
             phone_options.append(SelectOptionDict(value=current, label=current))
         sim_count = max([2, *(sim.number for phone in phones.values() for sim in phone.sims)])
-        capabilities = PROVIDERS[entry.data[CONF_PROVIDER]].capabilities
+        provider = PROVIDERS[entry.data[CONF_PROVIDER]]
+        capabilities = provider.capabilities
         # What the provider has no use for is not asked: a phone without phones, a SIM without
         # a choice of SIM, a sender name where the sender cannot be chosen.
         sender: dict[vol.Marker, Selector[Any]] = {}
@@ -552,6 +559,11 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                 ),
                 **incoming,
                 **sender,
+                **(
+                    {vol.Optional(CONF_NEW_CALLBACK_SECRET, default=False): BooleanSelector()}
+                    if provider.rotate_secrets is not None
+                    else {}
+                ),
                 vol.Optional(CONF_DEFAULT_RECIPIENTS): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.TEL, multiple=True)
                 ),

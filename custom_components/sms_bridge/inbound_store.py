@@ -9,6 +9,10 @@ The ids kept are bounded in number (MAX_SEEN per kind), and each is kept with th
 item. Forgetting an id must not let it fire again, so the store covers only what is dated after
 the newest date it forgot (its horizon): anything dated at or before the horizon is dropped.
 
+A provider that signs no id (SMSC signs only the sender, the text and the receiving number)
+gives each received message a replay key instead (``Message.replay_key``): the keys are kept
+the same way, so that the same signed request posted again under a new id fires nothing either.
+
 The same stored document holds the backfill's mark (``read_until``), so that both are written
 together.
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime
 import math
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
@@ -39,6 +43,7 @@ class _StoredSeen(TypedDict):
 class _StoredInbound(TypedDict):
     messages: _StoredSeen
     ussd: _StoredSeen
+    replays: NotRequired[_StoredSeen]  # replay keys; absent from stores of older versions
     read_until: str | None  # ISO time; None before the first backfill
 
 
@@ -142,6 +147,7 @@ class InboundStore:
         self._store = _store(hass, entry_id)
         self._messages = SeenIds()
         self._ussd = SeenIds()
+        self._replays = SeenIds()
         self.read_until: datetime | None = None
         self._reported_too_old = False
 
@@ -159,16 +165,31 @@ class InboundStore:
         if stored := await self._store.async_load():
             self._messages = SeenIds(stored["messages"])
             self._ussd = SeenIds(stored["ussd"])
+            self._replays = SeenIds(stored.get("replays"))
             if read_until := stored["read_until"]:
                 self.read_until = datetime.fromisoformat(read_until)
 
     def new_messages(self, messages: tuple[Message, ...]) -> list[Message]:
-        """Record and return the messages not seen before (not written yet)."""
-        return [
-            message
-            for message in messages
-            if self._is_new(self._messages, "message", message.id, _message_date(message))
-        ]
+        """Record and return the messages not seen before (not written yet).
+
+        A message whose replay key was seen is not new, whatever its id.
+        """
+        return [message for message in messages if self._is_new_message(message)]
+
+    def _is_new_message(self, message: Message) -> bool:
+        key, date = message.replay_key, _message_date(message)
+        if key is not None and key in self._replays:
+            LOGGER.debug(
+                "Dropped message %s of %s: the same signed request came before",
+                message.id,
+                self._title,
+            )
+            return False
+        if not self._is_new(self._messages, "message", message.id, date):
+            return False
+        if key is not None:
+            self._replays.add(key, date)
+        return True
 
     def new_answers(self, answers: tuple[UssdRequest, ...]) -> list[UssdRequest]:
         """Record and return the USSD answers not seen before (not written yet)."""
@@ -219,8 +240,12 @@ class InboundStore:
         )
 
     def _stored(self) -> _StoredInbound:
-        return {
+        stored: _StoredInbound = {
             "messages": self._messages.as_stored(),
             "ussd": self._ussd.as_stored(),
             "read_until": self.read_until.isoformat() if self.read_until else None,
         }
+        if len(self._replays) or self._replays.horizon is not None:
+            # Only for providers that give replay keys: the others' stores stay as they were.
+            stored["replays"] = self._replays.as_stored()
+        return stored
