@@ -315,8 +315,10 @@ async def test_a_seen_replay_key_fires_nothing_under_a_new_id(
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
     events: list[Event],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The same signed request under another id is a replay: dropped, also after a restart.
+    """The same signed request under another id is a replay: dropped, also after a restart,
+    the first one said at info level.
 
     The key is in storage when the event fires, as the ids are.
     """
@@ -338,6 +340,8 @@ async def test_a_seen_replay_key_fires_nothing_under_a_new_id(
     _, restarted = await new_dispatcher(hass, init_integration)
     await restarted.async_process(InboundBatch(messages=(signed(4, "k2"), signed(2, "k3"))))
     assert [event.data["message_id"] for event in events] == ["1", "3", "2"]
+    infos = [r for r in caplog.records if r.levelno == logging.INFO and "replay" in r.message]
+    assert len(infos) == 2  # once per store: the restarted one says it again
 
 
 async def test_replay_keys_are_bounded(

@@ -150,6 +150,7 @@ class InboundStore:
         self._replays = SeenIds()
         self.read_until: datetime | None = None
         self._reported_too_old = False
+        self._reported_replay = False
 
     @property
     def seen_count(self) -> int:
@@ -179,11 +180,7 @@ class InboundStore:
     def _is_new_message(self, message: Message) -> bool:
         key, date = message.replay_key, _message_date(message)
         if key is not None and key in self._replays:
-            LOGGER.debug(
-                "Dropped message %s of %s: the same signed request came before",
-                message.id,
-                self._title,
-            )
+            self._report_replay(message)
             return False
         if not self._is_new(self._messages, "message", message.id, date):
             return False
@@ -222,6 +219,20 @@ class InboundStore:
             return False
         seen.add(item_id, date)
         return True
+
+    def _report_replay(self, message: Message) -> None:
+        """Log the first replay dropped at info level, the next ones at debug level."""
+        if self._reported_replay:
+            LOGGER.debug("Dropped message %r of %s: a replay", message.id[:40], self._title)
+            return
+        self._reported_replay = True
+        LOGGER.info(
+            "Dropped message %r of %s: the provider signed the same request before. It signs "
+            "no id, so an SMS with the same sender and text as one already received cannot be "
+            "told from a replay. Further ones are logged at debug level",
+            message.id[:40],
+            self._title,
+        )
 
     def _report_too_old(
         self, seen: SeenIds, kind: str, item_id: str, date: datetime | None
