@@ -9,9 +9,9 @@ The ids kept are bounded in number (MAX_SEEN per kind), and each is kept with th
 item. Forgetting an id must not let it fire again, so the store covers only what is dated after
 the newest date it forgot (its horizon): anything dated at or before the horizon is dropped.
 
-A provider that signs no id (SMSC signs only the sender, the text and the receiving number)
-gives each received message a replay key instead (``Message.replay_key``): the keys are kept
-the same way, so that the same signed request posted again under a new id fires nothing either.
+A provider that signs no id (only some fields of a message, such as its sender and text) gives
+each received message a replay key instead (``Message.replay_key``): the keys are kept the same
+way, so that the same signed request posted again under a new id fires nothing either.
 
 The same stored document holds the backfill's mark (``read_until``), so that both are written
 together.
