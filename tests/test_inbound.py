@@ -6,6 +6,7 @@ A late "Sent" after "Delivered" is about delivery tracking and is tested there.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
@@ -302,6 +303,57 @@ async def test_r7_bounded_store(
     assert restarted_store.seen_count == MAX_SEEN
     await restarted.async_process(InboundBatch(messages=(message(MAX_SEEN + 1),)))
     assert len(events) == MAX_SEEN + 1
+
+
+def signed(message_id: int, replay_key: str) -> Message:
+    """A parsed incoming message of a provider that signs what ``replay_key`` stands for."""
+    return replace(message(message_id), replay_key=replay_key)
+
+
+async def test_a_seen_replay_key_fires_nothing_under_a_new_id(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same signed request under another id is a replay: dropped, also after a restart,
+    the first one said at info level.
+
+    The key is in storage when the event fires, as the ids are.
+    """
+    stored_when_fired: list[list[str]] = []
+
+    @callback
+    def _on_fire(_event: Event) -> None:
+        data = hass_storage[storage_key(init_integration)]["data"]
+        stored_when_fired.append([key for key, _ in data["replays"]["ids"]])
+
+    hass.bus.async_listen(EVENT_MESSAGE_RECEIVED, _on_fire)
+    store, dispatcher = await new_dispatcher(hass, init_integration)
+    await dispatcher.async_process(InboundBatch(messages=(signed(1, "k1"),)))
+    await dispatcher.async_process(InboundBatch(messages=(signed(2, "k1"), signed(3, "k2"))))
+    assert [event.data["message_id"] for event in events] == ["1", "3"]
+    assert stored_when_fired == [["k1"], ["k1", "k2"]]
+    assert not store.fired(signed(2, "k1"))  # a replay leaves no id behind
+
+    _, restarted = await new_dispatcher(hass, init_integration)
+    await restarted.async_process(InboundBatch(messages=(signed(4, "k2"), signed(2, "k3"))))
+    assert [event.data["message_id"] for event in events] == ["1", "3", "2"]
+    infos = [r for r in caplog.records if r.levelno == logging.INFO and "replay" in r.message]
+    assert len(infos) == 2  # once per store: the restarted one says it again
+
+
+async def test_replay_keys_are_bounded(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Past MAX_SEEN keys the oldest is forgotten, as ids are."""
+    _, dispatcher = await new_dispatcher(hass, init_integration)
+    keyed = tuple(signed(i, f"k{i}") for i in range(1, MAX_SEEN + 2))
+    await dispatcher.async_process(InboundBatch(messages=keyed))
+    stored = hass_storage[storage_key(init_integration)]["data"]["replays"]["ids"]
+    assert len(stored) == MAX_SEEN
+    assert stored[0][0] == "k2"
 
 
 def dated(message_id: int, delivered: datetime) -> dict[str, Any]:

@@ -19,7 +19,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 from yarl import URL
 
-from custom_components.sms_bridge.api import Capability, Message, Sender, SendRequest
+from custom_components.sms_bridge.api import (
+    Capability,
+    GatewayConnectionError,
+    GatewayResponseError,
+    Message,
+    Sender,
+    SendRequest,
+)
 from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient
 from custom_components.sms_bridge.const import DOMAIN, EVENT_MESSAGE_EXPIRED
 from custom_components.sms_bridge.outbox import PENDING, RETRY_DELAYS, UNKNOWN, Outbox, OutboxRecord
@@ -348,17 +355,27 @@ async def test_search_failing(
 async def test_unconfirmed_without_reading_back(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
-    """A gateway that cannot be searched: a send that may have reached it is dropped with an
-    event, never sent a second time."""
+    """A gateway that cannot be searched: a send that may have reached it is not kept (its
+    error is raised, a retry could only drop it); one kept as unsent that then may have reached
+    it on a retry is dropped with an event, never sent a second time."""
     expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
     outbox = _outbox(hass, simulator, [], client_class=_NoReadClient)
-    simulator.faults.http_500 = True
+    restore = await _outage(simulator)
     assert isinstance(await outbox.async_send(REQUEST), OutboxRecord)
+    await restore()
+    simulator.faults.http_500 = True
+    await outbox.async_retry()
     simulator.faults.reset()
-
     await outbox.async_retry()
     await hass.async_block_till_done()
     assert [event.data["reason"] for event in expired] == ["unconfirmed"]
+    assert len(outbox) == 0
+
+    simulator.faults.http_500 = True
+    # A 500 page, or the connection closed with it: either way the send may have got there.
+    with pytest.raises((GatewayResponseError, GatewayConnectionError)):
+        await outbox.async_send(REQUEST)
+    assert len(outbox) == 0
     assert simulator.messages == {}
     outbox.async_stop()
 

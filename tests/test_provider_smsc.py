@@ -9,21 +9,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+from functools import partial
 import json
+import logging
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.diagnostics import REDACTED
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorDeviceClass
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.selector import SelectSelector
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -36,7 +45,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api.smsc import callback_query
+from custom_components.sms_bridge.api.smsc import SmscClient, callback_query
 from custom_components.sms_bridge.const import (
     CONF_DEFAULT_RECIPIENTS,
     CONF_PROVIDER,
@@ -44,12 +53,23 @@ from custom_components.sms_bridge.const import (
     CONF_UPDATE_INTERVAL,
     CONF_WEBHOOK_ID,
     DOMAIN,
+    EVENT_MESSAGE_EXPIRED,
     EVENT_MESSAGE_RECEIVED,
     EVENT_MESSAGE_STATUS,
 )
+from custom_components.sms_bridge.outbox import RETRY_DELAYS
 from custom_components.sms_bridge.tracking import FIRST_POLL
 from tests.conftest import WEBHOOK_ID
-from tests.simulator.smsc import API_KEY, LOGIN, PASSWORD, RECEIVING_NUMBER, SmscSimulator
+from tests.simulator.smsc import (
+    API_KEY,
+    CRC32_FORMATS,
+    LOGIN,
+    PASSWORD,
+    RECEIVING_NUMBER,
+    SmscSimulator,
+    sign,
+)
+from tests.test_contacts import add_contact, subentry_id
 
 SECRET = "callback-secret-0123456789"
 NUMBERS = ["+79161234501", "+79161234502", "+79161234503"]
@@ -367,7 +387,8 @@ async def test_send_to_many_in_one_request_with_cost_and_balance(
     assert [m["segments"] for m in response["messages"]] == [1] * 3
     assert response["cost"] == pytest.approx(8.7)
     assert response["segments"] == 1
-    assert response["group_ids"] == ["1001"]
+    # The send carries an id of ours, by which it is looked up if its answer is lost.
+    assert response["group_ids"] == [params["id"]]
     assert response["queued"] is None
 
     # The balance left came with the send's answer: no balance.php request.
@@ -545,13 +566,13 @@ async def test_windows_1251_when_the_charset_was_removed(
         "charset=utf-8&sha1=wrong-secret",
         "charset=utf-8&md5=wrong-secret",
         "charset=utf-8",  # no hash at all
-        "charset=utf-8&crc32=" + SECRET,  # 32 bits authenticate nothing
+        "charset=utf-8&crc32=wrong-secret",
     ],
 )
 async def test_forged_callbacks_are_refused_and_fire_nothing(
     hass: HomeAssistant, called_back: SmscSimulator, http: TestClient, query: str
 ) -> None:
-    """A wrong, missing or weak hash is answered 401."""
+    """A wrong or missing hash is answered 401."""
     events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
     url = f"{http.make_url(f'/api/webhook/{WEBHOOK_ID}')}?{query}"
     fields = {"id": "5009", "phone": "+79161112233", "mes": "open the door", "to": "79990000000"}
@@ -603,7 +624,7 @@ async def test_delivery_states_are_polled_without_callbacks(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=FIRST_POLL + 1))
     await hass.async_block_till_done(wait_background_tasks=True)
     [status] = [r.params for r in smsc.requests if r.path == "/sys/status.php"]
-    assert status["id"] == "1001"
+    assert status["id"] == message["group_id"]
     assert [(e.data["message_id"], e.data["status"]) for e in events] == [
         (message["message_id"], "delivered")
     ]
@@ -687,3 +708,359 @@ async def test_diagnostics_redact_every_secret(
     )
     assert diagnostics["account"] == {"credits": 100.0, "unlimited": False, "currency": "RUB"}
     assert diagnostics["phones"] == []
+
+
+# -- callbacks the page describes beyond statuses and incoming SMS ------------------------------
+
+
+async def test_number_confirmation_callbacks_are_answered_and_ignored(
+    hass: HomeAssistant, called_back: SmscSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The service message of "number confirmation by a call" (its `waitcall` field) is no
+    status and no SMS: answered 200 so that the service does not retry, nothing fires."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.sms_bridge")
+    received = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    statuses = async_capture_events(hass, EVENT_MESSAGE_STATUS)
+    assert await called_back.confirm_call("+79161112233") == 200
+    # Hashed some other way, or not at all: it is still only acknowledged.
+    assert await called_back.confirm_call("+79161112233", hashed=("phone", "waitcall")) == 200
+    await hass.async_block_till_done()
+    assert received == statuses == []
+    assert "number confirmation" in caplog.text
+    assert not [key for key in ir.async_get(hass).issues if "bad_signature" in key[1]]
+
+
+async def test_number_confirmations_do_not_hide_refused_callbacks(
+    hass: HomeAssistant, called_back: SmscSimulator, http: TestClient
+) -> None:
+    """A confirmation is answered unauthenticated: between wrongly hashed callbacks it does not
+    count as a good one, so three of those still raise the callback-hash issue."""
+    url = f"{http.make_url(f'/api/webhook/{WEBHOOK_ID}')}?{callback_query('another-secret')}"
+    fields = {"id": "5011", "phone": "+79161112233", "mes": "hi", "to": "79990000000"}
+    for _ in range(3):
+        assert await called_back.callback(fields, ("phone", "mes", "to"), url=url) == 401
+        assert await called_back.confirm_call("+79161112233") == 200
+    await hass.async_block_till_done()
+    assert [key for key in ir.async_get(hass).issues if "callback_hash" in key[1]]
+
+
+@pytest.mark.parametrize("crc32_format", CRC32_FORMATS)
+async def test_crc32_callbacks_are_accepted(
+    hass: HomeAssistant,
+    called_back: SmscSimulator,
+    http: TestClient,
+    crc32_format: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The page allows crc32 besides md5 and sha1 but does not say how it is written: each
+    reading is checked; a wrong secret is still refused; the weakness is logged once."""
+    called_back.crc32_format = crc32_format
+    called_back.callback_url = (
+        f"{http.make_url(f'/api/webhook/{WEBHOOK_ID}')}?charset=utf-8&crc32={SECRET}"
+    )
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    assert await called_back.receive_sms("+79161112233", "Привет") == 200
+    assert await called_back.receive_sms("+79161112233", "ещё раз") == 200
+    await hass.async_block_till_done()
+    assert [event.data["text"] for event in events] == ["Привет", "ещё раз"]
+    assert caplog.text.count("crc32") == 1
+    assert SECRET not in caplog.text
+
+    called_back.callback_url = called_back.callback_url.replace(SECRET, "guessed-secret")
+    assert await called_back.receive_sms("+79161112233", "forged") == 401
+    await hass.async_block_till_done()
+    assert len(events) == 2
+
+
+async def test_a_refused_callback_names_the_fields_it_hashed(
+    hass: HomeAssistant,
+    called_back: SmscSimulator,
+    http: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The incoming-SMS formula is not on the vendor's page: a refusal says at debug level which
+    fields were hashed, never the secret nor the digests."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.sms_bridge")
+    url = f"{http.make_url(f'/api/webhook/{WEBHOOK_ID}')}?{callback_query('another-secret')}"
+    fields = {"id": "5011", "phone": "+79161112233", "mes": "hi", "to": RECEIVING_NUMBER}
+    assert await called_back.callback(fields, INCOMING, url=url) == 401
+    [line] = [r.getMessage() for r in caplog.records if "phone:mes:to" in r.getMessage()]
+    assert "sha1" in line
+    forged = sign("sha1", [f.encode() for f in ("+79161112233", "hi", RECEIVING_NUMBER)], SECRET)
+    for secret in (SECRET, "another-secret", forged, forged[:12]):
+        assert secret not in caplog.text
+
+
+# -- replays ------------------------------------------------------------------------------------
+
+MUM = "+79161112233"
+LIGHT = "input_boolean.kitchen_light"
+INCOMING = ("phone", "mes", "to")
+
+
+@pytest.fixture
+async def home(hass: HomeAssistant) -> None:
+    """Home Assistant's conversation agent and a light exposed to it (before the HTTP server)."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
+    )
+    assert await async_setup_component(hass, "conversation", {})
+    await hass.async_block_till_done()
+    async_expose_entity(hass, "conversation", LIGHT, True)
+
+
+async def mum_commands(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add Mum as a contact who may text the home (text your home on)."""
+    await add_contact(hass, entry, name="Mum", number=MUM)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            "assist_agent": "conversation.home_assistant",
+            "assist_contacts": [subentry_id(entry, "Mum")],
+        },
+    )
+    await hass.async_block_till_done()
+
+
+def light(hass: HomeAssistant) -> str:
+    state = hass.states.get(LIGHT)
+    assert state is not None
+    return state.state
+
+
+async def test_a_replayed_sms_fires_nothing_with_a_new_id_or_after_a_restart(
+    hass: HomeAssistant,
+    home: None,
+    smsc: SmscSimulator,
+    entry: MockConfigEntry,
+    called_back: SmscSimulator,
+) -> None:
+    """SMSC signs only the sender, the text and the receiving number: a captured callback
+    posted again with a new id and a fresh `sent` is the same signed SMS, and fires nothing,
+    nor texts the home again; the digests seen are kept across a reload."""
+    await mum_commands(hass, entry)
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    captured = {"id": "5101", "phone": MUM, "mes": "turn on the kitchen light"}
+    captured |= {"to": RECEIVING_NUMBER, "sent": str(int(dt_util.utcnow().timestamp()))}
+    assert await called_back.callback(captured, INCOMING) == 200
+    await hass.async_block_till_done()
+    assert light(hass) == "on"
+    assert len(events) == 1
+    assert len(sends(smsc)) == 1  # the agent's answer to Mum
+
+    await hass.services.async_call("input_boolean", "turn_off", {"entity_id": LIGHT}, blocking=True)
+    for replay_id in ("5102", "9999999"):
+        replay = captured | {"id": replay_id, "sent": str(int(dt_util.utcnow().timestamp()))}
+        assert await called_back.callback(replay, INCOMING) == 200
+    await hass.async_block_till_done()
+    assert light(hass) == "off"
+    assert len(events) == 1
+    assert len(sends(smsc)) == 1
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    replay = captured | {"id": "5103"}
+    del replay["sent"]
+    assert await called_back.callback(replay, INCOMING) == 200
+    await hass.async_block_till_done()
+    assert light(hass) == "off"
+    assert len(events) == 1
+
+
+async def test_a_status_callback_replayed_as_an_sms_is_refused(
+    hass: HomeAssistant, called_back: SmscSimulator
+) -> None:
+    """A status's hash covers id:phone:status, an SMS's phone:mes:to: posted as an SMS (its id
+    as the sender, its number as the text, its status as our number) the hash would match."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    forged = {"phone": "1001", "mes": "79161234501", "to": "1"}
+    assert await called_back.callback(forged, INCOMING) == 400
+    # A sender that is no number cannot be told from another kind of callback either.
+    forged = {"phone": "id-1001", "mes": "x", "to": RECEIVING_NUMBER}
+    assert await called_back.callback(forged, INCOMING) == 400
+    await hass.async_block_till_done()
+    assert events == []
+
+
+async def test_a_field_with_the_separator_cannot_shift_what_was_signed(
+    hass: HomeAssistant, called_back: SmscSimulator
+) -> None:
+    """`phone:mes:to` is signed joined by colons: a text with a colon is fine, but a colon in
+    the sender or the receiving number would let a captured text be cut elsewhere."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    genuine = {"id": "5201", "phone": MUM, "mes": "code: 1234", "to": RECEIVING_NUMBER}
+    assert await called_back.callback(genuine, INCOMING) == 200
+    shifted = {"id": "5202", "phone": MUM, "mes": "code", "to": f" 1234:{RECEIVING_NUMBER}"}
+    assert await called_back.callback(shifted, INCOMING) == 400
+    await hass.async_block_till_done()
+    assert [event.data["text"] for event in events] == ["code: 1234"]
+
+
+async def test_an_sms_is_dated_by_its_arrival_not_by_its_unsigned_sent_field(
+    hass: HomeAssistant, called_back: SmscSimulator
+) -> None:
+    """`sent` is not signed: an SMS claiming to be sent in the future is dated when it came."""
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    before = dt_util.utcnow().replace(microsecond=0)
+    future = str(int((dt_util.utcnow() + timedelta(days=1)).timestamp()))
+    fields = {"id": "5301", "phone": MUM, "mes": "hi", "to": RECEIVING_NUMBER, "sent": future}
+    assert await called_back.callback(fields, INCOMING) == 200
+    await hass.async_block_till_done()
+    [event] = events
+    assert event.data["received_at"] is not None
+    received_at = dt_util.parse_datetime(event.data["received_at"])
+    sent_at = dt_util.parse_datetime(event.data["sent_at"])
+    assert received_at is not None
+    assert sent_at is not None
+    assert before <= received_at <= dt_util.utcnow()
+    assert sent_at <= received_at
+
+
+# -- sends whose answer was lost ----------------------------------------------------------------
+
+
+async def next_retry(hass: HomeAssistant, seconds: float = RETRY_DELAYS[0]) -> None:
+    """Run the timers due within ``seconds``, the outbox's retry among them."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize("after_processing", [False, True], ids=["not sent", "sent"])
+async def test_a_send_answered_http_500_is_looked_up_by_our_id_before_a_resend(
+    hass: HomeAssistant, smsc: SmscSimulator, entry: MockConfigEntry, after_processing: bool
+) -> None:
+    """The send carries an id of ours; after an HTTP 500 the retry reads that id's status:
+    found, it was sent (not again); not found, it goes now. Either way exactly once."""
+    expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
+    smsc.faults.http_500 = True
+    smsc.faults.after_processing = after_processing
+    response = await send(hass, recipients=NUMBERS[:2], message="Water leak")
+    assert response["queued"]
+    smsc.faults.reset()
+    await next_retry(hass)
+
+    [first, *later] = sends(smsc)
+    assert first["id"].isdecimal()
+    assert [params["id"] for params in later] == ([] if after_processing else [first["id"]])
+    lookups = [r.params for r in smsc.requests if r.path == "/sys/status.php"]
+    assert {(p["id"], p["phone"]) for p in lookups} == {
+        (first["id"], number.lstrip("+")) for number in NUMBERS[:2]
+    }
+    assert sorted(phone for _, phone in smsc.messages) == [n.lstrip("+") for n in NUMBERS[:2]]
+    assert len(entry.runtime_data.outbox) == 0
+    assert expired == []
+    assert entry.runtime_data.tracker.tracked_count == 2
+
+
+async def test_a_send_that_timed_out_is_looked_up_not_resent(
+    hass: HomeAssistant, smsc: SmscSimulator
+) -> None:
+    """The service took the send but answered too late: found by our id, never sent twice."""
+    expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
+    short = partial(SmscClient, timeout=0.3)
+    with patch("custom_components.sms_bridge.api.smsc.SmscClient", short):
+        config_entry = smsc_entry(smsc)
+        config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+    smsc.faults.after_processing = True
+    smsc.faults.latency = 1.0
+    assert (await send(hass, recipients=NUMBERS[:1], message="Door open"))["queued"]
+    smsc.faults.reset()
+    await next_retry(hass)
+    assert len(sends(smsc)) == 1
+    assert len(smsc.messages) == 1
+    assert len(config_entry.runtime_data.outbox) == 0
+    assert expired == []
+    assert config_entry.runtime_data.tracker.tracked_count == 1
+
+
+async def test_where_the_service_ignores_our_id_a_lost_answer_is_an_error_not_queued(
+    hass: HomeAssistant, smsc: SmscSimulator, entry: MockConfigEntry
+) -> None:
+    """Once the service numbered a send itself, a send whose answer is lost cannot be looked
+    up: the action raises the translated error instead of answering "queued" for a send the
+    outbox would drop unsent at its first retry."""
+    smsc.keeps_client_ids = False
+    await send(hass, recipients=NUMBERS[:1], message="first")
+    smsc.faults.http_500 = True
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, recipients=NUMBERS[:1], message="Water leak")
+    assert err.value.translation_key == "invalid_response"
+    assert len(entry.runtime_data.outbox) == 0
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_where_the_service_ignores_our_id_a_proxy_outage_is_retried(
+    hass: HomeAssistant, smsc: SmscSimulator, entry: MockConfigEntry, status: int
+) -> None:
+    """A proxy's 502, 503 or 504 page means the service did not take the send: kept, and sent
+    once the service is back."""
+    expired = async_capture_events(hass, EVENT_MESSAGE_EXPIRED)
+    smsc.keeps_client_ids = False
+    await send(hass, recipients=NUMBERS[:1], message="first")
+    smsc.faults.proxy_status = status
+    assert (await send(hass, recipients=NUMBERS[1:2], message="Water leak"))["queued"]
+    smsc.faults.reset()
+    await next_retry(hass)
+    assert [params["mes"] for params in sends(smsc)] == ["first", "Water leak", "Water leak"]
+    assert len(smsc.messages) == 2
+    assert len(entry.runtime_data.outbox) == 0
+    assert expired == []
+
+
+# -- rotating the callback secret ---------------------------------------------------------------
+
+
+async def test_the_callback_secret_can_be_rotated_the_old_one_works_for_a_day(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    called_back: SmscSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """ "Generate a new callback secret" in the options: the URL shown changes; callbacks hashed
+    with the old secret still count for a day (until the handler URL is changed at SMSC)."""
+    old_url = called_back.callback_url
+    assert old_url is not None
+    hass.config.external_url = "https://ha.example.com"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert "new_callback_secret" in {str(key) for key in result["data_schema"].schema}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_UPDATE_INTERVAL: 300, "outbox_ttl": 60, "new_callback_secret": True},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "new_callback_secret" not in entry.options
+    await hass.async_block_till_done()
+    new_secret = entry.data["callback_secret"]
+    assert new_secret != SECRET
+    assert SECRET not in json.dumps(dict(entry.options))
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    url = result["description_placeholders"]["webhook_url"]
+    assert parse_qsl(urlsplit(url).query) == [("charset", "utf-8"), ("sha1", new_secret)]
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+    events = async_capture_events(hass, EVENT_MESSAGE_RECEIVED)
+    assert await called_back.receive_sms(MUM, "old secret") == 200
+    called_back.callback_url = old_url.replace(SECRET, new_secret)
+    assert await called_back.receive_sms(MUM, "new secret") == 200
+
+    freezer.tick(timedelta(hours=24, seconds=1))
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert SECRET not in json.dumps(dict(entry.data))
+    called_back.callback_url = old_url
+    assert await called_back.receive_sms(MUM, "old secret, a day later") == 401
+    await hass.async_block_till_done()
+    assert [event.data["text"] for event in events] == ["old secret", "new secret"]
+
+
+async def test_the_rotation_is_not_offered_where_no_secret_was_generated(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The SMS Gateway signs with its API key: there is no callback secret to rotate."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert "new_callback_secret" not in {str(key) for key in result["data_schema"].schema}

@@ -30,6 +30,8 @@ CONF_DEFAULT_PHONE: Final = "default_phone"
 CONF_DEFAULT_SIM: Final = "default_sim"
 CONF_DEFAULT_RECIPIENTS: Final = "default_recipients"
 CONF_OUTBOX_TTL: Final = "outbox_ttl"  # minutes
+# An options form switch, never stored: replace the generated callback secret.
+CONF_NEW_CALLBACK_SECRET: Final = "new_callback_secret"  # noqa: S105 (a key name)
 CONF_SENDER_ID: Final = "sender_id"  # the default sender name, where the provider has one
 
 DEFAULT_OUTBOX_TTL: Final = timedelta(hours=1)

@@ -18,6 +18,10 @@ posted first is only claimed: its content is kept with its id (a digest), and wh
 provider's own API brings that id with another content, the webhook's was forged and the
 provider's fires. So a forged request under a future id cannot hide the real message.
 
+A provider that signs no id (only some fields of a message, such as its sender and text) gives
+each received message a replay key instead (``Message.replay_key``): the keys are kept the same
+way, so that the same signed request posted again under a new id fires nothing either.
+
 The same stored document holds the backfill's mark (``read_until``), so that both are written
 together.
 """
@@ -56,6 +60,7 @@ class _StoredClaims(TypedDict):
 class _StoredInbound(TypedDict):
     messages: _StoredSeen
     ussd: _StoredSeen
+    replays: NotRequired[_StoredSeen]  # replay keys; absent from stores of older versions
     read_until: str | None  # ISO time; None before the first backfill
     claims: NotRequired[_StoredClaims]  # absent from documents written before there were any
 
@@ -205,8 +210,10 @@ class InboundStore:
         self._ussd = SeenIds()
         self._message_claims = Claims()
         self._ussd_claims = Claims()
+        self._replays = SeenIds()
         self.read_until: datetime | None = None
         self._reported_too_old = False
+        self._reported_replay = False
 
     @property
     def seen_count(self) -> int:
@@ -227,6 +234,7 @@ class InboundStore:
             if claims := stored.get("claims"):
                 self._message_claims = Claims(claims["messages"])
                 self._ussd_claims = Claims(claims["ussd"])
+            self._replays = SeenIds(stored.get("replays"))
             if read_until := stored["read_until"]:
                 self.read_until = datetime.fromisoformat(read_until)
 
@@ -236,20 +244,28 @@ class InboundStore:
         """Record and return the messages not seen before (not written yet).
 
         ``unconfirmed``: they came from a webhook that the provider's API may contradict later.
+        A message whose replay key was seen is not new, whatever its id.
         """
-        return [
-            message
-            for message in messages
-            if self._is_new(
-                self._messages,
-                self._message_claims,
-                kind="message",
-                item_id=message.id,
-                date=_message_date(message),
-                digest=_message_digest(message),
-                unconfirmed=unconfirmed,
-            )
-        ]
+        return [message for message in messages if self._is_new_message(message, unconfirmed)]
+
+    def _is_new_message(self, message: Message, unconfirmed: bool) -> bool:
+        key, date = message.replay_key, _message_date(message)
+        if key is not None and key in self._replays:
+            self._report_replay(message)
+            return False
+        if not self._is_new(
+            self._messages,
+            self._message_claims,
+            kind="message",
+            item_id=message.id,
+            date=date,
+            digest=_message_digest(message),
+            unconfirmed=unconfirmed,
+        ):
+            return False
+        if key is not None:
+            self._replays.add(key, date)
+        return True
 
     def new_answers(
         self, answers: tuple[UssdRequest, ...], *, unconfirmed: bool = False
@@ -323,6 +339,20 @@ class InboundStore:
             claims.add(item_id, digest)
         return True
 
+    def _report_replay(self, message: Message) -> None:
+        """Log the first replay dropped at info level, the next ones at debug level."""
+        if self._reported_replay:
+            LOGGER.debug("Dropped message %r of %s: a replay", message.id[:40], self._title)
+            return
+        self._reported_replay = True
+        LOGGER.info(
+            "Dropped message %r of %s: the provider signed the same request before. It signs "
+            "no id, so an SMS with the same sender and text as one already received cannot be "
+            "told from a replay. Further ones are logged at debug level",
+            message.id[:40],
+            self._title,
+        )
+
     def _report_too_old(
         self, seen: SeenIds, kind: str, item_id: str, date: datetime | None
     ) -> None:
@@ -348,4 +378,7 @@ class InboundStore:
         messages, ussd = self._message_claims.as_stored(), self._ussd_claims.as_stored()
         if messages or ussd:  # left out while there is none, as before there were claims
             stored["claims"] = {"messages": messages, "ussd": ussd}
+        if len(self._replays) or self._replays.horizon is not None:
+            # Only for providers that give replay keys: the others' stores stay as they were.
+            stored["replays"] = self._replays.as_stored()
         return stored

@@ -14,6 +14,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, Opt
 from homeassistant.const import UnitOfTime
 from homeassistant.data_entry_flow import SectionConfig, section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -30,6 +31,7 @@ from .const import (
     CONF_DEFAULT_RECIPIENTS,
     CONF_DEFAULT_SIM,
     CONF_INBOX,
+    CONF_NEW_CALLBACK_SECRET,
     CONF_OUTBOX_TTL,
     CONF_PROVIDER,
     CONF_SEND_SAFETY,
@@ -77,6 +79,12 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                 )
                 if mode := user_input.get(CONF_INCOMING_MODE):
                     options[CONF_INCOMING_MODE] = mode
+                rotate = PROVIDERS[self.config_entry.data[CONF_PROVIDER]].rotate_secrets
+                if rotate is not None and user_input.get(CONF_NEW_CALLBACK_SECRET):
+                    # The replaced secret keeps working for a while (the provider's rule).
+                    self.hass.config_entries.async_update_entry(
+                        self.config_entry, data=rotate(self.config_entry.data)
+                    )
                 return self.async_create_entry(data=options)
         suggested = user_input or _suggested(self.config_entry.options, set(self._contacts()))
         return self.async_show_form(
@@ -97,7 +105,14 @@ class SmsBridgeOptionsFlow(OptionsFlow):
             if entry.state is ConfigEntryState.LOADED
             else {}
         )
-        capabilities = PROVIDERS[entry.data[CONF_PROVIDER]].capabilities
+        provider = PROVIDERS[entry.data[CONF_PROVIDER]]
+        capabilities = provider.capabilities
+        # Offered where the provider hashes its webhooks with a secret we made.
+        rotation: dict[vol.Marker, Any] = (
+            {vol.Optional(CONF_NEW_CALLBACK_SECRET, default=False): BooleanSelector()}
+            if provider.rotate_secrets is not None
+            else {}
+        )
         return vol.Schema(
             {
                 vol.Required(
@@ -112,6 +127,7 @@ class SmsBridgeOptionsFlow(OptionsFlow):
                     )
                 ),
                 **incoming_mode_schema(capabilities),
+                **rotation,
                 **send_defaults_schema(capabilities, phones, entry.options.get(CONF_DEFAULT_PHONE)),
                 vol.Required(
                     CONF_OUTBOX_TTL, default=int(DEFAULT_OUTBOX_TTL.total_seconds() // 60)

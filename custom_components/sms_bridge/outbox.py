@@ -4,7 +4,10 @@ Sends through the same phone go out one request at a time, in the order they wer
 are stored (privately: they hold numbers and texts) when a send fails to reach the gateway,
 retried with a growing delay, kept across restarts, and dropped with an event when they expire.
 A send that may have reached the gateway (timeout after sending, garbled answer) is never sent
-again blindly: the gateway's message list is searched for it first.
+again blindly: the gateway's message list is searched for it first, or, where the provider keeps
+an id of ours with each send (``SendRequest.reference``), the gateway is asked for that send. A
+send the gateway can be asked about in neither way is not kept: its error is raised, since a
+retry could only drop it unsent.
 
 The search must not take another message for this send, or the send would be dropped unsent: a
 repeated alert has the same recipient and text as the one before. So a gateway message is
@@ -17,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 import uuid
@@ -35,6 +38,7 @@ from .api import (
     GatewayConnectionError,
     GatewayRateLimitedError,
     GatewayResponseError,
+    GatewayUnavailableError,
     Message,
     MessageQuery,
     MessageStatus,
@@ -73,11 +77,12 @@ def _state_after(err: GatewayConnectionError | GatewayResponseError) -> str:
     """Return the state of a send that failed so: UNKNOWN if the request may have got through.
 
     A garbled answer (GatewayResponseError) means the gateway did receive the request; one
-    asking us to slow down (GatewayRateLimitedError) says that it did not take it.
+    asking us to slow down (GatewayRateLimitedError) or saying it is unavailable
+    (GatewayUnavailableError) says that it did not take it.
     """
     if isinstance(err, GatewayConnectionError) and not err.request_sent:
         return PENDING
-    if isinstance(err, GatewayRateLimitedError):
+    if isinstance(err, (GatewayRateLimitedError, GatewayUnavailableError)):
         return PENDING
     return UNKNOWN
 
@@ -135,6 +140,7 @@ class OutboxRecord:
                 "schedule": request.schedule.isoformat() if request.schedule else None,
                 "prioritize": request.prioritize,
                 "sender_id": request.sender_id,
+                "reference": request.reference,
             },
         }
 
@@ -161,6 +167,7 @@ class OutboxRecord:
                 schedule=datetime.fromisoformat(req["schedule"]) if req["schedule"] else None,
                 prioritize=req["prioritize"],
                 sender_id=req.get("sender_id"),  # absent from records of older versions
+                reference=req.get("reference"),  # likewise
             ),
         )
 
@@ -235,17 +242,26 @@ class Outbox:
         await self._store.async_save(self._stored())
 
     async def async_send(self, request: SendRequest) -> list[Message] | OutboxRecord:
-        """Send now; if the gateway cannot be reached, keep the send and return its record."""
+        """Send now; if the gateway cannot be reached, keep the send and return its record.
+
+        A send that may have reached the gateway, where the gateway cannot tell whether it did,
+        is not kept: its error is raised.
+        """
+        if request.reference is None:
+            request = replace(request, reference=uuid.uuid4().hex)
         async with self._phones_free(request):
             since, after_id = dt_util.utcnow(), self._highest_id
             try:
                 messages = await self._send(request)
             except (GatewayConnectionError, GatewayResponseError) as err:
+                state = _state_after(err)
+                if state == UNKNOWN and not self._can_find(request):
+                    raise
                 record = OutboxRecord(
-                    id=uuid.uuid4().hex,
+                    id=request.reference or uuid.uuid4().hex,
                     request=request,
                     created=since,
-                    state=_state_after(err),
+                    state=state,
                     since=since,
                     after_id=after_id,
                     not_before=_not_before(err),
@@ -392,10 +408,11 @@ class Outbox:
 
         At most one per recipient: the oldest message that no other send took, newer than what
         the gateway had shown us before this send's first attempt, to that recipient, with a
-        text the gateway may have made of ours. Incoming messages never count.
+        text the gateway may have made of ours. Incoming messages never count. A gateway that
+        cannot be read is asked for the send by its reference.
         """
         if Capability.READ not in self._gateway.capabilities:
-            return None
+            return await self._gateway.find_sent(record.request)
         request = record.request
         since = record.since or record.created
         candidates = await self._gateway.messages(MessageQuery(start=since - RECONCILE_MARGIN))
@@ -416,6 +433,10 @@ class Outbox:
             ):
                 found[number] = message
         return list(found.values())
+
+    def _can_find(self, request: SendRequest) -> bool:
+        """Return True when a send of ``request`` can be looked for before it is sent again."""
+        return Capability.READ in self._gateway.capabilities or self._gateway.can_find_sent(request)
 
     def _order(self, message: Message) -> tuple[int, datetime, tuple[int, int, str]]:
         """Oldest first: by sequence when the provider gives one, else by date."""

@@ -30,12 +30,15 @@ from .api.smsc import (
     CONF_HOST as SMSC_HOST,
     CONF_LOGIN as SMSC_LOGIN,
     CONF_PASSWORD as SMSC_PASSWORD,
+    CONF_PREVIOUS_CALLBACK_SECRET as SMSC_PREVIOUS_CALLBACK_SECRET,
     DEFAULT_HOST as SMSC_DEFAULT_HOST,
     KNOWN_HOSTS as SMSC_KNOWN_HOSTS,
     SmscClient,
     callback_query as smsc_callback_query,
     from_config as smsc_from_config,
     generate_callback_secret as smsc_generate_callback_secret,
+    prune_callback_secrets as smsc_prune_callback_secrets,
+    rotate_callback_secret as smsc_rotate_callback_secret,
     service_url as smsc_service_url,
 )
 from .api.smsgateway24 import SmsGateway24Client
@@ -180,6 +183,9 @@ class Provider:
     # and reconfigure (a callback secret the provider hashes its callbacks with): key -> maker.
     # They are stored secrets: redacted in diagnostics, never shown in a form.
     generated_secrets: Mapping[str, Callable[[], str]] = field(default_factory=dict)
+    # The data with new generated secrets, the replaced ones still honoured for a while; the
+    # options offer it when set.
+    rotate_secrets: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     # The query the webhook URL shown to the user carries (without "?"), from the entry's
     # data: a provider that reads its callback settings from the URL (a secret, a charset).
     webhook_query: Callable[[Mapping[str, Any]], str] = lambda _data: ""
@@ -409,6 +415,9 @@ PROVIDERS: dict[str, Provider] = {
             title=_smsc_title,
             generated_secrets={SMSC_CALLBACK_SECRET: smsc_generate_callback_secret},
             webhook_auth=WebhookAuth.GENERATED,
+            rotate_secrets=smsc_rotate_callback_secret,
+            prune=smsc_prune_callback_secrets,
+            stored_secrets=frozenset({SMSC_PREVIOUS_CALLBACK_SECRET}),
             webhook_query=_smsc_webhook_query,
             check=_smsc_check,
         ),

@@ -139,7 +139,7 @@ class _WebhookHandler:
                 if self._may_lock:
                     self._count_refusal(now)
             return web.Response(status=err.status)
-        if self._refused:
+        if self._refused and result.authentic:
             self._refused = 0
             self._unknown_phones.clear()
             async_clear_refused_webhooks(self._hass, self._entry)

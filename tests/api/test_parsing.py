@@ -599,6 +599,7 @@ async def test_out_of_range_numbers_in_answers_are_dropped(
         "prioritize": None,
         "cost": None,
         "segments": None,
+        "replay_key": None,
     }
     canned.succeed(
         "manage-contacts.php",

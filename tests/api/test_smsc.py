@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 import hashlib
+import logging
 import re
 import socket
 from typing import Any
@@ -35,6 +36,8 @@ from custom_components.sms_bridge.api import (
     GatewayRateLimitedError,
     GatewayRequestRefusedError,
     GatewayResponseError,
+    GatewayUnavailableError,
+    InboundBatch,
     InvalidQueryError,
     Message,
     MessageQuery,
@@ -54,18 +57,32 @@ from custom_components.sms_bridge.api.smsc import (
     CONF_HOST,
     CONF_LOGIN,
     CONF_PASSWORD,
+    CONF_PREVIOUS_CALLBACK_SECRET,
+    CONF_PREVIOUS_CALLBACK_SECRET_EXPIRES,
     CONF_SENDER_ID,
+    MAX_SEND_ID,
     RATE_LIMIT_WAIT,
+    SECRET_ROTATION_GRACE,
     SmscClient,
     callback_hash,
     callback_query,
     failure_reason,
     from_config,
     generate_callback_secret,
+    prune_callback_secrets,
+    rotate_callback_secret,
+    send_id_of,
     service_url,
     status_from_code,
 )
-from tests.simulator.smsc import API_KEY, LOGIN, PASSWORD, RECEIVING_NUMBER, SmscSimulator
+from tests.simulator.smsc import (
+    API_KEY,
+    CRC32_FORMATS,
+    LOGIN,
+    PASSWORD,
+    RECEIVING_NUMBER,
+    SmscSimulator,
+)
 from tests.simulator.tls import server_context, write_self_signed_certificate
 
 SECRET = "cb-secret_0123456789"
@@ -915,8 +932,9 @@ def test_callback_query() -> None:
     assert generate_callback_secret() != secret
     assert callback_query(secret) == f"charset=utf-8&sha1={secret}"
     assert callback_query(secret, "md5") == f"charset=utf-8&md5={secret}"
+    assert callback_query(secret, "crc32") == f"charset=utf-8&crc32={secret}"
     with pytest.raises(ValueError, match="one of"):
-        callback_query(secret, "crc32")
+        callback_query(secret, "sha256")
     with pytest.raises(ValueError, match="letters"):
         callback_query("spaces are not allowed")
     with pytest.raises(ValueError, match="letters"):
@@ -929,9 +947,13 @@ async def test_incoming_sms_utf8(
     """An incoming SMS with a SHA-1 hash, in UTF-8: one received message."""
     sim.callback_url = f"{receiver.url}?{callback_query(SECRET)}"
     sent = datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
+    before = datetime.now(UTC)
     assert await sim.receive_sms("79161234567", "Привет: дверь?", sent=sent) == 200
     (batch,) = receiver.batches
     (message,) = batch.messages
+    assert message.delivered_at is not None
+    assert before <= message.delivered_at <= datetime.now(UTC)
+    assert message.replay_key
     assert message == Message(
         id="5001",
         number="79161234567",
@@ -939,6 +961,8 @@ async def test_incoming_sms_utf8(
         status=MessageStatus.RECEIVED,
         type=MessageType.SMS,
         sent_at=sent,
+        delivered_at=message.delivered_at,
+        replay_key=message.replay_key,
     )
     assert batch.delivery_reports == ()
     assert receiver.results[0].reply.text == "OK"
@@ -1178,3 +1202,248 @@ def test_form_wins_over_query(client: SmscClient) -> None:
     fields = status_fields()
     result = client.handle_webhook(request_of(fields, query={"id": "9", "charset": "utf-8"}))
     assert result.batch.delivery_reports[0].message_id == "1001:79161234567"
+
+
+# -- callbacks: number confirmation, crc32, refusals --------------------------------------------
+
+
+async def test_number_confirmation_is_acknowledged_and_ignored(
+    client: SmscClient, sim: SmscSimulator, receiver: Receiver
+) -> None:
+    """A `waitcall` callback is neither a status nor an SMS: answered OK, it brings nothing."""
+    sim.callback_url = f"{receiver.url}?{callback_query(SECRET)}"
+    assert await sim.confirm_call("79161234567") == 200
+    assert await sim.confirm_call("79161234567", hashed=()) == 200
+    assert receiver.batches == [InboundBatch(), InboundBatch()]
+    assert [result.reply.text for result in receiver.results] == ["OK", "OK"]
+
+
+def test_crc32_test_vectors() -> None:
+    """PHP's crc32() of "123:text:234:zxc", in decimal (computed with PHP 8)."""
+    assert callback_hash("crc32", ["123", "text", "234"], "zxc") == "2071336081"
+
+
+@pytest.mark.parametrize("written", ["2719853358", "a21dab2e", "A21DAB2E", "f03fe2a3"])
+def test_crc32_in_each_way_php_writes_it(session: aiohttp.ClientSession, written: str) -> None:
+    """crc32() in decimal, hash("crc32b") and hash("crc32") in hex, as PHP 8 gives them for
+    "123:79161234567:1:zxc"; one bit off is refused."""
+    client = SmscClient(session, api_key=API_KEY, callback_secret="zxc")
+    fields = {"id": "123", "phone": "79161234567", "status": "1", "charset": "utf-8"}
+    result = client.handle_webhook(request_of(fields | {"crc32": written}))
+    assert result.batch.delivery_reports[0].message_id == "123:79161234567"
+    with pytest.raises(WebhookSignatureError):
+        client.handle_webhook(request_of(fields | {"crc32": written[:-1] + "9"}))
+
+
+@pytest.mark.parametrize("crc32_format", CRC32_FORMATS)
+async def test_crc32_callbacks(
+    client: SmscClient,
+    sim: SmscSimulator,
+    receiver: Receiver,
+    crc32_format: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whichever way the service writes its crc32, the callback is read; a warning says once
+    that crc32 can be forged."""
+    sim.crc32_format = crc32_format
+    sim.callback_url = f"{receiver.url}?{callback_query(SECRET, 'crc32')}"
+    assert await sim.receive_sms("79161234567", "один") == 200
+    assert await sim.receive_sms("79161234567", "два") == 200
+    assert [batch.messages[0].text for batch in receiver.batches] == ["один", "два"]
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "crc32" in warning.getMessage()
+    assert SECRET not in caplog.text
+
+
+def test_a_refusal_names_the_hashed_fields_never_values(
+    client: SmscClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At debug level: the algorithm, the fields hashed and which are empty; no value."""
+    caplog.set_level(logging.DEBUG)
+    fields = {"phone": "79161234567", "mes": "secret text", "charset": "utf-8"}
+    fields["md5"] = callback_hash("md5", ["79161234567", "secret text", ""], "guess")
+    with pytest.raises(WebhookSignatureError):
+        client.handle_webhook(request_of(fields))
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "md5" in line
+    assert "phone:mes:to" in line
+    assert "empty: to" in line
+    for value in (SECRET, "secret text", "79161234567", fields["md5"], fields["md5"][:8]):
+        assert value not in line
+
+
+# -- callbacks: replays and the kind of a callback ----------------------------------------------
+
+
+def incoming(secret: str = SECRET, algorithm: str = "sha1", **values: str) -> dict[str, str]:
+    """Incoming SMS fields hashed with ``secret`` (phone, mes and to, overridable)."""
+    fields = {"phone": "79161234567", "mes": "open", "to": RECEIVING_NUMBER} | values
+    fields["charset"] = "utf-8"
+    fields[algorithm] = callback_hash(
+        algorithm, [fields["phone"], fields["mes"], fields["to"]], secret
+    )
+    return fields
+
+
+def test_the_replay_key_is_the_signed_digest(client: SmscClient) -> None:
+    """A new id, a new `sent` or the hash in capitals make the same key; another text, or
+    another algorithm, another key."""
+    first = client.handle_webhook(request_of(incoming(id="1"))).batch.messages[0]
+    again = incoming(id="2", sent="1700000000")
+    again["sha1"] = again["sha1"].upper()
+    replayed = client.handle_webhook(request_of(again)).batch.messages[0]
+    assert replayed.id != first.id
+    assert replayed.replay_key == first.replay_key
+    other = client.handle_webhook(request_of(incoming(mes="close"))).batch.messages[0]
+    md5 = client.handle_webhook(request_of(incoming(algorithm="md5"))).batch.messages[0]
+    assert len({first.replay_key, other.replay_key, md5.replay_key}) == 3
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        ({"phone": "1001", "mes": "79161234567", "to": "1"}, "'to'"),  # a status, as an SMS
+        ({"to": "-3"}, "'to'"),
+        ({"phone": "Sberbank"}, "'phone'"),
+        ({"phone": "7916:1"}, "'phone'"),
+        ({"mes": "a", "to": f"b:{RECEIVING_NUMBER}"}, "'to'"),
+    ],
+    ids=["status as sms", "status code", "not a number", "colon in phone", "colon in to"],
+)
+def test_an_sms_whose_fields_could_be_another_kind_is_refused(
+    client: SmscClient, values: dict[str, str], match: str
+) -> None:
+    """Authentic, but the signed string could be a status's or another split of the same."""
+    with pytest.raises(WebhookPayloadError, match=match):
+        client.handle_webhook(request_of(incoming(**values)))
+
+
+def test_a_text_may_hold_the_separator(client: SmscClient) -> None:
+    """Only the sender and the receiving number must not: the text is what lies between."""
+    message = client.handle_webhook(request_of(incoming(mes="a:b:c"))).batch.messages[0]
+    assert message.text == "a:b:c"
+
+
+def test_a_status_phone_must_be_a_number(client: SmscClient) -> None:
+    """`id:phone:status` with a colon in the phone could be cut another way."""
+    with pytest.raises(WebhookPayloadError, match="phone"):
+        client.handle_webhook(request_of(status_fields(phone="7916:1")))
+
+
+def test_an_sms_is_never_dated_after_its_arrival(client: SmscClient) -> None:
+    """`sent` is not signed: a date in the future reads as the moment it was received."""
+    future = str(int((datetime.now(UTC) + timedelta(days=2)).timestamp()))
+    message = client.handle_webhook(request_of(incoming(sent=future))).batch.messages[0]
+    assert message.delivered_at is not None
+    assert message.sent_at == message.delivered_at
+    past = client.handle_webhook(request_of(incoming(sent="1700000000"))).batch.messages[0]
+    assert past.sent_at == datetime.fromtimestamp(1700000000, UTC)
+
+
+# -- rotating the callback secret ---------------------------------------------------------------
+
+
+def test_a_replaced_secret_authenticates_until_it_expires(session: aiohttp.ClientSession) -> None:
+    """The service hashes with the old secret until its handler URL changes: honoured for a
+    while, then refused; without an expiry it is not honoured at all."""
+    data = {CONF_API_KEY: API_KEY, CONF_CALLBACK_SECRET: SECRET}
+    now = datetime.now(UTC)
+    rotated = rotate_callback_secret(data, now=now)
+    new = rotated[CONF_CALLBACK_SECRET]
+    assert new != SECRET
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", new)
+    assert rotated[CONF_PREVIOUS_CALLBACK_SECRET] == SECRET
+    expires = datetime.fromisoformat(rotated[CONF_PREVIOUS_CALLBACK_SECRET_EXPIRES])
+    assert expires == now + SECRET_ROTATION_GRACE
+
+    client = from_config(session, rotated)
+    assert client.handle_webhook(request_of(incoming(SECRET))).batch.messages
+    assert client.handle_webhook(request_of(incoming(new))).batch.messages
+    assert prune_callback_secrets(rotated) is None
+
+    expired = rotated | {CONF_PREVIOUS_CALLBACK_SECRET_EXPIRES: (now - timedelta(1)).isoformat()}
+    with pytest.raises(WebhookSignatureError):
+        from_config(session, expired).handle_webhook(request_of(incoming(SECRET)))
+    assert prune_callback_secrets(expired) == {CONF_API_KEY: API_KEY, CONF_CALLBACK_SECRET: new}
+    no_expiry = dict(rotated)
+    del no_expiry[CONF_PREVIOUS_CALLBACK_SECRET_EXPIRES]
+    with pytest.raises(WebhookSignatureError):
+        from_config(session, no_expiry).handle_webhook(request_of(incoming(SECRET)))
+
+
+def test_a_replaced_secret_is_masked_in_errors(session: aiohttp.ClientSession) -> None:
+    """Like every secret, a replaced one never shows in an error text."""
+    client = SmscClient(
+        session, api_key=API_KEY, callback_secret="new", previous_callback_secrets=["old-one"]
+    )
+    assert client._scrub("quoted old-one here") == "quoted *** here"
+
+
+# -- sends whose answer was lost ----------------------------------------------------------------
+
+
+async def test_a_referenced_send_carries_our_id(client: SmscClient, sim: SmscSimulator) -> None:
+    """The reference becomes the send's id (1 to 2147483647); the messages are named by it."""
+    request = SendRequest(NUMBERS, "x", reference="ref-1")
+    assert not client.can_find_sent(SendRequest(NUMBERS, "x"))
+    assert client.can_find_sent(request)
+    messages = await client.send(request)
+    ours = send_id_of("ref-1")
+    assert 1 <= int(ours) <= MAX_SEND_ID
+    assert ours == send_id_of("ref-1") != send_id_of("ref-2")
+    assert params_of(sim, "send")["id"] == ours
+    assert [m.id for m in messages] == [f"{ours}:{n.lstrip('+')}" for n in NUMBERS]
+    assert client.can_find_sent(request)
+
+
+async def test_find_sent_reads_each_number_by_our_id(
+    client: SmscClient, sim: SmscSimulator
+) -> None:
+    """Found: the messages as the service has them; not found: []; no reference: None."""
+    sent = SendRequest(NUMBERS, "Water leak", reference="sent")
+    await client.send(sent)
+    found = await client.find_sent(sent)
+    assert found is not None
+    assert [(m.id, m.text, m.status) for m in found] == [
+        (f"{send_id_of('sent')}:{n.lstrip('+')}", "Water leak", MessageStatus.PENDING)
+        for n in NUMBERS
+    ]
+    assert [r.params["id"] for r in sim.requests[-2:]] == [send_id_of("sent")] * 2
+    assert await client.find_sent(SendRequest(NUMBERS, "x", reference="never sent")) == []
+    assert await client.find_sent(SendRequest(NUMBERS, "x")) is None
+
+
+async def test_where_the_service_numbers_sends_itself_nothing_is_looked_up(
+    client: SmscClient, sim: SmscSimulator
+) -> None:
+    """An answer with another id than ours: the service ignores our ids, so looking one up
+    would find nothing even for a send that went out."""
+    sim.keeps_client_ids = False
+    request = SendRequest(NUMBERS[:1], "x", reference="ref")
+    [message] = await client.send(request)
+    assert message.id == "1001:79161234567"
+    assert not client.can_find_sent(request)
+    assert await client.find_sent(request) is None
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize("keeps_ids", [True, False])
+async def test_a_proxy_outage_reads_as_not_taken_only_where_nothing_can_be_looked_up(
+    client: SmscClient, sim: SmscSimulator, status: int, keeps_ids: bool
+) -> None:
+    """Where the send can be looked up, a 5xx is unclear (looked up later); where it cannot,
+    a proxy's 502/503/504 is a send not taken, safe to send again. A 500 is always unclear."""
+    sim.keeps_client_ids = keeps_ids
+    await client.send(SendRequest(NUMBERS[:1], "learn", reference="first"))
+    sim.faults.proxy_status = status
+    request = SendRequest(NUMBERS[:1], "x", reference="second")
+    with pytest.raises(GatewayResponseError) as err:
+        await client.send(request)
+    assert isinstance(err.value, GatewayUnavailableError) is not keeps_ids
+    with pytest.raises(GatewayUnavailableError):
+        await client.account()
+    sim.faults.reset()
+    sim.faults.http_500 = True
+    with pytest.raises(GatewayResponseError) as err:
+        await client.send(request)
+    assert not isinstance(err.value, GatewayUnavailableError)

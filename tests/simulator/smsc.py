@@ -21,11 +21,23 @@ Callbacks go like the service's: the handler URL's own parameters and the callba
 form-encoded in the URL's `charset` (windows-1251 without one), POSTed to the URL without its
 query (`callback_method="GET"`: all in the query instead); an `md5`/`sha1`/`crc32` parameter
 carries the hash of the fields and the secret instead of the secret. `callback_results`
-records each callback's HTTP status (0 when it could not be delivered).
+records each callback's HTTP status (0 when it could not be delivered). Besides statuses and
+incoming SMS, `confirm_call` posts the service message of "number confirmation by a call"
+(told apart by its `waitcall` field).
+
+What the vendor's page leaves open has a knob per plausible reading:
+
+* `crc32_format`: how a `crc32` hash is written, the page names the algorithm only:
+  `"decimal"` (PHP's `crc32()`), `"crc32b"` (PHP's `hash("crc32b")`, 8 hex digits) or `"php"`
+  (PHP's `hash("crc32")`: the BZIP2 CRC, its bytes reversed, 8 hex digits).
+* `keeps_client_ids`: whether `send.php` keeps the `id` a client gives a send (True) or numbers
+  the send itself, as without one (False).
 
 `sim.faults` (an `SmscFaults`) spoils API answers after recording the request: latency, hang,
 HTTP 500, HTML page, a rejected login (error 2), too many requests (error 9, HTTP 200),
-`http_429` (a proxy's HTTP 429 with `Retry-After`), and `healthy_calls` before any of them.
+`http_429` (a proxy's HTTP 429 with `Retry-After`), `proxy_status` (a proxy's 502, 503 or 504
+page), and `healthy_calls` before any of them. With `after_processing` the script does its work
+first (a send goes out) and only its answer is spoiled.
 """
 
 from __future__ import annotations
@@ -89,6 +101,10 @@ class SmscFaults(Faults):
 
     http_429: int = 0
     """When > 0, answer HTTP 429 with `Retry-After: <http_429>`."""
+    proxy_status: int = 0
+    """When set (502, 503, 504), a proxy in front of the service answers it with an HTML page."""
+    after_processing: bool = False
+    """Spoil the answer only after the script did its work: a send goes out, its answer is lost."""
 
 
 @dataclass
@@ -134,12 +150,32 @@ def parts_of(text: str) -> int:
     return 1 if len(text) <= single else -(-len(text) // multi)
 
 
-def sign(algorithm: str, fields: list[bytes], secret: str) -> str:
-    """The callback hash of the fields: hex md5/sha1, or crc32 in decimal."""
+CRC32_FORMATS = ("decimal", "crc32b", "php")
+
+
+def sign(algorithm: str, fields: list[bytes], secret: str, crc32_format: str = "decimal") -> str:
+    """The callback hash of the fields: hex md5/sha1, or crc32 written as `crc32_format` says."""
     data = b":".join([*fields, secret.encode()])
-    if algorithm == "crc32":
+    if algorithm != "crc32":
+        return hashlib.new(algorithm, data, usedforsecurity=False).hexdigest()
+    if crc32_format == "decimal":
         return str(zlib.crc32(data))
-    return hashlib.new(algorithm, data, usedforsecurity=False).hexdigest()
+    if crc32_format == "crc32b":
+        return f"{zlib.crc32(data):08x}"
+    if crc32_format == "php":
+        return _bzip2_crc(data).to_bytes(4, "little").hex()
+    raise ValueError(f"crc32_format is one of {CRC32_FORMATS}")
+
+
+def _bzip2_crc(data: bytes) -> int:
+    """The CRC-32 of BZIP2 (polynomial 0x04C11DB7, most significant bit first)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = (crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc ^ 0xFFFFFFFF
 
 
 class SmscSimulator(Serving):
@@ -166,6 +202,8 @@ class SmscSimulator(Serving):
         self.currency = currency
         self.price = price
         self.mms_allowed = True
+        self.keeps_client_ids = True
+        self.crc32_format = "decimal"
         self.callback_url = callback_url
         self.callback_method = callback_method
         self.status_interval = status_interval
@@ -175,6 +213,7 @@ class SmscSimulator(Serving):
         self.callback_results: list[int] = []
         self._ids = itertools.count(1001)
         self._incoming_ids = itertools.count(5001)
+        self._call_ids = itertools.count(7001)
         self._init_serving()
 
     @property
@@ -192,8 +231,7 @@ class SmscSimulator(Serving):
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         params = await _read_params(request)
         self.requests.append(RecordedRequest(request.path, request.method, dict(params)))
-        failure = await self._failure()
-        if failure is not None:
+        if not self.faults.after_processing and (failure := await self._failure()) is not None:
             return failure
         charset = params.get("charset", "windows-1251")
         handler = {
@@ -210,6 +248,8 @@ class SmscSimulator(Serving):
             body = {"error": str(error), "error_code": error.code}
             if error.message_id is not None:
                 body["id"] = error.message_id
+        if self.faults.after_processing and (failure := await self._failure()) is not None:
+            return failure
         return _json(body, charset)
 
     async def _failure(self) -> web.Response | None:
@@ -228,6 +268,9 @@ class SmscSimulator(Serving):
             return web.Response(status=429, text="Too Many Requests", headers=headers)
         if self.faults.http_500:
             return web.Response(status=500, text=HTML_500, content_type="text/html")
+        if status := self.faults.proxy_status:
+            page = f"<html><body><h1>{status}</h1>nginx</body></html>"
+            return web.Response(status=status, text=page, content_type="text/html")
         if self.faults.html_error:
             return web.Response(text=HTML_ERROR, content_type="text/html", charset="UTF-8")
         if self.faults.reject_key:
@@ -273,7 +316,9 @@ class SmscSimulator(Serving):
         mode = params.get("cost", "0")
         if mode == "1":  # the cost only; nothing is sent
             return answer | {"cost": f"{total:.2f}"}
-        message_id = int(params["id"]) if params.get("id", "").isdecimal() else next(self._ids)
+        given = params.get("id", "")
+        keep = self.keeps_client_ids and given.isdecimal() and 1 <= int(given) <= 2147483647
+        message_id = int(given) if keep else next(self._ids)
         if total > self.balance:
             raise SmscError(3, message_id)
         self.balance -= total
@@ -388,6 +433,26 @@ class SmscSimulator(Serving):
         }
         return await self.callback(fields, ("phone", "mes", "to"))
 
+    async def confirm_call(
+        self,
+        phone: str,
+        *,
+        waitcall: str = RECEIVING_NUMBER,
+        hashed: tuple[str, ...] = ("id", "phone", "status"),
+    ) -> int | None:
+        """A subscriber called to confirm their number: post the service message.
+
+        The page names the service and its `waitcall` field but lists no other field nor a
+        hash of its own: the fields here are a plausible set, hashed as a status by default.
+        """
+        fields = {
+            "id": str(next(self._call_ids)),
+            "phone": phone,
+            "waitcall": waitcall,
+            "time": str(int(datetime.now(UTC).timestamp())),
+        }
+        return await self.callback(fields, hashed)
+
     async def callback(
         self, fields: dict[str, str], hashed: tuple[str, ...], *, url: str | None = None
     ) -> int | None:
@@ -406,7 +471,8 @@ class SmscSimulator(Serving):
         pairs = list(encoded.items())
         for name, value in url_params:
             if name in ("md5", "sha1", "crc32"):
-                value = sign(name, [encoded[item] for item in hashed], value)  # noqa: PLW2901
+                hashed_fields = [encoded.get(item, b"") for item in hashed]
+                value = sign(name, hashed_fields, value, self.crc32_format)  # noqa: PLW2901
             pairs.append((name, value.encode(codec)))
         target = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         body = urlencode(pairs)

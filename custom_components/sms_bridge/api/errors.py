@@ -72,6 +72,14 @@ class GatewayRateLimitedError(GatewayResponseError):
         self.retry_after = retry_after
 
 
+class GatewayUnavailableError(GatewayResponseError):
+    """The service, or a proxy in front of it, answered that it is unavailable: not taken.
+
+    A provider raises it where such an answer (HTTP 502, 503, 504 from a proxy) is best read as
+    a request that was not carried out, so that sending it again is safe.
+    """
+
+
 class GatewayApiError(SmsBridgeError):
     """The gateway understood the request and refused it; its own message is kept."""
 

@@ -81,6 +81,9 @@ class SendRequest:
     schedule: datetime | None = None
     prioritize: bool = False
     sender_id: str | None = None  # the name or number shown as sender, where the provider has one
+    # An id of ours for this send, the same on every attempt: a provider that keeps it with the
+    # send can tell whether an attempt whose answer was lost went out (``Gateway.find_sent``).
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,9 @@ class WebhookResult:
 
     batch: InboundBatch
     reply: WebhookReply = WebhookReply()
+    # False for a request answered without being authenticated, as it brings nothing (SMSC's
+    # number confirmations): it proves nothing about the requests refused before it.
+    authentic: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +266,21 @@ class Gateway:
     async def poll_inbound(self, since: datetime) -> InboundBatch:
         """Return what came in since ``since``: messages, USSD answers, delivery reports."""
         raise _unsupported(Capability.INBOUND_POLL)
+
+    def can_find_sent(self, request: SendRequest) -> bool:
+        """Return True when ``find_sent`` can tell whether a send of ``request`` went out.
+
+        The caller then keeps a send whose answer was lost and asks before sending it again. A
+        provider whose messages can be read back (``Capability.READ``) is searched instead.
+        """
+        return False
+
+    async def find_sent(self, request: SendRequest) -> list[Message] | None:
+        """Return the messages a send of ``request`` made, found by its ``reference``.
+
+        [] when it made none (sending it again is safe); None when that cannot be told.
+        """
+        return None
 
     def sequence(self, message: Message) -> int | None:
         """Return where the message stands in the order the provider created them.

@@ -148,6 +148,9 @@ class Message:
     failure_reason: str | None = None  # decoded from the provider's result code
     cost: float | None = None  # what the provider charged for it, in the account's currency
     segments: int | None = None  # SMS parts the provider billed for it
+    # A received message whose provider signs no id: a key of what its signature covers. A
+    # second message with the same key is the same signed request again (a replay).
+    replay_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
