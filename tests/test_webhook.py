@@ -31,7 +31,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sms_bridge.api.rbsoft import sign
+from custom_components.sms_bridge.api.rbsoft import SmsGatewayClient, sign
 from custom_components.sms_bridge.const import (
     CONF_API_KEY,
     CONF_PREVIOUS_API_KEY,
@@ -77,6 +77,20 @@ def signed(value: str, key: str = API_KEY) -> dict[str, str]:
 def no_secrets_or_tracebacks(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Every test: our logs never show the API key or webhook id, and nothing raised."""
     yield from check_logs(caplog)
+
+
+def logged_with_the_id(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Home Assistant's and our log lines at info or above that carry the webhook id.
+
+    The test client's access log is left out: Home Assistant keeps none.
+    """
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.INFO
+        and record.name != "aiohttp.access"
+        and WEBHOOK_ID in record.getMessage()
+    ]
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -361,13 +375,36 @@ async def test_a14_methods(
     method: str,
     status: int,
 ) -> None:
-    """Only POST reaches the handler (HEAD is answered by Home Assistant)."""
+    """Only POST is taken; a HEAD gets 200 (the URL exists). Nothing is logged with the
+    webhook id, which a user checking the URL in a browser would otherwise paste with the log."""
     response = await client.request(
         method, PATH, data=php.form_encode("messages", MESSAGES), headers=signed(MESSAGES)
     )
     assert response.status == status
+    if status == 405:
+        assert response.headers["Allow"] == "POST"
     assert events == []
     assert warnings(caplog) == []
+    assert not logged_with_the_id(caplog)
+
+
+@pytest.mark.parametrize("error", [RecursionError, ValueError, KeyError])
+async def test_an_unexpected_error_of_the_client_is_answered_400_without_the_id(
+    client: TestClient,
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    error: type[Exception],
+) -> None:
+    """A defect of the client a hostile body reaches (injected here) never reaches Home
+    Assistant's logger, which would log a traceback with the webhook id."""
+    with patch.object(SmsGatewayClient, "handle_webhook", side_effect=error("boom")):
+        response = await client.post(
+            PATH, data=php.form_encode("messages", MESSAGES), headers=signed(MESSAGES)
+        )
+    assert response.status == 400
+    assert events == []
+    assert not logged_with_the_id(caplog)
+    assert not [r for r in caplog.records if r.exc_info and r.levelno > logging.DEBUG]
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,9 @@ def async_register_webhook(
         webhook_id,
         _WebhookHandler(hass, entry, gateway, process).async_handle,
         local_only=False,  # gateways are often hosted on the internet
-        allowed_methods=sorted(gateway.webhook_methods),
+        # Every method reaches the handler, which refuses those the provider never uses: Home
+        # Assistant's own refusal would write the webhook id to the log at WARNING.
+        allowed_methods=sorted(webhook.SUPPORTED_METHODS),
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
     entry.async_on_unload(lambda: async_clear_refused_webhooks(hass, entry))
@@ -122,7 +124,35 @@ class _WebhookHandler:
     async def async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
-        """Answer with an explicit status: anything raised would become a 200 and a traceback."""
+        """Answer with an explicit status: anything raised would become a 200 and a traceback.
+
+        Home Assistant logs such a traceback with the webhook id, which for an unsigned provider
+        is the only secret: nothing may escape. A method the provider never uses gets 405 (a
+        HEAD 200, as Home Assistant answers it, for whoever checks that the URL exists).
+        """
+        if request.method not in self._gateway.webhook_methods:
+            LOGGER.debug(
+                "Refused a %s request to the webhook of %s", request.method, self._entry.title
+            )
+            if request.method == hdrs.METH_HEAD:
+                return web.Response(status=HTTPStatus.OK)
+            return web.Response(
+                status=HTTPStatus.METHOD_NOT_ALLOWED,
+                headers={hdrs.ALLOW: ", ".join(sorted(self._gateway.webhook_methods))},
+            )
+        try:
+            return await self._async_handle(request)
+        except Exception as err:  # the backstop: see the docstring
+            LOGGER.error(
+                "Unexpected error handling a webhook request for %s (%s); answered 500, so "
+                "that the provider sends it again",
+                self._entry.title,
+                type(err).__name__,
+            )
+            LOGGER.debug("The error", exc_info=True)
+            return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)
+
+    async def _async_handle(self, request: web.Request) -> web.Response:
         now = dt_util.utcnow()
         if self._locked_until is not None and now < self._locked_until:
             LOGGER.debug("Refused a webhook request for %s: locked out", self._entry.title)
@@ -180,6 +210,11 @@ class _WebhookHandler:
             raise _RejectedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(err)) from None
         except WebhookPayloadError as err:
             raise _RejectedError(HTTPStatus.BAD_REQUEST, str(err)) from None
+        except Exception as err:  # a defect of the client, which a hostile body may reach
+            LOGGER.debug("The provider could not read a webhook request", exc_info=True)
+            raise _RejectedError(
+                HTTPStatus.BAD_REQUEST, f"unreadable ({type(err).__name__})"
+            ) from None
 
     def _count_refused(self, phone_id: str | None) -> None:
         self._refused += 1
