@@ -21,8 +21,14 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
+from custom_components.sms_bridge.assist import (
+    DAILY_ANSWERS,
+    LOOP_PAUSE,
+    RATE_LIMIT,
+    RATE_WINDOW,
+)
 from custom_components.sms_bridge.compat import async_converse
-from custom_components.sms_bridge.const import EVENT_MESSAGE_RECEIVED
+from custom_components.sms_bridge.const import CONF_MAX_PER_DAY, DOMAIN, EVENT_MESSAGE_RECEIVED
 from tests.simulator import GatewaySimulator
 from tests.test_contacts import add_contact, subentry_id
 
@@ -31,6 +37,7 @@ DAD = "+447700900456"
 OWN_NUMBER = "+33600000002"  # the second SIM of the simulator's phone 1
 LIGHT = "input_boolean.kitchen_light"
 AGENT = "conversation.home_assistant"
+PERSON = timedelta(seconds=30)  # how long a person takes to read an answer and type again
 
 
 @pytest.fixture(autouse=True)
@@ -201,6 +208,7 @@ async def test_rate_limit_tells_once_then_stays_silent(
     await choose(hass, family, "Mum", "Dad")
     for _ in range(5):
         await text(hass, gateway, MUM, "turn on the kitchen light")
+        freezer.tick(PERSON)
     assert len(replies(gateway)) == 5
 
     await text(hass, gateway, MUM, "turn off the kitchen light")
@@ -208,6 +216,7 @@ async def test_rate_limit_tells_once_then_stays_silent(
     assert len(replies(gateway)) == 6
     assert "10 minutes" in reply_texts(gateway)[-1]
 
+    freezer.tick(PERSON)
     await text(hass, gateway, MUM, "turn off the kitchen light")
     assert light_is(hass, "on")
     assert len(replies(gateway)) == 6
@@ -220,6 +229,71 @@ async def test_rate_limit_tells_once_then_stays_silent(
     await text(hass, gateway, MUM, "turn on the kitchen light")
     assert light_is(hass, "on")
     assert len(replies(gateway)) == 8
+
+
+async def test_an_automatic_responder_gets_no_more_answers(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    family: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A phone that answers each of our answers within a second is a machine: after three such
+    exchanges it is not answered (nor told) for an hour, with one warning; then it is again."""
+    await choose(hass, family, "Mum")
+    await text(hass, gateway, MUM, "turn on the kitchen light")
+    for _ in range(12):
+        freezer.tick(timedelta(seconds=1))
+        await text(hass, gateway, MUM, "Thank you for your message, I will answer soon")
+    assert len(replies(gateway)) == 3  # the command and two answers to the responder
+    warnings = [r for r in caplog.records if "automatic responder" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+
+    freezer.tick(LOOP_PAUSE)
+    await text(hass, gateway, MUM, "turn off the kitchen light")
+    assert light_is(hass, "off")
+    assert len(replies(gateway)) == 4
+
+
+async def test_a_contact_gets_a_daily_number_of_answers(
+    hass: HomeAssistant,
+    gateway: GatewaySimulator,
+    family: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Within the rate limit, commands spread over the day get DAILY_ANSWERS answers."""
+    freezer.move_to(dt_util.start_of_local_day() + timedelta(hours=1))
+    await choose(hass, family, "Mum")
+    for _ in range(DAILY_ANSWERS + 2):
+        await text(hass, gateway, MUM, "what time is it")
+        freezer.tick(RATE_WINDOW / RATE_LIMIT + timedelta(seconds=1))
+    assert len(replies(gateway)) == DAILY_ANSWERS
+
+
+async def test_text_your_home_leaves_the_rest_of_the_day_to_alerts(
+    hass: HomeAssistant, gateway: GatewaySimulator, family: MockConfigEntry
+) -> None:
+    """With a daily limit of 10, commands stop being answered while a fifth of it is left:
+    the alerts after them still go out."""
+    await choose(hass, family, "Mum")
+    hass.config_entries.async_update_entry(family, options={**family.options, CONF_MAX_PER_DAY: 10})
+    await hass.async_block_till_done()
+    for index in range(8):
+        await hass.services.async_call(
+            DOMAIN,
+            "send_message",
+            {"recipients": [f"+4477009001{index:02d}"], "message": "Alert"},
+            blocking=True,
+        )
+    await text(hass, gateway, MUM, "turn on the kitchen light")
+    assert light_is(hass, "off")
+    assert reply_texts(gateway) == ["Alert"] * 8
+    for _ in range(2):
+        await hass.services.async_call(
+            DOMAIN, "send_message", {"recipients": [DAD], "message": "Leak"}, blocking=True
+        )
+    assert reply_texts(gateway)[-2:] == ["Leak", "Leak"]
 
 
 async def test_options_offer_the_contacts(hass: HomeAssistant, family: MockConfigEntry) -> None:

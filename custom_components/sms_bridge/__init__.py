@@ -121,7 +121,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsBridgeConfigEntry) ->
     entry.async_on_unload(inbound_store.async_save)
     assist = None
     if settings := AssistSettings.from_options(entry.options):
-        assist = Assist(hass, entry, settings, coordinator, messenger.async_reply, inbox=inbox)
+        assist = Assist(
+            hass, entry, settings, coordinator, messenger.async_reply, inbox=inbox, guard=guard
+        )
     inbound = InboundDispatcher(
         hass,
         entry,

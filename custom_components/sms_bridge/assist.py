@@ -19,7 +19,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -42,7 +42,18 @@ from .const import CONF_ASSIST_AGENT, CONF_ASSIST_CONTACTS, DEFAULT_ASSIST_AGENT
 from .contacts import Contact, ContactBook
 from .coordinator import SmsBridgeCoordinator
 from .inbox_store import Direction, InboxStore
+from .send_guard import SendGuard
 
+# An auto-responder (or a second Home Assistant) answers at once, for ever: a contact whose
+# commands come LOOP_LIMIT times in a row within QUICK_REPLY of our answer is not answered for
+# LOOP_PAUSE. A person takes longer to read and type.
+QUICK_REPLY: Final = timedelta(seconds=10)
+LOOP_LIMIT: Final = 3
+LOOP_PAUSE: Final = timedelta(hours=1)
+DAILY_ANSWERS: Final = 25  # answers (notices included) to one contact per day
+# Text your home stops while a message would leave less than this share of the entry's daily
+# limit to the alerts.
+ALERT_SHARE: Final = 0.2
 RATE_LIMIT: Final = 5  # commands of a contact ...
 RATE_WINDOW: Final = timedelta(minutes=10)  # ... within this window
 # An SMS sent longer ago than this is read back, not typed now: too late to act on.
@@ -107,12 +118,17 @@ def assist_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class _Window:
-    """The recent commands of one contact, and whether it was told it is over the limit."""
+class _Contact:
+    """What text your home remembers of one contact: recent commands, answers, a loop."""
 
     def __init__(self) -> None:
-        self.times: deque[datetime] = deque()
-        self.told = False
+        self.times: deque[datetime] = deque()  # commands within RATE_WINDOW
+        self.told = False  # told it is over the rate limit
+        self.day: date | None = None
+        self.answers_today = 0
+        self.last_answer: datetime | None = None
+        self.quick = 0  # commands in a row that came within QUICK_REPLY of our answer
+        self.paused_until: datetime | None = None
 
     def admit(self, now: datetime) -> bool:
         """Count a command at ``now`` and return True, or return False when over the limit."""
@@ -122,6 +138,29 @@ class _Window:
             return False
         self.times.append(now)
         self.told = False
+        return True
+
+    def paused(self, now: datetime) -> bool:
+        """Return True while the contact is not answered because it answered like a machine."""
+        return self.paused_until is not None and now < self.paused_until
+
+    def starts_loop(self, now: datetime) -> bool:
+        """Count a command at ``now``; return True (and pause) when it completes a loop."""
+        quick = self.last_answer is not None and now - self.last_answer <= QUICK_REPLY
+        self.quick = self.quick + 1 if quick else 0
+        if self.quick < LOOP_LIMIT:
+            return False
+        self.quick = 0
+        self.paused_until = now + LOOP_PAUSE
+        return True
+
+    def answer_allowed(self, today: date) -> bool:
+        """Count an answer of ``today`` and return True, or False past the daily budget."""
+        if self.day != today:
+            self.day, self.answers_today = today, 0
+        if self.answers_today >= DAILY_ANSWERS:
+            return False
+        self.answers_today += 1
         return True
 
 
@@ -137,18 +176,21 @@ class Assist:
         reply: Reply,
         *,
         inbox: InboxStore,
+        guard: SendGuard,
     ) -> None:
         """Initialize; ``coordinator`` lists our phones, ``reply`` sends the answers.
 
-        ``inbox`` keeps each contact's thread, and with it the agent's conversation.
+        ``inbox`` keeps each contact's thread, and with it the agent's conversation; ``guard``
+        tells how much of the entry's daily limit is left to the alerts.
         """
+        self._guard = guard
         self._hass = hass
         self._inbox = inbox
         self._entry = entry
         self._settings = settings
         self._coordinator = coordinator
         self._reply = reply
-        self._windows: dict[str, _Window] = {}
+        self._contacts: dict[str, _Contact] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     @callback
@@ -157,16 +199,40 @@ class Assist:
         contact = self._commanding_contact(message)
         if contact is None:
             return
-        window = self._windows.setdefault(contact.subentry_id, _Window())
-        if window.admit(dt_util.utcnow()):
-            job = self._async_command(contact, message)
-        elif not window.told:
-            window.told = True
+        state = self._contacts.setdefault(contact.subentry_id, _Contact())
+        now = dt_util.utcnow()
+        if state.paused(now):
+            LOGGER.debug("%s answers like a machine; its SMS is ignored", contact.name)
+            return
+        if state.starts_loop(now):
+            LOGGER.warning(
+                "%s answered our last %s answers within %s seconds each, as an automatic "
+                "responder does: its SMS are no commands for the next %s minutes",
+                contact.name,
+                LOOP_LIMIT,
+                int(QUICK_REPLY.total_seconds()),
+                int(LOOP_PAUSE.total_seconds() // 60),
+            )
+            return
+        if not self._guard.leaves_for_alerts(ALERT_SHARE):
+            LOGGER.debug("Text your home is paused: the rest of today's limit is for alerts")
+            return
+        if state.admit(now):
+            notice = False
+        elif not state.told:
+            state.told = notice = True
             LOGGER.debug("%s is over the command limit; telling them once", contact.name)
-            job = self._async_notice(contact, message)
         else:
             LOGGER.debug("%s is over the command limit; ignored", contact.name)
             return
+        if not state.answer_allowed(dt_util.now().date()):
+            LOGGER.debug("%s had today's %s answers; ignored", contact.name, DAILY_ANSWERS)
+            return
+        job = (
+            self._async_notice(contact, message)
+            if notice
+            else self._async_command(contact, message)
+        )
         self._entry.async_create_task(self._hass, job, f"{DOMAIN} assist")
 
     def _commanding_contact(self, message: Message) -> Contact | None:
@@ -264,6 +330,9 @@ class Assist:
     async def _async_send(self, contact: Contact, text: str, message: Message) -> None:
         try:
             await self._reply(contact.number, text, message)
+            self._contacts.setdefault(
+                contact.subentry_id, _Contact()
+            ).last_answer = dt_util.utcnow()
         except HomeAssistantError as err:
             LOGGER.warning(
                 "The answer to an SMS of %s could not be sent: %s",

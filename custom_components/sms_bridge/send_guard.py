@@ -264,6 +264,15 @@ class SendGuard:
         self._changed()
         return reservation
 
+    def leaves_for_alerts(self, share: float) -> bool:
+        """Return True while one more message leaves ``share`` of the daily limit unused.
+
+        Text your home asks this, so that an endless exchange never uses up what alerts need.
+        """
+        self._roll_day()
+        reserve = max(1, int(self._limits.per_day * share))
+        return self._sent_today + 1 <= self._limits.per_day - reserve
+
     def allows(self, number: str) -> bool:
         """Return True when the allowed recipients (if any are set) include ``number``.
 
