@@ -43,6 +43,17 @@ except ImportError:
         NotifyEntityFeature,
     )
 
+# The HTTP server's static path description moved to its own module in 2026 (re-exported by the
+# package, but not explicitly).
+try:
+    from homeassistant.components.http.server import (  # type: ignore[import-not-found, unused-ignore]
+        StaticPathConfig,
+    )
+except ImportError:
+    from homeassistant.components.http import (  # type: ignore[attr-defined, no-redef, unused-ignore]
+        StaticPathConfig,
+    )
+
 # Repair flows return their own result type since 2026; a plain flow result before.
 try:
     from homeassistant.components.repairs import (  # type: ignore[attr-defined, unused-ignore]
@@ -75,6 +86,7 @@ __all__ = [
     "BinarySensorDeviceClass",
     "NotifyEntityFeature",
     "RepairsFlowResult",
+    "StaticPathConfig",
     "async_converse",
     "async_get_device_by_id",
     "async_get_entry_device",

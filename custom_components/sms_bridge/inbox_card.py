@@ -13,9 +13,9 @@ import hashlib
 from pathlib import Path
 from typing import Final
 
-from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
 
+from .compat import StaticPathConfig
 from .const import DOMAIN, LOGGER
 
 CARD_FILE: Final = Path(__file__).parent / "frontend" / "sms-bridge-inbox-card.js"
